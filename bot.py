@@ -1,0 +1,177 @@
+"""Entry point and the bot that owns the process's resources.
+
+python bot.py                        run the bot against Discord (needs DISCORD_TOKEN)
+python bot.py sync-commands [--guild ID]   register the slash commands, then exit
+python bot.py migrate                apply database migrations, then exit
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from pathlib import Path
+
+import discord
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from discord.ext import commands
+
+from config.content import Content, load_content
+from config.settings import ConfigError, Settings, load_settings
+from core.clock import Clock, SystemClock
+from core.discord_api import point_discord_at
+from core.error_handler import on_app_command_error
+from core.guild_settings import GuildSettingsStore
+from core.logging import setup_logging
+from core.scheduler import create_scheduler
+from db.engine import Database, attach_cipher, create_engine
+from db.keys import resolve_cipher
+from db.migrate import upgrade_to_head
+
+log = logging.getLogger("bot")
+
+COGS_DIR = Path(__file__).resolve().parent / "cogs"
+EXIT_CONFIG = 2
+
+LOGIN_REFUSED_MESSAGE = (
+    "DISCORD_TOKEN was rejected by Discord (401 Unauthorized): copy the bot token again from "
+    "the Developer Portal (README, section 'Running the bot')."
+)
+
+
+def intents() -> discord.Intents:
+    # No privileged intents (message content, presences, member list): the bot works
+    # from interactions, server and voice-state events only.
+    wanted = discord.Intents.none()
+    wanted.guilds = True
+    wanted.voice_states = True
+    wanted.guild_scheduled_events = True
+    return wanted
+
+
+class RecoveryBot(commands.AutoShardedBot):
+    """Owns the database, the scheduler and the server settings cache for its lifetime."""
+
+    db: Database
+    scheduler: AsyncIOScheduler
+    guild_settings: GuildSettingsStore
+
+    def __init__(self, settings: Settings, content: Content, clock: Clock | None = None) -> None:
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=intents(),
+            help_command=None,
+            shard_count=settings.shard_count,
+            # None (let Discord spread the shards) is discord.py's own default, though
+            # its type hints only name lists.
+            shard_ids=settings.shard_ids,  # type: ignore[arg-type]
+            # Nobody is pinged unless a message asks for it explicitly (a page does).
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
+        self.settings = settings
+        self.content = content
+        self.clock = clock or SystemClock()
+
+    async def setup_hook(self) -> None:
+        engine = create_engine(self.settings.effective_database_url)
+        await upgrade_to_head(engine)
+        encryption_key = self.settings.encryption_key
+        cipher = await resolve_cipher(
+            engine,
+            encryption_key.get_secret_value() if encryption_key else None,
+            self.settings.data_dir,
+        )
+        attach_cipher(engine, cipher)
+        self.db = Database(engine)
+        self.guild_settings = GuildSettingsStore(self.db)
+        await self.guild_settings.warm()
+        self.scheduler = create_scheduler()
+        self.scheduler.start()
+        self.tree.error(on_app_command_error)
+        for package in feature_packages():
+            await self.load_extension(package)
+        log.info("Loaded features: %s", ", ".join(sorted(self.extensions)))
+
+    async def close(self) -> None:
+        await super().close()
+        if scheduler := getattr(self, "scheduler", None):
+            scheduler.shutdown(wait=False)
+        if db := getattr(self, "db", None):
+            await db.dispose()
+
+
+def feature_packages() -> list[str]:
+    return sorted(
+        f"cogs.{path.name}"
+        for path in COGS_DIR.iterdir()
+        if path.is_dir() and (path / "__init__.py").exists()
+    )
+
+
+async def run_bot(bot: RecoveryBot, token: str) -> None:
+    async with bot:
+        await bot.start(token)
+
+
+async def sync_commands(bot: RecoveryBot, token: str, guild_id: int | None) -> int:
+    async with bot:
+        await bot.login(token)
+        if guild_id is None:
+            synced = await bot.tree.sync()
+            where = "globally (Discord may take up to an hour to show them everywhere)"
+        else:
+            target = discord.Object(guild_id)
+            bot.tree.copy_global_to(guild=target)
+            synced = await bot.tree.sync(guild=target)
+            where = f"to server {guild_id}"
+    print(f"Registered {len(synced)} commands {where}.")
+    return 0
+
+
+async def migrate(settings: Settings) -> int:
+    engine = create_engine(settings.effective_database_url)
+    try:
+        await upgrade_to_head(engine)
+    finally:
+        await engine.dispose()
+    print("The database is up to date.")
+    return 0
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="Recovery peer-support Discord bot")
+    commands_ = parser.add_subparsers(dest="command")
+    sync = commands_.add_parser("sync-commands", help="register the slash commands with Discord")
+    sync.add_argument("--guild", type=int, help="register them in one server only (instant)")
+    commands_.add_parser("migrate", help="apply database migrations and exit")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    try:
+        settings = load_settings()
+        setup_logging(settings.log_level)
+        if args.command == "migrate":
+            return asyncio.run(migrate(settings))
+        content = load_content(settings.content_dir)
+        token = settings.require_token()
+        point_discord_at(settings.discord_api_base_url, settings.discord_gateway_url)
+        bot = RecoveryBot(settings, content)
+        if args.command == "sync-commands":
+            return asyncio.run(sync_commands(bot, token, args.guild))
+        asyncio.run(run_bot(bot, token))
+        return 0
+    except ConfigError as error:
+        print(error, file=sys.stderr)
+        return EXIT_CONFIG
+    except discord.LoginFailure:
+        print(LOGIN_REFUSED_MESSAGE, file=sys.stderr)
+        return EXIT_CONFIG
+    except KeyboardInterrupt:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Features: one package each, loaded by walking this folder (see bot.py)."""

@@ -1,0 +1,109 @@
+"""Rules behind /setup: valid time zones and regions, and what a server still lacks."""
+
+from __future__ import annotations
+
+import zoneinfo
+from dataclasses import dataclass
+from enum import Enum
+from functools import cache
+
+from cogs.setup import texts
+from config.content import CrisisResources
+from core.errors import UserFacingError
+from core.guild_settings import ServerConfig
+
+AUTOCOMPLETE_LIMIT = 25
+
+
+@cache
+def _all_zones() -> tuple[str, ...]:
+    # Legacy aliases ("US/Eastern", "EST5EDT") only confuse people choosing a zone.
+    regional = sorted(
+        zone
+        for zone in zoneinfo.available_timezones()
+        if "/" in zone and not zone.startswith(("Etc/", "SystemV/", "US/", "posix/", "right/"))
+    )
+    return (*regional, "UTC")
+
+
+def validate_timezone(name: str) -> str:
+    cleaned = name.strip()
+    if cleaned not in _all_zones():
+        raise UserFacingError(texts.UNKNOWN_TIMEZONE.format(name=cleaned[:64]))
+    return cleaned
+
+
+def timezone_suggestions(query: str) -> list[str]:
+    needle = query.strip().lower().replace(" ", "_")
+    if not needle:
+        return list(_all_zones()[:AUTOCOMPLETE_LIMIT])
+    starts = [z for z in _all_zones() if z.lower().startswith(needle)]
+    city_starts = [
+        z
+        for z in _all_zones()
+        if z.lower().rsplit("/", 1)[-1].startswith(needle) and z not in starts
+    ]
+    contains = [
+        z for z in _all_zones() if needle in z.lower() and z not in starts and z not in city_starts
+    ]
+    return (starts + city_starts + contains)[:AUTOCOMPLETE_LIMIT]
+
+
+def validate_region(crisis: CrisisResources, code: str) -> str:
+    cleaned = code.strip().upper()
+    if cleaned not in crisis.regions:
+        raise UserFacingError(
+            texts.UNKNOWN_REGION.format(code=cleaned[:16], known=", ".join(sorted(crisis.regions)))
+        )
+    return cleaned
+
+
+def region_suggestions(crisis: CrisisResources, query: str) -> list[tuple[str, str]]:
+    """(label, code) pairs whose code or name matches."""
+    needle = query.strip().lower()
+    return [
+        (f"{region.name} ({code})", code)
+        for code, region in sorted(crisis.regions.items())
+        if needle in code.lower() or needle in region.name.lower()
+    ][:AUTOCOMPLETE_LIMIT]
+
+
+class ItemState(Enum):
+    OK = "ok"
+    MISSING = "missing"
+    GONE = "gone"
+
+
+@dataclass(frozen=True)
+class StatusItem:
+    label: str
+    state: ItemState
+    target_id: int | None
+    kind: str  # "channel" or "role", for rendering a mention
+
+
+CHANNEL_ITEMS = (
+    ("checkin_channel_id", texts.LABEL_CHECKIN_CHANNEL),
+    ("specialists_channel_id", texts.LABEL_SPECIALISTS_CHANNEL),
+    ("milestones_channel_id", texts.LABEL_MILESTONES_CHANNEL),
+)
+
+
+def status_items(
+    config: ServerConfig, existing_channel_ids: set[int], existing_role_ids: set[int]
+) -> list[StatusItem]:
+    items: list[StatusItem] = []
+    for field, label in CHANNEL_ITEMS:
+        target = getattr(config, field)
+        items.append(StatusItem(label, _state(target, existing_channel_ids), target, "channel"))
+    role = config.specialist_role_id
+    items.append(
+        StatusItem(texts.LABEL_SPECIALIST_ROLE, _state(role, existing_role_ids), role, "role")
+    )
+    return items
+
+
+def _state(target: int | None, existing: set[int]) -> ItemState:
+    if target is None:
+        return ItemState.MISSING
+    return ItemState.OK if target in existing else ItemState.GONE

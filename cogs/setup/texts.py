@@ -1,0 +1,58 @@
+"""What admins see from /setup."""
+
+GROUP_DESCRIPTION = "Set the bot up for this server (admins)"
+
+LABEL_CHECKIN_CHANNEL = "Check-in channel"
+LABEL_SPECIALISTS_CHANNEL = "Private specialists channel"
+LABEL_MILESTONES_CHANNEL = "Milestones channel"
+LABEL_SPECIALIST_ROLE = "Peer specialist role"
+
+STATUS_TITLE = "Setup for this server"
+STATE_OK = "✅ {mention}"
+STATE_MISSING = "❌ not set"
+STATE_GONE = "⚠️ was set, but the {kind} no longer exists"
+STATUS_TIMEZONE = "Time zone"
+STATUS_REGION = "Crisis resources region"
+STATUS_REGION_DEFAULT = "{name} (default; change with /setup region)"
+STATUS_ALL_SET = "Everything the bot needs is configured."
+STATUS_TODO = "Use /setup channels to pick or create what is missing."
+
+UNKNOWN_TIMEZONE = (
+    "“{name}” isn't a time zone I know. Pick one from the list, for example "
+    "America/New_York or Europe/London."
+)
+UNKNOWN_REGION = "“{code}” isn't a region I have resources for. Known regions: {known}."
+TIMEZONE_SET = "This server's time zone is now **{zone}** (it's {local_time} there now)."
+REGION_SET = "Crisis resources will now be shown for **{name}**."
+
+SPECIALISTS_CHANNEL_PUBLIC = (
+    "{channel} can be seen by everyone in the server. The specialists channel carries "
+    "private requests for help, so it must be hidden from @everyone. Pick a private "
+    "channel, or leave the option out and I'll create one."
+)
+BOT_CANNOT_USE_CHANNEL = (
+    "I can't see or post in {channel}. Please give me View Channel and Send Messages there, "
+    "or pick another channel."
+)
+ROLE_NOT_ASSIGNABLE = "{role} can't be used as the specialist role: pick a role people are given."
+NEED_MANAGE_CHANNELS = (
+    "To create the missing channels I need the Manage Channels permission. Please add it, "
+    "or pick existing channels in the options. Nothing was changed."
+)
+NEED_MANAGE_ROLES = (
+    "To create the specialist role I need the Manage Roles permission. Please add it, or "
+    "pick an existing role. Nothing was changed."
+)
+CREATION_FAILED = (
+    "Discord refused to create {what}, so I undid what I had created and changed nothing. "
+    "Please check my permissions and try again."
+)
+CHANNELS_SAVED = "Saved. {summary}"
+CREATED = "created {mention}"
+USING = "using {mention}"
+
+DEFAULT_CHECKIN_NAME = "check-ins"
+DEFAULT_SPECIALISTS_NAME = "specialists"
+DEFAULT_MILESTONES_NAME = "milestones"
+DEFAULT_ROLE_NAME = "Peer specialist"
+AUDIT_REASON = "Set up by {admin} with /setup channels"

@@ -1,0 +1,1 @@
+"""Typed settings and the content groups edit without touching code."""

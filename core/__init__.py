@@ -1,0 +1,1 @@
+"""Pieces every feature uses: logging, the scheduler, the clock, errors, server settings."""

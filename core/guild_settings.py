@@ -1,0 +1,85 @@
+"""A server's settings: read through an in-memory cache, written with an audit entry.
+
+The cache is what lets time-critical paths (a crisis reply) work from memory when
+the database is slow or down; it is filled at start and updated on every write.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, fields
+from typing import Any
+
+from sqlalchemy import select
+
+from db.engine import Database
+from db.models import AuditEntry, GuildSettings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    guild_id: int
+    timezone: str = "UTC"
+    region: str | None = None
+    checkin_channel_id: int | None = None
+    specialists_channel_id: int | None = None
+    milestones_channel_id: int | None = None
+    fallback_channel_id: int | None = None
+    specialist_role_id: int | None = None
+
+
+_FIELDS = tuple(f.name for f in fields(ServerConfig) if f.name != "guild_id")
+
+
+def _from_row(row: GuildSettings) -> ServerConfig:
+    return ServerConfig(row.guild_id, **{name: getattr(row, name) for name in _FIELDS})
+
+
+class GuildSettingsStore:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._cache: dict[int, ServerConfig] = {}
+
+    def cached(self, guild_id: int) -> ServerConfig:
+        """What is known without touching the database (defaults for an unknown server)."""
+        return self._cache.get(guild_id) or ServerConfig(guild_id)
+
+    async def warm(self) -> None:
+        async with self._db.all_guilds_session() as session:
+            rows = (await session.scalars(select(GuildSettings))).all()
+        self._cache = {row.guild_id: _from_row(row) for row in rows}
+        log.info("Loaded settings for %d servers", len(self._cache))
+
+    async def get(self, guild_id: int) -> ServerConfig:
+        async with self._db.guild_session(guild_id) as session:
+            row = await session.get(GuildSettings, guild_id)
+        config = _from_row(row) if row else ServerConfig(guild_id)
+        self._cache[guild_id] = config
+        return config
+
+    async def update(self, guild_id: int, actor_user_id: int, **changes: Any) -> ServerConfig:
+        unknown = set(changes) - set(_FIELDS)
+        if unknown:
+            raise TypeError(f"unknown server settings: {', '.join(sorted(unknown))}")
+        async with self._db.guild_session(guild_id) as session, session.begin():
+            row = await session.get(GuildSettings, guild_id)
+            if row is None:
+                row = GuildSettings(guild_id=guild_id)
+                for name in _FIELDS:
+                    setattr(row, name, getattr(ServerConfig(guild_id), name))
+                session.add(row)
+            for name, value in changes.items():
+                setattr(row, name, value)
+            session.add(
+                AuditEntry(
+                    guild_id=guild_id,
+                    actor_user_id=actor_user_id,
+                    action="settings.updated",
+                    details={name: changes[name] for name in sorted(changes)},
+                )
+            )
+            config = _from_row(row)
+        self._cache[guild_id] = config
+        return config

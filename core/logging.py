@@ -1,0 +1,18 @@
+"""Logging, configured once for the whole process."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+
+def setup_logging(level: str) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%Y-%m-%d %H:%M:%S")
+    )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    # discord.py's gateway chatter at DEBUG would drown our own lines.
+    logging.getLogger("discord").setLevel(max(logging.INFO, logging.getLevelName(level)))

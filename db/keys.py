@@ -1,0 +1,107 @@
+"""The encryption key for members' free text: where it comes from and the check that it fits.
+
+`ENCRYPTION_KEY` may hold several Fernet keys separated by commas: the first
+encrypts, all of them decrypt, which is how a key is rotated without downtime.
+Without it, a key is generated once into a 0600 file beside the database. A key
+that does not open what the database holds stops the bot: it never writes new
+data under a second key.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from config.settings import ConfigError
+from db.models import AppMeta
+
+log = logging.getLogger(__name__)
+
+KEY_FILE_NAME = "encryption.key"
+_CANARY_KEY = "encryption_canary"
+_CANARY_PLAINTEXT = b"recovery-bot key check"
+
+
+def parse_keys(raw: str) -> MultiFernet:
+    parts = [part.strip() for part in raw.split(",") if part.strip()]
+    try:
+        return MultiFernet([Fernet(part.encode("ascii")) for part in parts])
+    except (ValueError, UnicodeEncodeError):
+        raise ConfigError(
+            "ENCRYPTION_KEY is not a valid key: it must be one or more Fernet keys "
+            "(32 url-safe base64 bytes) separated by commas (README, 'Configuration')."
+        ) from None
+
+
+def key_file_path(data_dir: Path) -> Path:
+    return data_dir / KEY_FILE_NAME
+
+
+def read_key_file(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="ascii").strip() or None
+    except FileNotFoundError:
+        return None
+
+
+def create_key_file(path: Path) -> str:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = Fernet.generate_key().decode("ascii")
+    # O_EXCL: two processes starting at once must not each write a different key.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(key + "\n")
+    log.warning("Generated a new encryption key at %s; back it up with the database", path)
+    return key
+
+
+async def check_key(engine: AsyncEngine, cipher: MultiFernet) -> None:
+    """Prove `cipher` opens this database's data, recording a check value on first use."""
+    async with AsyncSession(engine) as session, session.begin():
+        canary = await session.get(AppMeta, _CANARY_KEY)
+        if canary is None:
+            token = cipher.encrypt(_CANARY_PLAINTEXT).decode("ascii")
+            session.add(AppMeta(key=_CANARY_KEY, value=token))
+            return
+        try:
+            matches = cipher.decrypt(canary.value.encode("ascii")) == _CANARY_PLAINTEXT
+        except InvalidToken:
+            matches = False
+    if not matches:
+        raise ConfigError(
+            "The encryption key does not match the one this database was written with: "
+            "set ENCRYPTION_KEY (or restore data/encryption.key) to the original key. "
+            "Nothing was changed (README, 'Privacy')."
+        )
+
+
+async def database_has_key_check(engine: AsyncEngine) -> bool:
+    async with AsyncSession(engine) as session:
+        return await session.get(AppMeta, _CANARY_KEY) is not None
+
+
+async def resolve_cipher(
+    engine: AsyncEngine, configured: str | None, data_dir: Path
+) -> MultiFernet:
+    """The cipher to use: configured, else the key file, else a new key for a new database."""
+    if configured:
+        cipher = parse_keys(configured)
+    else:
+        path = key_file_path(data_dir)
+        stored = read_key_file(path)
+        if stored is None:
+            if await database_has_key_check(engine):
+                raise ConfigError(
+                    f"This database holds encrypted data but no key was found (ENCRYPTION_KEY "
+                    f"is unset and {path} is missing): restore the key. Nothing was changed."
+                )
+            stored = create_key_file(path)
+        else:
+            log.info("Using the encryption key in %s", path)
+        cipher = parse_keys(stored)
+    await check_key(engine, cipher)
+    return cipher

@@ -1,0 +1,70 @@
+"""Models every feature shares: a server's settings, a member within a server, the audit log.
+
+Feature tables live here too, one section per feature, so a single metadata drives
+migrations and the autogenerate check.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Boolean, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from db.base import Base, GuildScoped, Timestamped, utcnow
+from db.types import UTCDateTime
+
+
+class AppMeta(Base):
+    """Small facts about the database itself, such as the encryption key check."""
+
+    __tablename__ = "app_meta"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class GuildSettings(GuildScoped, Timestamped, Base):
+    """What an admin configured for one server with /setup."""
+
+    __tablename__ = "guild_settings"
+
+    guild_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    region: Mapped[str | None] = mapped_column(String(16))
+    checkin_channel_id: Mapped[int | None] = mapped_column(BigInteger)
+    specialists_channel_id: Mapped[int | None] = mapped_column(BigInteger)
+    milestones_channel_id: Mapped[int | None] = mapped_column(BigInteger)
+    fallback_channel_id: Mapped[int | None] = mapped_column(BigInteger)
+    specialist_role_id: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class Member(GuildScoped, Timestamped, Base):
+    """A person within one server. The same Discord user in two servers is two members."""
+
+    __tablename__ = "members"
+    __table_args__ = (UniqueConstraint("guild_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    # Consents default to no: specialists and partners see a member's signals only
+    # after the member said yes, and the member can take it back at any time.
+    share_signals_with_specialists: Mapped[bool] = mapped_column(Boolean, default=False)
+    share_signals_with_partner: Mapped[bool] = mapped_column(Boolean, default=False)
+    consent_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AuditEntry(GuildScoped, Base):
+    """Who did what, when. Details are structured fields, never a member's free text."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_guild_subject", "guild_id", "subject_user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor_user_id: Mapped[int | None] = mapped_column(BigInteger)
+    subject_user_id: Mapped[int | None] = mapped_column(BigInteger)
+    action: Mapped[str] = mapped_column(String(64))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
