@@ -1,0 +1,55 @@
+"""The entry point as a person runs it: a separate process, its exit code and its output."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from config.settings import DEFAULT_CONTENT_DIR
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_bot(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if k not in {"DISCORD_TOKEN", "DATABASE_URL"}}
+    clean |= {"DATA_DIR": str(tmp_path / "data")} | env
+    return subprocess.run(  # noqa: S603 (our own entry point, fixed arguments)
+        [sys.executable, str(ROOT / "bot.py"), *args],
+        cwd=tmp_path,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_without_a_token_the_bot_exits_2_with_one_line_naming_it(tmp_path: Path) -> None:
+    result = run_bot(tmp_path)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert "DISCORD_TOKEN" in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_broken_content_stops_the_bot_naming_the_file_and_field(tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    shutil.copytree(DEFAULT_CONTENT_DIR, content)
+    checkins = content / "checkins.toml"
+    checkins.write_text(checkins.read_text().replace("mood_max = 5\n", ""))
+    result = run_bot(tmp_path, CONTENT_DIR=str(content), DISCORD_TOKEN="unused")
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert "checkins.toml" in lines[0]
+    assert "mood_max" in lines[0]
+
+
+def test_migrate_creates_the_database_and_needs_no_token(tmp_path: Path) -> None:
+    result = run_bot(tmp_path, "migrate")
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "data" / "recovery.db").exists()
