@@ -102,11 +102,13 @@ class RecoveryBot(commands.AutoShardedBot):
 
 
 def feature_packages() -> list[str]:
-    return sorted(
+    """Every package under cogs/, /setup first: other features add their settings to it."""
+    found = sorted(
         f"cogs.{path.name}"
         for path in COGS_DIR.iterdir()
         if path.is_dir() and (path / "__init__.py").exists()
     )
+    return sorted(found, key=lambda name: name != "cogs.setup")
 
 
 async def run_bot(bot: RecoveryBot, token: str) -> None:

@@ -7,13 +7,18 @@ the database is slow or down; it is filled at start and updated on every write.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, fields
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from sqlalchemy import select
 
 from db.engine import Database
 from db.models import AuditEntry, GuildSettings
+from db.models.core import (
+    DEFAULT_ACK_TIMEOUT_SECONDS,
+    DEFAULT_MAX_REPEATS,
+    DEFAULT_REPEAT_INTERVAL_SECONDS,
+)
 
 log = logging.getLogger(__name__)
 
@@ -28,13 +33,33 @@ class ServerConfig:
     milestones_channel_id: int | None = None
     fallback_channel_id: int | None = None
     specialist_role_id: int | None = None
+    ack_timeout_seconds: int = DEFAULT_ACK_TIMEOUT_SECONDS
+    repeat_interval_seconds: int = DEFAULT_REPEAT_INTERVAL_SECONDS
+    max_repeats: int = DEFAULT_MAX_REPEATS
+    local_resources: tuple[LocalResource, ...] = ()
+
+
+@dataclass(frozen=True)
+class LocalResource:
+    """A line a server added to its region's crisis resources."""
+
+    name: str
+    how: str
 
 
 _FIELDS = tuple(f.name for f in fields(ServerConfig) if f.name != "guild_id")
 
 
 def _from_row(row: GuildSettings) -> ServerConfig:
-    return ServerConfig(row.guild_id, **{name: getattr(row, name) for name in _FIELDS})
+    values = {name: getattr(row, name) for name in _FIELDS}
+    values["local_resources"] = tuple(LocalResource(**item) for item in row.local_resources or ())
+    return ServerConfig(row.guild_id, **values)
+
+
+def _to_column(name: str, value: Any) -> Any:
+    if name == "local_resources":
+        return [asdict(resource) for resource in value]
+    return value
 
 
 class GuildSettingsStore:
@@ -67,17 +92,18 @@ class GuildSettingsStore:
             row = await session.get(GuildSettings, guild_id)
             if row is None:
                 row = GuildSettings(guild_id=guild_id)
+                defaults = ServerConfig(guild_id)
                 for name in _FIELDS:
-                    setattr(row, name, getattr(ServerConfig(guild_id), name))
+                    setattr(row, name, _to_column(name, getattr(defaults, name)))
                 session.add(row)
             for name, value in changes.items():
-                setattr(row, name, value)
+                setattr(row, name, _to_column(name, value))
             session.add(
                 AuditEntry(
                     guild_id=guild_id,
                     actor_user_id=actor_user_id,
                     action="settings.updated",
-                    details={name: changes[name] for name in sorted(changes)},
+                    details={name: _to_column(name, changes[name]) for name in sorted(changes)},
                 )
             )
             config = _from_row(row)

@@ -269,3 +269,17 @@ async def _create(guild: discord.Guild, plan: _ChannelPlan, reason: str) -> set[
         what = "a channel" if plan.create_channels else "the role"
         raise UserFacingError(texts.CREATION_FAILED.format(what=what)) from error
     return created
+
+
+def add_setup_subcommand(
+    tree: app_commands.CommandTree[discord.Client],
+    command: app_commands.Command[..., None] | app_commands.Group,  # type: ignore[type-arg]
+) -> None:
+    """Hang a feature's settings under /setup (so admins find them in one place).
+
+    Features call this from their `setup()`; bot.py loads this package first.
+    """
+    group = tree.get_command("setup")
+    if not isinstance(group, app_commands.Group):
+        raise RuntimeError("the setup feature must be loaded before the features that use it")
+    group.add_command(command)

@@ -1,8 +1,4 @@
-"""Models every feature shares: a server's settings, a member within a server, the audit log.
-
-Feature tables live here too, one section per feature, so a single metadata drives
-migrations and the autogenerate check.
-"""
+"""Tables every feature shares: a server's settings, a member within a server, the audit log."""
 
 from __future__ import annotations
 
@@ -14,6 +10,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from db.base import Base, GuildScoped, Timestamped, utcnow
 from db.types import UTCDateTime
+
+DEFAULT_ACK_TIMEOUT_SECONDS = 300
+DEFAULT_REPEAT_INTERVAL_SECONDS = 600
+DEFAULT_MAX_REPEATS = 3
 
 
 class AppMeta(Base):
@@ -38,6 +38,17 @@ class GuildSettings(GuildScoped, Timestamped, Base):
     milestones_channel_id: Mapped[int | None] = mapped_column(BigInteger)
     fallback_channel_id: Mapped[int | None] = mapped_column(BigInteger)
     specialist_role_id: Mapped[int | None] = mapped_column(BigInteger)
+    # /help-now escalation policy, like a pager's: unacknowledged for `ack_timeout`
+    # pages the backup, then the role, then the role again every `repeat_interval`
+    # up to `max_repeats` times.
+    ack_timeout_seconds: Mapped[int] = mapped_column(Integer, default=DEFAULT_ACK_TIMEOUT_SECONDS)
+    repeat_interval_seconds: Mapped[int] = mapped_column(
+        Integer, default=DEFAULT_REPEAT_INTERVAL_SECONDS
+    )
+    max_repeats: Mapped[int] = mapped_column(Integer, default=DEFAULT_MAX_REPEATS)
+    # Extra lines a server adds to its region's crisis resources (a clinic's number):
+    # a list of {"name": ..., "how": ...}. Public information, so stored in the clear.
+    local_resources: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
 
 
 class Member(GuildScoped, Timestamped, Base):

@@ -1,0 +1,16 @@
+"""All tables, one module per feature, registered on one metadata (`db.base.Base`)."""
+
+from db.models.core import AppMeta, AuditEntry, GuildSettings, Member
+from db.models.helpnow import HelpEvent, HelpRequest
+from db.models.oncall import OnCallOverride, OnCallShift
+
+__all__ = [
+    "AppMeta",
+    "AuditEntry",
+    "GuildSettings",
+    "HelpEvent",
+    "HelpRequest",
+    "Member",
+    "OnCallOverride",
+    "OnCallShift",
+]
