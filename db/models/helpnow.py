@@ -35,6 +35,9 @@ class HelpRequest(GuildScoped, Base):
     # outbox, after the database was down) is recorded once and matched to its pages.
     public_id: Mapped[str] = mapped_column(String(36), unique=True)
     member_user_id: Mapped[int] = mapped_column(BigInteger)
+    # Where the member asked: a private thread to talk opens there, since a member
+    # can only see threads of channels they can see.
+    origin_channel_id: Mapped[int | None] = mapped_column(BigInteger)
     status: Mapped[str] = mapped_column(String(16), default="open")
     note: Mapped[str | None] = mapped_column(EncryptedText)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -58,6 +61,9 @@ class HelpEvent(GuildScoped, Base):
     __tablename__ = "help_events"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # Chosen in memory like HelpRequest.public_id: replaying the outbox twice must not
+    # record a step twice.
+    key: Mapped[str] = mapped_column(String(36), unique=True)
     request_id: Mapped[int] = mapped_column(
         ForeignKey("help_requests.id", ondelete="CASCADE"), index=True
     )

@@ -24,6 +24,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("public_id", sa.String(length=36), nullable=False),
         sa.Column("member_user_id", sa.BigInteger(), nullable=False),
+        sa.Column("origin_channel_id", sa.BigInteger(), nullable=True),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("note", db.types.EncryptedText(), nullable=True),
         sa.Column("created_at", db.types.UTCDateTime(timezone=True), nullable=False),
@@ -95,6 +96,7 @@ def upgrade() -> None:
     op.create_table(
         "help_events",
         sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("key", sa.String(length=36), nullable=False),
         sa.Column("request_id", sa.Integer(), nullable=False),
         sa.Column("at", db.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("kind", sa.String(length=32), nullable=False),
@@ -108,6 +110,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_help_events")),
+        sa.UniqueConstraint("key", name=op.f("uq_help_events_key")),
     )
     with op.batch_alter_table("help_events", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_help_events_guild_id"), ["guild_id"], unique=False)
