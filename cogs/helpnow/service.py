@@ -1,0 +1,307 @@
+"""The help desk: open requests, their escalation, and their records.
+
+Every decision here is made from memory, so that a member in crisis is answered and
+a specialist is paged even when the database is down. Each change is appended to
+the journal (local disk) and copied into the database when it can be.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any, Protocol
+
+from sqlalchemy import select
+
+from cogs.helpnow.journal import Entry, EventRecord, Journal
+from cogs.helpnow.policy import (
+    Chain,
+    Policy,
+    Target,
+    due_after,
+    first_step,
+    next_step,
+    target_for,
+)
+from core.clock import Clock
+from core.errors import UserFacingError
+from db.engine import Database
+from db.models import HelpRequest
+from db.models.helpnow import OPEN_STATUSES
+
+log = logging.getLogger(__name__)
+
+# A due time this close counts as due: the scheduler may fire a hair early.
+_DUE_TOLERANCE = timedelta(seconds=1)
+
+
+class Status(StrEnum):
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"
+    SAFE = "safe"
+
+
+class OnCallSource(Protocol):
+    """Who is on call, answered from memory (the on-call feature's rotation)."""
+
+    def chain(self, guild_id: int, at: datetime) -> Any: ...
+
+
+@dataclass
+class HelpCase:
+    """An open request, as the desk holds it in memory."""
+
+    public_id: str
+    guild_id: int
+    member_user_id: int
+    origin_channel_id: int | None
+    note: str | None
+    created_at: datetime
+    status: Status = Status.OPEN
+    step: int = 0
+    next_step_at: datetime | None = None
+    page_channel_id: int | None = None
+    page_message_id: int | None = None
+    thread_id: int | None = None
+    acknowledged_at: datetime | None = None
+    acknowledged_by: int | None = None
+    closed_at: datetime | None = None
+    closed_by: int | None = None
+    outcome: str | None = None
+
+    def snapshot(self) -> dict[str, Any]:
+        values = {name: getattr(self, name) for name in _SNAPSHOT_FIELDS}
+        values["status"] = str(self.status)
+        return values
+
+
+_SNAPSHOT_FIELDS = (
+    "public_id",
+    "member_user_id",
+    "origin_channel_id",
+    "status",
+    "note",
+    "created_at",
+    "step",
+    "next_step_at",
+    "page_channel_id",
+    "page_message_id",
+    "thread_id",
+    "acknowledged_at",
+    "acknowledged_by",
+    "closed_at",
+    "closed_by",
+    "outcome",
+)
+
+
+@dataclass(frozen=True)
+class Opened:
+    case: HelpCase
+    target: Target
+    is_new: bool
+
+
+class AlreadyAcknowledged(UserFacingError):
+    def __init__(self, message: str, specialist_id: int) -> None:
+        super().__init__(message)
+        self.specialist_id = specialist_id
+
+
+class RequestClosed(UserFacingError):
+    pass
+
+
+def to_chain(value: Any) -> Chain:
+    return Chain(primary=value.primary, backups=tuple(value.backups))
+
+
+def new_public_id() -> str:
+    return uuid.uuid4().hex
+
+
+class HelpDesk:
+    def __init__(self, db: Database, journal: Journal, clock: Clock) -> None:
+        self._db = db
+        self._journal = journal
+        self._clock = clock
+        self._cases: dict[str, HelpCase] = {}
+        self._by_member: dict[tuple[int, int], str] = {}
+        self._flushes: set[asyncio.Task[bool]] = set()
+
+    # -- start and persistence ------------------------------------------------
+
+    async def load(self) -> list[HelpCase]:
+        """Fill memory with every open request: the database's, then the journal's newer ones."""
+        await self._journal.flush()
+        async with self._db.all_guilds_session() as session:
+            rows = (
+                await session.scalars(
+                    select(HelpRequest).where(HelpRequest.status.in_(OPEN_STATUSES))
+                )
+            ).all()
+        for row in rows:
+            values = {name: getattr(row, name) for name in _SNAPSHOT_FIELDS}
+            self._remember(HelpCase(guild_id=row.guild_id, **values))
+        for entry in self._journal.pending_entries():
+            self._remember(HelpCase(guild_id=entry.guild_id, **entry.request))
+        return list(self._cases.values())
+
+    async def flush(self) -> bool:
+        return await self._journal.flush()
+
+    def _remember(self, case: HelpCase) -> None:
+        case.status = Status(case.status)
+        key = (case.guild_id, case.member_user_id)
+        if case.status in (Status.OPEN, Status.ACKNOWLEDGED):
+            self._cases[case.public_id] = case
+            self._by_member[key] = case.public_id
+        else:
+            self._cases.pop(case.public_id, None)
+            if self._by_member.get(key) == case.public_id:
+                del self._by_member[key]
+
+    def _record(self, case: HelpCase, kind: str, **event: Any) -> None:
+        record = EventRecord(key=new_public_id(), kind=kind, at=self._clock.now(), **event)
+        self._journal.append(Entry(case.guild_id, case.snapshot(), [record]))
+        task = asyncio.get_running_loop().create_task(self._journal.flush())
+        self._flushes.add(task)
+        task.add_done_callback(self._flushes.discard)
+
+    # -- reading ---------------------------------------------------------------
+
+    def get(self, public_id: str) -> HelpCase | None:
+        return self._cases.get(public_id)
+
+    def open_case_of(self, guild_id: int, member_user_id: int) -> HelpCase | None:
+        public_id = self._by_member.get((guild_id, member_user_id))
+        return self._cases.get(public_id) if public_id else None
+
+    def open_cases(self) -> list[HelpCase]:
+        return list(self._cases.values())
+
+    # -- changes ---------------------------------------------------------------
+
+    def open(
+        self,
+        *,
+        public_id: str,
+        guild_id: int,
+        member_user_id: int,
+        origin_channel_id: int | None,
+        note: str | None,
+        chain: Chain,
+        role_id: int | None,
+        policy: Policy,
+    ) -> Opened:
+        """A new request, or, if the member has one open, a fresh page for its current step."""
+        existing = self.open_case_of(guild_id, member_user_id)
+        if existing is not None:
+            target = target_for(existing.step, chain, role_id)
+            self._record(existing, "repaged", target=target.key())
+            return Opened(existing, target, is_new=False)
+        now = self._clock.now()
+        step = first_step(chain)
+        case = HelpCase(
+            public_id=public_id,
+            guild_id=guild_id,
+            member_user_id=member_user_id,
+            origin_channel_id=origin_channel_id,
+            note=note,
+            created_at=now,
+            step=step,
+            next_step_at=due_after(step, now, policy),
+        )
+        target = target_for(step, chain, role_id)
+        self._remember(case)
+        self._record(case, "requested", actor_user_id=member_user_id, target=target.key())
+        return Opened(case, target, is_new=True)
+
+    def page_posted(self, case: HelpCase, channel_id: int, message_id: int | None) -> None:
+        if case.page_message_id is None or channel_id != case.page_channel_id:
+            case.page_channel_id = channel_id
+            case.page_message_id = message_id
+        self._record(case, "paged", target=f"channel:{channel_id}")
+
+    def escalate_if_due(
+        self, public_id: str, chain: Chain, role_id: int | None, policy: Policy
+    ) -> Target | None:
+        """The next page when this request's step is due and still unacknowledged."""
+        case = self._cases.get(public_id)
+        now = self._clock.now()
+        if (
+            case is None
+            or case.status is not Status.OPEN
+            or case.next_step_at is None
+            or case.next_step_at > now + _DUE_TOLERANCE
+        ):
+            return None
+        return self._advance(case, chain, role_id, policy, "escalated", None)
+
+    def request_backup(
+        self, public_id: str, specialist_id: int, chain: Chain, role_id: int | None, policy: Policy
+    ) -> tuple[HelpCase, Target]:
+        case = self._open_case(public_id)
+        return case, self._advance(case, chain, role_id, policy, "backup_requested", specialist_id)
+
+    def _advance(
+        self,
+        case: HelpCase,
+        chain: Chain,
+        role_id: int | None,
+        policy: Policy,
+        kind: str,
+        actor: int | None,
+    ) -> Target:
+        now = self._clock.now()
+        case.step = next_step(case.step, chain)
+        target = target_for(case.step, chain, role_id)
+        case.next_step_at = (
+            due_after(case.step, now, policy) if case.status is Status.OPEN else None
+        )
+        self._record(case, kind, actor_user_id=actor, target=target.key())
+        return target
+
+    def acknowledge(self, public_id: str, specialist_id: int) -> HelpCase:
+        case = self._open_case(public_id)
+        if case.status is Status.ACKNOWLEDGED and case.acknowledged_by is not None:
+            raise AlreadyAcknowledged("already acknowledged", case.acknowledged_by)
+        case.status = Status.ACKNOWLEDGED
+        case.acknowledged_at = self._clock.now()
+        case.acknowledged_by = specialist_id
+        case.next_step_at = None
+        self._record(case, "acknowledged", actor_user_id=specialist_id)
+        return case
+
+    def set_thread(self, case: HelpCase, thread_id: int) -> None:
+        case.thread_id = thread_id
+        self._record(case, "thread_opened", target=f"channel:{thread_id}")
+
+    def close(
+        self, public_id: str, by_user_id: int, status: Status, outcome: str | None = None
+    ) -> HelpCase:
+        case = self._open_case(public_id)
+        case.status = status
+        case.closed_at = self._clock.now()
+        case.closed_by = by_user_id
+        case.next_step_at = None
+        case.outcome = outcome or None
+        self._record(
+            case, "member_safe" if status is Status.SAFE else "resolved", actor_user_id=by_user_id
+        )
+        self._remember(case)
+        return case
+
+    def record_fallback(self, case: HelpCase, channel_id: int | None) -> None:
+        self._record(case, "fallback_used", target=f"channel:{channel_id}" if channel_id else None)
+
+    def _open_case(self, public_id: str) -> HelpCase:
+        case = self._cases.get(public_id)
+        if case is None:
+            raise RequestClosed("closed")
+        return case

@@ -1,0 +1,105 @@
+"""Everything people read from /help-now. Reviewed against shared/domain.md:
+
+- immediate danger first, then several independent lines;
+- honest that this is an automated bot and that a peer was paged;
+- never a promise of when anyone will answer, never an assessment of risk.
+"""
+
+COMMAND_DESCRIPTION = "Get crisis lines now and page a peer specialist (private)"
+NOTE_DESCRIPTION = "Optional: a few words for the peer specialist (only they see it)"
+
+EMERGENCY_FIRST = "**If you or someone with you is in immediate danger, call {emergency} now.**"
+LINES_HEADER = "You can reach someone right now, day or night:"
+LINE = "• **{name}**: {how}"
+OVERDOSE_HEADER = "**Overdose?**"
+
+PAGED = (
+    "This is an automated message from your group's bot. I have paged the peer specialist "
+    "on call for this server. If you can't wait, or you don't feel safe, call or text one "
+    "of the lines above now."
+)
+PAGED_ROLE_NO_ONCALL = (
+    "This is an automated message from your group's bot. Nobody is on call in the rota "
+    "right now, so I have alerted all of this group's peer specialists. Please don't wait "
+    "for them: call or text one of the lines above now."
+)
+REPAGED = (
+    "This is an automated message from your group's bot. Your earlier request is still "
+    "open, so I have paged the specialists again. If you can't wait, call or text one of "
+    "the lines above now."
+)
+NOT_SET_UP = (
+    "This is an automated message from your group's bot. This server has no peer "
+    "specialists set up in the bot yet, so nobody could be paged. Please call or text one "
+    "of the lines above now."
+)
+PAGE_FAILED = (
+    "I couldn't reach the peer specialists just now. Please call or text one of the lines "
+    "in my message above now."
+)
+YOUR_PLAN = "**Your emergency plan**\n{plan}"
+CLOSING_HINT = (
+    "Press “I'm safe now” when you're okay, or “Talk in a private thread” to talk with a "
+    "peer specialist there."
+)
+
+BUTTON_SAFE = "I'm safe now"
+BUTTON_THREAD = "Talk in a private thread"
+BUTTON_ACK = "Acknowledge"
+BUTTON_BACKUP = "Need backup"
+BUTTON_RESOLVED = "Resolved"
+
+SAFE_THANKS = (
+    "Thank you for letting us know. I've told the specialists. /help-now is here whenever "
+    "you need it."
+)
+ALREADY_CLOSED = "This request is already closed. If you need help again, use /help-now."
+THREAD_OPENED = "I've opened a private thread for you: {thread}. A peer specialist will join it."
+THREAD_EXISTS = "Your private thread is here: {thread}."
+THREAD_FAILED = (
+    "I couldn't open a private thread here. The specialists have still been paged; please "
+    "call or text one of the lines above if you can't wait."
+)
+THREAD_NAME = "Peer support {short_id}"
+THREAD_WELCOME = (
+    "{member}, this is a private thread for you and the group's peer specialists. "
+    "Only the people added here can read it."
+)
+THREAD_SPECIALIST_JOINED = "{specialist} has joined."
+
+# The specialists' side.
+PAGE = "{target} — {member} asked for help with /help-now at {time}."
+PAGE_NOTE = "Their note: {note}"
+PAGE_NO_NOTE = "They left no note."
+PAGE_AGAIN = "{target} — paging again: {member} asked again with /help-now. Still unacknowledged."
+PAGE_ESCALATED = "{target} — not acknowledged yet: {member}'s request from {time} needs someone."
+PAGE_BACKUP = "{target} — {specialist} asked for backup on {member}'s request from {time}."
+PAGE_FALLBACK = (
+    "{target} — someone asked for help with /help-now at {time}. The specialists channel "
+    "isn't reachable, so the details aren't shown here; please check with the team."
+)
+ACKNOWLEDGED = "✅ Acknowledged by {specialist} at {time}."
+RESOLVED = "Closed as resolved by {specialist} at {time}."
+MEMBER_SAFE = "{member} said they're safe now and closed the request at {time}."
+ACK_DONE = "You've got it. I've added you and {member} to {thread}."
+ACK_NO_THREAD = (
+    "You've got it. I couldn't open a private thread, so please reach {member} another way."
+)
+ACK_ALREADY = "{specialist} already acknowledged this request."
+BACKUP_PAGED = "I've paged the next person for backup."
+RESOLVE_MODAL_TITLE = "Close this request"
+RESOLVE_OUTCOME_LABEL = "Outcome (optional, private)"
+RESOLVE_OUTCOME_PLACEHOLDER = "A few words for the team's records"
+RESOLVED_DONE = "Closed. Thank you for being there."
+ONLY_SPECIALISTS = "Only peer specialists can use these buttons."
+NOT_YOUR_REQUEST = "These buttons belong to the person who asked for help."
+ADMIN_CHANNEL_PROBLEM = (
+    "A /help-now page could not be posted in the specialists channel of {guild} (it is "
+    "missing or I lack permission there). I posted it in {fallback} instead. Please fix "
+    "this with /setup help-now."
+)
+ADMIN_NO_CHANNEL = (
+    "A /help-now page in {guild} could not be posted anywhere: the specialists channel, "
+    "the fallback channel and the check-in channel are all missing or closed to me. "
+    "Please fix this with /setup help-now now."
+)

@@ -1,0 +1,149 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import MultiFernet
+from sqlalchemy import select
+
+from cogs.helpnow.journal import Journal
+from cogs.helpnow.policy import Chain, Policy, TargetKind
+from cogs.helpnow.service import AlreadyAcknowledged, HelpDesk, Status, new_public_id
+from db.engine import Database, create_engine
+from db.models import HelpEvent, HelpRequest
+
+GUILD = 10_000_000_000_000_001
+MEMBER = 20_000_000_000_000_002
+ONCALL = 30_000_000_000_000_003
+BACKUP = 40_000_000_000_000_004
+ROLE = 50_000_000_000_000_005
+POLICY = Policy(timedelta(minutes=5), timedelta(minutes=10), max_repeats=1)
+CHAIN = Chain(primary=ONCALL, backups=(BACKUP,))
+
+
+class SteppingClock:
+    def __init__(self) -> None:
+        self.current = datetime(2026, 11, 25, 20, 0, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        return self.current
+
+
+def make_desk(
+    database: Database, tmp_path: Path, cipher: MultiFernet, clock: SteppingClock
+) -> HelpDesk:
+    return HelpDesk(database, Journal(tmp_path / "journal", cipher, database), clock)
+
+
+def open_request(desk: HelpDesk, note: str | None = "can't stop thinking about using") -> str:
+    opened = desk.open(
+        public_id=new_public_id(),
+        guild_id=GUILD,
+        member_user_id=MEMBER,
+        origin_channel_id=1,
+        note=note,
+        chain=CHAIN,
+        role_id=ROLE,
+        policy=POLICY,
+    )
+    return opened.case.public_id
+
+
+async def test_a_request_escalates_on_call_backup_role_and_is_recorded(
+    database: Database, tmp_path: Path, cipher: MultiFernet
+) -> None:
+    clock = SteppingClock()
+    desk = make_desk(database, tmp_path, cipher, clock)
+    public_id = open_request(desk)
+    assert desk.escalate_if_due(public_id, CHAIN, ROLE, POLICY) is None  # not due yet
+
+    clock.current += timedelta(minutes=5)
+    backup = desk.escalate_if_due(public_id, CHAIN, ROLE, POLICY)
+    clock.current += timedelta(minutes=5)
+    role = desk.escalate_if_due(public_id, CHAIN, ROLE, POLICY)
+    assert backup is not None
+    assert backup.id == BACKUP
+    assert role is not None
+    assert role.kind is TargetKind.ROLE
+
+    desk.acknowledge(public_id, BACKUP)
+    clock.current += timedelta(hours=1)
+    assert desk.escalate_if_due(public_id, CHAIN, ROLE, POLICY) is None
+    with pytest.raises(AlreadyAcknowledged):
+        desk.acknowledge(public_id, ONCALL)
+    assert await desk.flush()
+
+    async with database.guild_session(GUILD) as session:
+        row = (await session.scalars(select(HelpRequest))).one()
+        kinds = (await session.scalars(select(HelpEvent.kind).order_by(HelpEvent.id))).all()
+    assert row.status == "acknowledged"
+    assert row.acknowledged_by == BACKUP
+    assert row.note == "can't stop thinking about using"
+    assert kinds == ["requested", "escalated", "escalated", "acknowledged"]
+
+
+async def test_a_second_request_repages_the_open_one(
+    database: Database, tmp_path: Path, cipher: MultiFernet
+) -> None:
+    desk = make_desk(database, tmp_path, cipher, SteppingClock())
+    first = open_request(desk)
+    second = desk.open(
+        public_id=new_public_id(),
+        guild_id=GUILD,
+        member_user_id=MEMBER,
+        origin_channel_id=1,
+        note=None,
+        chain=CHAIN,
+        role_id=ROLE,
+        policy=POLICY,
+    )
+    assert not second.is_new
+    assert second.case.public_id == first
+    assert second.target.id == ONCALL
+    assert await desk.flush()
+    async with database.guild_session(GUILD) as session:
+        assert len((await session.scalars(select(HelpRequest))).all()) == 1
+
+
+async def test_records_wait_on_disk_while_the_database_is_down_and_land_once(
+    database: Database, tmp_path: Path, cipher: MultiFernet
+) -> None:
+    # A real client against a port where nothing listens: the database is unreachable.
+    unreachable = Database(
+        create_engine("postgresql+asyncpg://postgres@127.0.0.1:9/none", cipher=cipher)
+    )
+    clock = SteppingClock()
+    down = HelpDesk(unreachable, Journal(tmp_path / "journal", cipher, unreachable), clock)
+    public_id = open_request(down, note="please someone")
+    down.close(public_id, MEMBER, Status.SAFE)
+    assert not await down.flush()
+    await unreachable.dispose()
+    assert b"please someone" not in (tmp_path / "journal").read_bytes()
+
+    # The process restarts with the database back: the journal is replayed, once.
+    back = make_desk(database, tmp_path, cipher, clock)
+    assert await back.load() == []
+    assert await back.flush()
+    async with database.guild_session(GUILD) as session:
+        rows = (await session.scalars(select(HelpRequest))).all()
+        kinds = (await session.scalars(select(HelpEvent.kind).order_by(HelpEvent.id))).all()
+    assert [(r.public_id, r.status, r.note) for r in rows] == [
+        (public_id, "safe", "please someone")
+    ]
+    assert kinds == ["requested", "member_safe"]
+
+
+async def test_open_requests_survive_a_restart(
+    database: Database, tmp_path: Path, cipher: MultiFernet
+) -> None:
+    clock = SteppingClock()
+    desk = make_desk(database, tmp_path, cipher, clock)
+    public_id = open_request(desk)
+    assert await desk.flush()
+
+    restarted = HelpDesk(database, Journal(tmp_path / "other-journal", cipher, database), clock)
+    cases = await restarted.load()
+    assert [case.public_id for case in cases] == [public_id]
+    assert cases[0].next_step_at == clock.current + timedelta(minutes=5)
+    assert restarted.open_case_of(GUILD, MEMBER) is cases[0]
