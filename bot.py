@@ -15,8 +15,10 @@ from pathlib import Path
 
 import discord
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from cryptography.fernet import MultiFernet
 from discord.ext import commands
 
+from cogs.oncall.service import Rotation
 from config.content import Content, load_content
 from config.settings import ConfigError, Settings, load_settings
 from core.clock import Clock, SystemClock
@@ -54,10 +56,19 @@ class RecoveryBot(commands.AutoShardedBot):
     """Owns the database, the scheduler and the server settings cache for its lifetime."""
 
     db: Database
+    cipher: MultiFernet
     scheduler: AsyncIOScheduler
     guild_settings: GuildSettingsStore
+    rotation: Rotation
 
-    def __init__(self, settings: Settings, content: Content, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        content: Content,
+        clock: Clock | None = None,
+        *,
+        guild_ready_timeout: float = 2.0,
+    ) -> None:
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=intents(),
@@ -68,6 +79,7 @@ class RecoveryBot(commands.AutoShardedBot):
             shard_ids=settings.shard_ids,  # type: ignore[arg-type]
             # Nobody is pinged unless a message asks for it explicitly (a page does).
             allowed_mentions=discord.AllowedMentions.none(),
+            guild_ready_timeout=guild_ready_timeout,
         )
         self.settings = settings
         self.content = content
@@ -77,15 +89,17 @@ class RecoveryBot(commands.AutoShardedBot):
         engine = create_engine(self.settings.effective_database_url)
         await upgrade_to_head(engine)
         encryption_key = self.settings.encryption_key
-        cipher = await resolve_cipher(
+        self.cipher = await resolve_cipher(
             engine,
             encryption_key.get_secret_value() if encryption_key else None,
             self.settings.data_dir,
         )
-        attach_cipher(engine, cipher)
+        attach_cipher(engine, self.cipher)
         self.db = Database(engine)
         self.guild_settings = GuildSettingsStore(self.db)
         await self.guild_settings.warm()
+        self.rotation = Rotation(self.db, self.clock)
+        await self.rotation.warm()
         self.scheduler = create_scheduler()
         self.scheduler.start()
         self.tree.error(on_app_command_error)

@@ -103,3 +103,24 @@ ADMIN_NO_CHANNEL = (
     "the fallback channel and the check-in channel are all missing or closed to me. "
     "Please fix this with /setup help-now now."
 )
+
+# /setup help-now (admins).
+SETUP_DESCRIPTION = "Set up /help-now paging and local crisis lines (admins)"
+POLICY_SAVED = (
+    "Saved. An unacknowledged page goes to the backup after {ack} min, then to the whole "
+    "specialist role, repeated every {repeat} min up to {repeats} more times."
+)
+FALLBACK_SAVED = (
+    "Saved. If the specialists channel is missing or closed to me, pages go to {channel} "
+    "(without the member's name or note)."
+)
+FALLBACK_NOT_WRITABLE = "I can't post in {channel}. Please give me Send Messages there first."
+RESOURCE_ADDED = "Added **{name}**. Members will see it first in the /help-now reply."
+RESOURCE_REMOVED = "Removed **{name}**."
+RESOURCE_UNKNOWN = "There's no local line called “{name}”. Current ones: {names}."
+RESOURCE_LIMIT = "A server can add at most {limit} local lines; remove one first."
+RESOURCE_DUPLICATE = "There's already a local line called “{name}”."
+RESOURCE_TOO_LONG = (
+    "With that line the /help-now reply would be too long for Discord. Please shorten it."
+)
+NO_RESOURCES = "none"

@@ -71,6 +71,19 @@ class SetupCog(commands.Cog):
             else texts.STATUS_REGION_DEFAULT.format(name=region.name),
             inline=True,
         )
+        embed.add_field(
+            name=texts.STATUS_PAGING,
+            value=texts.STATUS_PAGING_VALUE.format(
+                ack=config.ack_timeout_seconds // 60,
+                repeat=config.repeat_interval_seconds // 60,
+                repeats=config.max_repeats,
+                fallback=f"<#{config.fallback_channel_id}>"
+                if config.fallback_channel_id
+                else texts.STATUS_NO_FALLBACK,
+                lines=", ".join(r.name for r in config.local_resources) or texts.STATUS_NO_LINES,
+            ),
+            inline=False,
+        )
         complete = all(item.state is ItemState.OK for item in items)
         embed.description = texts.STATUS_ALL_SET if complete else texts.STATUS_TODO
         await interaction.response.send_message(embed=embed, ephemeral=True)

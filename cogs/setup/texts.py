@@ -14,6 +14,14 @@ STATE_GONE = "⚠️ was set, but the {kind} no longer exists"
 STATUS_TIMEZONE = "Time zone"
 STATUS_REGION = "Crisis resources region"
 STATUS_REGION_DEFAULT = "{name} (default; change with /setup region)"
+STATUS_PAGING = "/help-now paging"
+STATUS_PAGING_VALUE = (
+    "Backup paged after {ack} min without acknowledgement, then the role every {repeat} min "
+    "({repeats} repeats). Fallback channel: {fallback}. Local lines: {lines}. "
+    "Change with /setup help-now."
+)
+STATUS_NO_FALLBACK = "none (the check-in channel is used)"
+STATUS_NO_LINES = "none"
 STATUS_ALL_SET = "Everything the bot needs is configured."
 STATUS_TODO = "Use /setup channels to pick or create what is missing."
 

@@ -1,5 +1,6 @@
 """All tables, one module per feature, registered on one metadata (`db.base.Base`)."""
 
+from db.models.checkins import Checkin, CheckinPreference, CheckinSchedule, CheckinSignal
 from db.models.core import AppMeta, AuditEntry, GuildSettings, Member
 from db.models.helpnow import HelpEvent, HelpRequest
 from db.models.oncall import OnCallOverride, OnCallShift
@@ -7,6 +8,10 @@ from db.models.oncall import OnCallOverride, OnCallShift
 __all__ = [
     "AppMeta",
     "AuditEntry",
+    "Checkin",
+    "CheckinPreference",
+    "CheckinSchedule",
+    "CheckinSignal",
     "GuildSettings",
     "HelpEvent",
     "HelpRequest",

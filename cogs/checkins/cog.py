@@ -1,0 +1,514 @@
+"""/checkin and /setup checkins, the daily prompt, reminders and the warning-sign detector.
+
+The Discord layer only: who is asking and may they, what they said, what to show. The
+rules live in `service`; the words in `texts`. Everything personal is ephemeral; logs
+carry ids and what happened, never what anyone typed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+from typing import TYPE_CHECKING, Literal
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from cogs.checkins import chart, service, texts, views
+from cogs.checkins.service import ClaimedPrompt, DetectorAlert, RawCheckin, ScheduleState, Sign
+from cogs.setup import service as setup_service
+from core.errors import UserFacingError
+
+if TYPE_CHECKING:
+    from bot import RecoveryBot
+
+log = logging.getLogger(__name__)
+
+OnOff = Literal["on", "off"]
+_JOBS = ("prompt", "detector", "reminders")
+_COPING_FOR_CRAVING = ("urge-surfing", "breathing", "reach-out", "leave")
+_COPING_FOR_LOW_MOOD = ("reach-out", "move", "journaling", "grounding")
+_SUGGESTIONS = 3
+
+
+def _guild_id(interaction: discord.Interaction) -> int:
+    if interaction.guild_id is None:
+        raise app_commands.NoPrivateMessage()
+    return interaction.guild_id
+
+
+def job_id(kind: str, guild_id: int) -> str:
+    return f"checkins:{kind}:{guild_id}"
+
+
+class CheckinCog(commands.Cog):
+    checkin = app_commands.Group(
+        name="checkin", description=texts.GROUP_DESCRIPTION, guild_only=True
+    )
+
+    def __init__(self, bot: RecoveryBot) -> None:
+        self.bot = bot
+        self.content = bot.content.checkins
+        self._startup: asyncio.Task[None] | None = None
+
+    # --- Start and stop -------------------------------------------------------------------
+
+    async def cog_load(self) -> None:
+        self.bot.add_view(views.CheckinHandlers(self, self.content))
+        schedules = await service.load_schedules(self.bot.db)
+        for state in schedules:
+            if self._serves(state.guild_id):
+                self.schedule_jobs(state)
+        self._startup = asyncio.create_task(self._catch_up(schedules))
+
+    async def cog_unload(self) -> None:
+        if self._startup is not None:
+            self._startup.cancel()
+        for job in self.bot.scheduler.get_jobs():
+            if str(job.id).startswith("checkins:"):
+                job.remove()
+
+    def _serves(self, guild_id: int) -> bool:
+        """Whether this process's shards hold the server (each process runs its own jobs)."""
+        shard_ids, count = self.bot.shard_ids, self.bot.shard_count
+        if shard_ids is None or not count:
+            return True
+        return ((guild_id >> 22) % count) in shard_ids
+
+    async def _catch_up(self, schedules: list[ScheduleState]) -> None:
+        """Prompts missed while the bot was down go out once, within the grace period."""
+        await self.bot.wait_until_ready()
+        now = self.bot.clock.now()
+        for state, _day in service.due_prompts(schedules, now):
+            if self._serves(state.guild_id):
+                log.info("Catching up the check-in prompt of guild %s", state.guild_id)
+                await self.prompt_job(state.guild_id)
+
+    def schedule_jobs(self, state: ScheduleState) -> None:
+        """One job of each kind per group, replaced whenever the schedule changes."""
+        scheduler = self.bot.scheduler
+        for kind in _JOBS:
+            if scheduler.get_job(job_id(kind, state.guild_id)) is not None:
+                scheduler.remove_job(job_id(kind, state.guild_id))
+        if not state.enabled or not state.weekdays:
+            return
+        triggers = {
+            "prompt": (self.prompt_job, service.prompt_trigger(state)),
+            "detector": (self.detector_job, service.detector_trigger(state)),
+            "reminders": (self.reminder_job, service.reminder_trigger()),
+        }
+        for kind, (function, trigger) in triggers.items():
+            scheduler.add_job(
+                function,
+                trigger,
+                id=job_id(kind, state.guild_id),
+                args=[state.guild_id],
+                replace_existing=True,
+            )
+
+    # --- Jobs -------------------------------------------------------------------------------
+
+    async def prompt_job(self, guild_id: int) -> None:
+        try:
+            claim = await service.claim_prompt(self.bot.db, guild_id, self.bot.clock.now())
+            if claim is not None:
+                await self._send_prompt(claim)
+        except Exception:
+            log.exception("The check-in prompt job failed for guild %s", guild_id)
+
+    async def _send_prompt(self, claim: ClaimedPrompt) -> None:
+        embed = discord.Embed(
+            title=texts.PROMPT_TRIGGERS_TITLE, description=service.numbered_triggers(self.content)
+        )
+        try:
+            channel = await self._messageable(claim.channel_id)
+            await channel.send(texts.PROMPT_TEXT, embed=embed, view=views.prompt_view())
+        except discord.HTTPException as error:
+            log.warning(
+                "Could not post the check-in prompt in guild %s (HTTP %s); it can go out "
+                "again within the grace period",
+                claim.guild_id,
+                error.status,
+            )
+            await service.release_prompt(self.bot.db, claim)
+            return
+        log.info("Posted the check-in prompt in guild %s for %s", claim.guild_id, claim.local_date)
+
+    async def reminder_job(self, guild_id: int) -> None:
+        try:
+            users = await service.claim_reminders(self.bot.db, guild_id, self.bot.clock.now())
+            state = await service.get_schedule(self.bot.db, guild_id) if users else None
+            sent = 0
+            for user_id in users:  # one at a time: discord.py keeps to the rate limits
+                link = (
+                    views.channel_link_view(guild_id, state.channel_id, texts.CHECK_IN_BUTTON)
+                    if state
+                    else None
+                )
+                sent += await self._dm(user_id, texts.REMINDER_DM, link)
+            if users:
+                log.info("Sent %d of %d check-in reminders in guild %s", sent, len(users), guild_id)
+        except Exception:
+            log.exception("The check-in reminder job failed for guild %s", guild_id)
+
+    async def detector_job(self, guild_id: int) -> None:
+        try:
+            alerts = await service.run_detector(
+                self.bot.db, guild_id, self.content.warning_signs, self.bot.clock.now()
+            )
+            for alert in alerts:
+                await self._deliver(guild_id, alert)
+        except Exception:
+            log.exception("The warning-sign job failed for guild %s", guild_id)
+
+    async def _deliver(self, guild_id: int, alert: DetectorAlert) -> None:
+        state = await service.get_schedule(self.bot.db, guild_id)
+        link = (
+            views.channel_link_view(guild_id, state.channel_id, texts.CHECK_IN_BUTTON)
+            if state
+            else None
+        )
+        nudged = await self._dm(alert.user_id, self.nudge_text(alert), link)
+        shared = False
+        specialists = self.bot.guild_settings.cached(guild_id).specialists_channel_id
+        if alert.share_with_specialists and specialists is not None:
+            signs = ", ".join(texts.SIGN_NAMES[sign.value] for sign in alert.active)
+            try:
+                channel = await self._messageable(specialists)
+                await channel.send(
+                    texts.SPECIALIST_SIGNAL.format(user_id=alert.user_id, signs=signs)
+                )
+                shared = True
+            except discord.HTTPException as error:
+                log.warning(
+                    "Could not post a check-in signal in guild %s (HTTP %s)", guild_id, error.status
+                )
+        await service.record_alert_delivery(
+            self.bot.db, guild_id, alert, nudged=nudged, shared=shared
+        )
+        log.info(
+            "Warning signs %s noticed in guild %s: nudge %s, shared %s",
+            [sign.value for sign in alert.new],
+            guild_id,
+            "sent" if nudged else "not delivered",
+            shared,
+        )
+
+    def nudge_text(self, alert: DetectorAlert) -> str:
+        if Sign.MISSED in alert.active:
+            opening = texts.NUDGE_MISSED
+        else:
+            signs = [texts.SIGN_NAMES[s.value] for s in alert.active if s is not Sign.SEVERAL]
+            opening = texts.NUDGE_PATTERN.format(signs=_and(signs))
+        support = texts.NUDGE_SUPPORT.format(
+            strategies=_and(self._coping(high_craving=True, low_mood=True))
+        )
+        return f"{opening}\n\n{support}"
+
+    async def _dm(self, user_id: int, text: str, view: discord.ui.View | None) -> bool:
+        try:
+            user = self.bot.get_user(user_id) or await self.bot.fetch_user(user_id)
+            if view is None:
+                await user.send(text)
+            else:
+                await user.send(text, view=view)
+        except discord.HTTPException as error:
+            # Closed DMs are a choice; nothing to retry.
+            log.info("Could not DM user %s (HTTP %s)", user_id, error.status)
+            return False
+        return True
+
+    async def _messageable(self, channel_id: int) -> discord.abc.Messageable:
+        channel = self.bot.get_channel(channel_id) or await self.bot.fetch_channel(channel_id)
+        if not isinstance(channel, discord.abc.Messageable):
+            raise discord.NotFound  # type: ignore[call-arg]  # pragma: no cover
+        return channel
+
+    # --- The form ---------------------------------------------------------------------------
+
+    async def open_form(
+        self, interaction: discord.Interaction, prefill: RawCheckin | None = None
+    ) -> None:
+        guild_id = _guild_id(interaction)
+        if prefill is None:
+            prefill = await service.todays_answers(
+                self.bot.db, guild_id, interaction.user.id, self.content, self.bot.clock.now()
+            )
+        await interaction.response.send_modal(views.CheckinModal(self, self.content, prefill))
+
+    async def submit(self, interaction: discord.Interaction, answers: RawCheckin) -> None:
+        guild_id = _guild_id(interaction)
+        try:
+            outcome = await service.record_checkin(
+                self.bot.db,
+                guild_id,
+                interaction.user.id,
+                answers,
+                self.content,
+                self.bot.clock.now(),
+            )
+        except UserFacingError as refused:
+            await interaction.response.send_message(
+                refused.message, view=views.FillAgainView(self, answers), ephemeral=True
+            )
+            return
+        hard_day = outcome.high_craving or outcome.low_mood
+        lines = [
+            texts.THANKS_NEW if outcome.created else texts.THANKS_UPDATED,
+            texts.STREAK_ONE
+            if outcome.streak <= 1
+            else texts.STREAK_MANY.format(days=outcome.streak),
+        ]
+        if outcome.triggers:
+            lines.append(texts.TRIGGERS_NOTED.format(names=_trigger_names(outcome.triggers)))
+        if hard_day:
+            lines.append(
+                texts.HARD_DAY.format(
+                    strategies=_and(self._coping(outcome.high_craving, outcome.low_mood))
+                )
+            )
+        await interaction.response.send_message(
+            "\n\n".join(lines),
+            view=views.after_checkin_view(
+                self.content, ask_triggers=not outcome.triggers, offer_help=hard_day
+            ),
+            ephemeral=True,
+        )
+        log.info("Check-in %s in guild %s", "saved" if outcome.created else "updated", guild_id)
+        if outcome.share_channel_id is not None:
+            try:
+                channel = await self._messageable(outcome.share_channel_id)
+                await channel.send(texts.SHARE_LINE.format(user_id=interaction.user.id))
+            except discord.HTTPException as error:
+                log.warning(
+                    "Could not post a shared check-in line in guild %s (HTTP %s)",
+                    guild_id,
+                    error.status,
+                )
+
+    async def change_triggers(self, interaction: discord.Interaction, picked: list[str]) -> None:
+        kept = await service.set_triggers(
+            self.bot.db,
+            _guild_id(interaction),
+            interaction.user.id,
+            picked,
+            self.content,
+            self.bot.clock.now(),
+        )
+        text = (
+            texts.TRIGGERS_SAVED.format(names=_trigger_names(kept))
+            if kept
+            else texts.TRIGGERS_CLEARED
+        )
+        await interaction.response.send_message(text, ephemeral=True)
+
+    async def used_today(self, interaction: discord.Interaction) -> None:
+        # Nothing is stored or posted: the answer is met with support, not a record.
+        # (A sober-day counter does not exist yet; when it does, it can offer its reset.)
+        text = texts.USED_REPLY.format(strategies=_and(self._coping(True, True)))
+        await interaction.response.send_message(text, view=views.help_view(), ephemeral=True)
+
+    def _coping(self, high_craving: bool, low_mood: bool) -> list[str]:
+        strategies = {s.id: s.name for s in self.bot.content.coping.strategies}
+        wanted = (_COPING_FOR_CRAVING if high_craving else ()) + (
+            _COPING_FOR_LOW_MOOD if low_mood else ()
+        )
+        names = [strategies[i] for i in dict.fromkeys(wanted) if i in strategies]
+        names += [name for name in strategies.values() if name not in names]
+        return names[:_SUGGESTIONS]
+
+    # --- /checkin ---------------------------------------------------------------------------
+
+    @checkin.command(name="today", description=texts.TODAY_DESCRIPTION)
+    async def today(self, interaction: discord.Interaction) -> None:
+        await self.open_form(interaction)
+
+    @checkin.command(name="share", description=texts.SHARE_DESCRIPTION)
+    @app_commands.describe(state=texts.PARAM_STATE)
+    async def share(self, interaction: discord.Interaction, state: OnOff) -> None:
+        await service.set_share(
+            self.bot.db, _guild_id(interaction), interaction.user.id, state == "on"
+        )
+        await interaction.response.send_message(
+            texts.SHARE_ON if state == "on" else texts.SHARE_OFF, ephemeral=True
+        )
+
+    @checkin.command(name="reminders", description=texts.REMINDERS_DESCRIPTION)
+    @app_commands.describe(state=texts.PARAM_STATE, hour=texts.PARAM_HOUR)
+    async def reminders(
+        self,
+        interaction: discord.Interaction,
+        state: OnOff,
+        hour: app_commands.Range[int, 0, 23] | None = None,
+    ) -> None:
+        setting = await service.set_reminders(
+            self.bot.db, _guild_id(interaction), interaction.user.id, state == "on", hour
+        )
+        text = (
+            texts.REMINDERS_ON.format(hour=setting.hour, zone=setting.timezone)
+            if setting.enabled
+            else texts.REMINDERS_OFF
+        )
+        await interaction.response.send_message(text, ephemeral=True)
+
+    @checkin.command(name="consent", description=texts.CONSENT_DESCRIPTION)
+    @app_commands.describe(state=texts.PARAM_STATE)
+    async def consent(self, interaction: discord.Interaction, state: OnOff) -> None:
+        await service.set_specialist_consent(
+            self.bot.db,
+            _guild_id(interaction),
+            interaction.user.id,
+            state == "on",
+            self.bot.clock.now(),
+        )
+        await interaction.response.send_message(
+            texts.CONSENT_ON if state == "on" else texts.CONSENT_OFF, ephemeral=True
+        )
+
+    @checkin.command(name="history", description=texts.HISTORY_DESCRIPTION)
+    @app_commands.describe(days=texts.PARAM_DAYS)
+    async def history(
+        self, interaction: discord.Interaction, days: app_commands.Range[int, 7, 365] = 30
+    ) -> None:
+        guild_id = _guild_id(interaction)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        mine = await service.history(
+            self.bot.db, guild_id, interaction.user.id, days, self.bot.clock.now()
+        )
+        if not mine.points:
+            await interaction.followup.send(texts.HISTORY_EMPTY.format(days=days), ephemeral=True)
+            return
+        scales = self.content.scales
+        png = await asyncio.to_thread(
+            chart.history_png,
+            mine.points,
+            (scales.mood_min, scales.mood_max),
+            (scales.craving_min, scales.craving_max),
+        )
+        streak = (
+            texts.STREAK_MANY.format(days=mine.streak)
+            if mine.streak > 1
+            else (texts.STREAK_ONE if mine.streak == 1 else "")
+        )
+        await interaction.followup.send(
+            f"{texts.HISTORY_CAPTION.format(days=days)} {streak}".strip(),
+            file=discord.File(io.BytesIO(png), filename="check-ins.png"),
+            ephemeral=True,
+        )
+
+    @checkin.command(name="group", description=texts.GROUP_PARTICIPATION_DESCRIPTION)
+    @app_commands.describe(days=texts.PARAM_DAYS)
+    async def group(
+        self, interaction: discord.Interaction, days: app_commands.Range[int, 7, 90] = 14
+    ) -> None:
+        guild_id = _guild_id(interaction)
+        role_id = self.bot.guild_settings.cached(guild_id).specialist_role_id
+        if role_id is None:
+            raise UserFacingError(texts.NO_SPECIALIST_ROLE)
+        roles = getattr(interaction.user, "roles", [])
+        if not any(role.id == role_id for role in roles):
+            raise UserFacingError(texts.NOT_A_SPECIALIST)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        group = await service.participation(self.bot.db, guild_id, days, self.bot.clock.now())
+        if group.members == 0:
+            await interaction.followup.send(texts.GROUP_EMPTY.format(days=days), ephemeral=True)
+            return
+        png = await asyncio.to_thread(chart.participation_png, group.per_day)
+        await interaction.followup.send(
+            texts.GROUP_SUMMARY.format(days=days, members=group.members, average=group.average),
+            file=discord.File(io.BytesIO(png), filename="participation.png"),
+            ephemeral=True,
+        )
+
+    # --- /setup checkins --------------------------------------------------------------------
+
+    @app_commands.command(name="checkins", description=texts.SETUP_DESCRIPTION)
+    @app_commands.describe(
+        channel=texts.PARAM_CHANNEL,
+        time=texts.PARAM_TIME,
+        zone=texts.PARAM_ZONE,
+        days=texts.PARAM_WEEKDAYS,
+        enabled=texts.PARAM_ENABLED,
+    )
+    async def setup_checkins(
+        self,
+        interaction: discord.Interaction,
+        channel: discord.TextChannel | None = None,
+        time: str | None = None,
+        zone: str | None = None,
+        days: str | None = None,
+        enabled: OnOff | None = None,
+    ) -> None:
+        guild = interaction.guild
+        if guild is None:
+            raise app_commands.NoPrivateMessage()
+        hour, minute = service.parse_local_time(time) if time else (None, None)
+        weekdays = service.parse_weekdays(days) if days else None
+        if channel is not None:
+            mine = channel.permissions_for(guild.me)
+            if not (mine.view_channel and mine.send_messages):
+                raise UserFacingError(texts.BOT_CANNOT_POST.format(channel=channel.mention))
+        configured = self.bot.guild_settings.cached(guild.id).checkin_channel_id
+        state = await service.save_schedule(
+            self.bot.db,
+            guild.id,
+            interaction.user.id,
+            channel_id=channel.id if channel else None,
+            hour=hour,
+            minute=minute,
+            timezone=zone,
+            weekdays=weekdays,
+            enabled=None if enabled is None else enabled == "on",
+            default_channel_id=configured,
+        )
+        self.schedule_jobs(state)
+        upcoming = service.next_prompt_after(state, self.bot.clock.now())
+        next_line = (
+            texts.SETUP_NEXT.format(when=discord.utils.format_dt(upcoming, "F")) if upcoming else ""
+        )
+        await interaction.response.send_message(
+            texts.SETUP_SAVED.format(
+                state=texts.SETUP_STATE_ON if state.enabled else texts.SETUP_STATE_OFF,
+                channel=f"<#{state.channel_id}>",
+                time=f"{state.hour:02d}:{state.minute:02d}",
+                zone=state.timezone,
+                days=service.describe_weekdays(state.weekdays),
+                next_line=next_line,
+            ).strip(),
+            ephemeral=True,
+        )
+
+    @setup_checkins.autocomplete("zone")
+    async def _zone_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return [
+            app_commands.Choice(name=z, value=z)
+            for z in setup_service.timezone_suggestions(current)
+        ]
+
+    @setup_checkins.autocomplete("days")
+    async def _days_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        needle = current.strip().lower()
+        choices = [
+            app_commands.Choice(name=name, value=value)
+            for name, value in texts.WEEKDAY_SUGGESTIONS
+            if needle in name.lower() or needle in value
+        ]
+        if needle and not any(choice.value == needle for choice in choices):
+            choices.append(app_commands.Choice(name=current[:100], value=current[:100]))
+        return choices
+
+
+def _and(items: list[str]) -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _trigger_names(triggers: tuple[str, ...]) -> str:
+    return ", ".join(texts.OTHER_TRIGGER if t == service.OTHER else t for t in triggers)

@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot import RecoveryBot
+
+
+async def setup(bot: RecoveryBot) -> None:
+    from cogs.helpnow.cog import HelpNowCog
+    from cogs.helpnow.journal import Journal
+    from cogs.helpnow.service import HelpDesk
+    from cogs.helpnow.setup_commands import build_group
+    from cogs.setup.cog import add_setup_subcommand
+
+    journal = Journal(bot.settings.data_dir / "helpnow-journal", bot.cipher, bot.db)
+    desk = HelpDesk(bot.db, journal, bot.clock)
+    await bot.add_cog(HelpNowCog(bot, desk, bot.rotation))
+    add_setup_subcommand(bot.tree, build_group(bot))

@@ -1,0 +1,474 @@
+"""/help-now: the Discord side of the crisis path.
+
+Order matters here. The member's reply is built from memory and sent first, inside
+Discord's 3-second window; the page to the specialists goes out next; records are
+written last (through the desk's journal, which survives a database outage).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+import discord
+from apscheduler.triggers.date import DateTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from discord import app_commands
+from discord.ext import commands
+
+from cogs.helpnow import texts
+from cogs.helpnow.crisis import PageState, crisis_message
+from cogs.helpnow.policy import Chain, Policy, Target, TargetKind
+from cogs.helpnow.service import (
+    AlreadyAcknowledged,
+    HelpCase,
+    HelpDesk,
+    OnCallSource,
+    RequestClosed,
+    Status,
+    new_public_id,
+    to_chain,
+)
+from cogs.helpnow.views import DYNAMIC_ITEMS, ResolveModal, member_view, page_view
+from core.guild_settings import ServerConfig
+
+if TYPE_CHECKING:
+    from bot import RecoveryBot
+
+log = logging.getLogger(__name__)
+
+JOURNAL_JOB_ID = "helpnow:journal"
+# Owners hear about a broken specialists channel at most this often per server.
+ADMIN_NOTICE_INTERVAL = timedelta(hours=1)
+NOTE_MAX_LENGTH = 500
+
+
+def policy_of(config: ServerConfig) -> Policy:
+    return Policy(
+        ack_timeout=timedelta(seconds=config.ack_timeout_seconds),
+        repeat_interval=timedelta(seconds=config.repeat_interval_seconds),
+        max_repeats=config.max_repeats,
+    )
+
+
+def _mentions_for(target: Target) -> discord.AllowedMentions:
+    if target.kind is TargetKind.USER and target.id:
+        return discord.AllowedMentions(
+            users=[discord.Object(target.id)], roles=False, everyone=False
+        )
+    if target.kind is TargetKind.ROLE and target.id:
+        return discord.AllowedMentions(
+            users=False, roles=[discord.Object(target.id)], everyone=False
+        )
+    return discord.AllowedMentions.none()
+
+
+class HelpNowCog(commands.Cog, name="HelpNowCog"):
+    def __init__(
+        self,
+        bot: RecoveryBot,
+        desk: HelpDesk,
+        rotation: OnCallSource,
+        *,
+        journal_retry_seconds: float = 2.0,
+    ) -> None:
+        self.bot = bot
+        self.desk = desk
+        self.rotation = rotation
+        self.journal_retry_seconds = journal_retry_seconds
+        self._case_locks: dict[str, asyncio.Lock] = {}
+        self._admin_noticed: dict[int, datetime] = {}
+
+    async def cog_load(self) -> None:
+        self.bot.add_dynamic_items(*DYNAMIC_ITEMS)
+        for case in await self.desk.load():
+            self._schedule(case)
+        self.bot.scheduler.add_job(
+            self.desk.flush,
+            IntervalTrigger(seconds=self.journal_retry_seconds),
+            id=JOURNAL_JOB_ID,
+            replace_existing=True,
+        )
+
+    async def cog_unload(self) -> None:
+        for case in self.desk.open_cases():
+            self._unschedule(case.public_id)
+        if self.bot.scheduler.get_job(JOURNAL_JOB_ID):
+            self.bot.scheduler.remove_job(JOURNAL_JOB_ID)
+        self.bot.remove_dynamic_items(*DYNAMIC_ITEMS)
+        await self.desk.flush()
+
+    # -- the member's side ---------------------------------------------------------
+
+    @app_commands.command(name="help-now", description=texts.COMMAND_DESCRIPTION)
+    @app_commands.guild_only()
+    @app_commands.describe(note=texts.NOTE_DESCRIPTION)
+    async def help_now(
+        self,
+        interaction: discord.Interaction,
+        note: app_commands.Range[str, 1, NOTE_MAX_LENGTH] | None = None,
+    ) -> None:
+        await self.start_help(interaction, note)
+
+    async def start_help(self, interaction: discord.Interaction, note: str | None) -> None:
+        guild_id = interaction.guild_id
+        assert guild_id is not None, "guild_only"
+        config = self.bot.guild_settings.cached(guild_id)
+        chain = self._chain(guild_id)
+        existing = self.desk.open_case_of(guild_id, interaction.user.id)
+        if existing:
+            state = PageState.REPAGED
+        elif not (config.specialists_channel_id or config.specialist_role_id):
+            state = PageState.NOT_SET_UP
+        else:
+            state = PageState.PAGED_ONCALL if chain.primary else PageState.PAGED_ROLE
+        public_id = existing.public_id if existing else new_public_id()
+        await interaction.response.send_message(
+            crisis_message(self.bot.content.crisis, config.region, config.local_resources, state),
+            view=member_view(public_id),
+            ephemeral=True,
+        )
+
+        opened = self.desk.open(
+            public_id=public_id,
+            guild_id=guild_id,
+            member_user_id=interaction.user.id,
+            origin_channel_id=interaction.channel_id,
+            note=note.strip() if note else None,
+            chain=chain,
+            role_id=config.specialist_role_id,
+            policy=policy_of(config),
+        )
+        template = texts.PAGE if opened.is_new else texts.PAGE_AGAIN
+        delivered = await self._page(opened.case, opened.target, template, with_note=opened.is_new)
+        self._schedule(opened.case)
+        if not delivered:
+            await interaction.followup.send(texts.PAGE_FAILED, ephemeral=True)
+
+    # -- buttons -----------------------------------------------------------------
+
+    async def on_button(
+        self, interaction: discord.Interaction, action: str, public_id: str
+    ) -> None:
+        case = self.desk.get(public_id)
+        if action in ("safe", "thread"):
+            if case is None:
+                await interaction.response.send_message(texts.ALREADY_CLOSED, ephemeral=True)
+            elif interaction.user.id != case.member_user_id:
+                await interaction.response.send_message(texts.NOT_YOUR_REQUEST, ephemeral=True)
+            elif action == "safe":
+                await self._member_safe(interaction, case)
+            else:
+                await self._member_thread(interaction, case)
+            return
+        if not self._is_specialist(interaction):
+            await interaction.response.send_message(texts.ONLY_SPECIALISTS, ephemeral=True)
+            return
+        if case is None:
+            await interaction.response.send_message(texts.ALREADY_CLOSED, ephemeral=True)
+        elif action == "ack":
+            await self._acknowledge(interaction, case)
+        elif action == "backup":
+            await self._backup(interaction, case)
+        else:
+            await interaction.response.send_modal(ResolveModal(public_id))
+
+    async def _member_safe(self, interaction: discord.Interaction, case: HelpCase) -> None:
+        self.desk.close(case.public_id, interaction.user.id, Status.SAFE)
+        self._unschedule(case.public_id)
+        await interaction.response.send_message(texts.SAFE_THANKS, ephemeral=True)
+        note = texts.MEMBER_SAFE.format(
+            member=f"<@{case.member_user_id}>",
+            time=discord.utils.format_dt(case.closed_at or self.bot.clock.now(), "t"),
+        )
+        await self._close_page(case, note)
+
+    async def _member_thread(self, interaction: discord.Interaction, case: HelpCase) -> None:
+        had_thread = case.thread_id is not None
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        thread = await self._ensure_thread(case)
+        if thread is None:
+            await interaction.followup.send(texts.THREAD_FAILED, ephemeral=True)
+            return
+        template = texts.THREAD_EXISTS if had_thread else texts.THREAD_OPENED
+        await interaction.followup.send(template.format(thread=thread.mention), ephemeral=True)
+
+    async def _acknowledge(self, interaction: discord.Interaction, case: HelpCase) -> None:
+        try:
+            self.desk.acknowledge(case.public_id, interaction.user.id)
+        except AlreadyAcknowledged as already:
+            await interaction.response.send_message(
+                texts.ACK_ALREADY.format(specialist=f"<@{already.specialist_id}>"), ephemeral=True
+            )
+            return
+        self._unschedule(case.public_id)
+        stamp = texts.ACKNOWLEDGED.format(
+            specialist=interaction.user.mention,
+            time=discord.utils.format_dt(case.acknowledged_at or self.bot.clock.now(), "t"),
+        )
+        original = interaction.message.content if interaction.message else ""
+        await interaction.response.edit_message(
+            content=f"{original}\n{stamp}",
+            view=page_view(case.public_id, acknowledged=True),
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
+        thread = await self._ensure_thread(case, specialist_id=interaction.user.id)
+        member = f"<@{case.member_user_id}>"
+        reply = (
+            texts.ACK_DONE.format(member=member, thread=thread.mention)
+            if thread
+            else texts.ACK_NO_THREAD.format(member=member)
+        )
+        await interaction.followup.send(reply, ephemeral=True)
+
+    async def _backup(self, interaction: discord.Interaction, case: HelpCase) -> None:
+        config = self.bot.guild_settings.cached(case.guild_id)
+        try:
+            _, target = self.desk.request_backup(
+                case.public_id,
+                interaction.user.id,
+                self._chain(case.guild_id),
+                config.specialist_role_id,
+                policy_of(config),
+            )
+        except RequestClosed:
+            await interaction.response.send_message(texts.ALREADY_CLOSED, ephemeral=True)
+            return
+        await interaction.response.send_message(texts.BACKUP_PAGED, ephemeral=True)
+        await self._page(case, target, texts.PAGE_BACKUP, specialist=interaction.user.id)
+        self._schedule(case)
+
+    async def resolve(self, interaction: discord.Interaction, public_id: str, outcome: str) -> None:
+        try:
+            case = self.desk.close(public_id, interaction.user.id, Status.RESOLVED, outcome.strip())
+        except RequestClosed:
+            await interaction.response.send_message(texts.ALREADY_CLOSED, ephemeral=True)
+            return
+        self._unschedule(public_id)
+        await interaction.response.send_message(texts.RESOLVED_DONE, ephemeral=True)
+        note = texts.RESOLVED.format(
+            specialist=interaction.user.mention,
+            time=discord.utils.format_dt(case.closed_at or self.bot.clock.now(), "t"),
+        )
+        await self._close_page(case, note)
+
+    def _is_specialist(self, interaction: discord.Interaction) -> bool:
+        if interaction.guild_id is None or not isinstance(interaction.user, discord.Member):
+            return False
+        role_id = self.bot.guild_settings.cached(interaction.guild_id).specialist_role_id
+        return role_id is not None and interaction.user.get_role(role_id) is not None
+
+    # -- paging ------------------------------------------------------------------
+
+    def _chain(self, guild_id: int) -> Chain:
+        try:
+            return to_chain(self.rotation.chain(guild_id, self.bot.clock.now()))
+        except Exception:
+            # A fault in the rota must not stop a page: the role gets it instead.
+            log.exception("On-call lookup failed in guild %s; paging the role", guild_id)
+            return Chain(primary=None, backups=())
+
+    async def _page(
+        self,
+        case: HelpCase,
+        target: Target,
+        template: str,
+        *,
+        with_note: bool = False,
+        specialist: int | None = None,
+    ) -> bool:
+        """Post a page for `case` to `target`; False when no channel could take it."""
+        guild = self.bot.get_guild(case.guild_id)
+        config = self.bot.guild_settings.cached(case.guild_id)
+        values = {
+            "target": target.mention(),
+            "member": f"<@{case.member_user_id}>",
+            "time": discord.utils.format_dt(case.created_at, "t"),
+            "specialist": f"<@{specialist}>" if specialist else "",
+        }
+        text = template.format(**values)
+        if with_note:
+            note = (
+                texts.PAGE_NOTE.format(note=discord.utils.escape_mentions(case.note))
+                if case.note
+                else texts.PAGE_NO_NOTE
+            )
+            text = f"{text}\n{note}"
+        mentions = _mentions_for(target)
+        specialists = (
+            guild.get_channel(config.specialists_channel_id)
+            if guild and config.specialists_channel_id
+            else None
+        )
+        if isinstance(specialists, discord.TextChannel):
+            try:
+                message = await specialists.send(
+                    text, view=page_view(case.public_id), allowed_mentions=mentions
+                )
+            except discord.HTTPException as error:
+                log.warning(
+                    "Page to the specialists channel failed in guild %s (HTTP %s)",
+                    case.guild_id,
+                    error.status,
+                )
+            else:
+                self.desk.page_posted(case, specialists.id, message.id)
+                return True
+        return await self._page_fallback(guild, config, case, values, mentions)
+
+    async def _page_fallback(
+        self,
+        guild: discord.Guild | None,
+        config: ServerConfig,
+        case: HelpCase,
+        values: dict[str, str],
+        mentions: discord.AllowedMentions,
+    ) -> bool:
+        # Outside the private channel the page names nobody and carries no note.
+        text = texts.PAGE_FALLBACK.format(**values)
+        for channel_id in (config.fallback_channel_id, config.checkin_channel_id):
+            channel = guild.get_channel(channel_id) if guild and channel_id else None
+            if not isinstance(channel, discord.TextChannel):
+                continue
+            try:
+                message = await channel.send(
+                    text, view=page_view(case.public_id), allowed_mentions=mentions
+                )
+            except discord.HTTPException as error:
+                log.warning(
+                    "Fallback page failed in guild %s (HTTP %s)", case.guild_id, error.status
+                )
+                continue
+            self.desk.page_posted(case, channel.id, message.id)
+            self.desk.record_fallback(case, channel.id)
+            await self._tell_admins(guild, texts.ADMIN_CHANNEL_PROBLEM, channel)
+            return True
+        self.desk.record_fallback(case, None)
+        log.error("No channel could take a help-now page in guild %s", case.guild_id)
+        await self._tell_admins(guild, texts.ADMIN_NO_CHANNEL, None)
+        return False
+
+    async def _tell_admins(
+        self, guild: discord.Guild | None, template: str, fallback: discord.TextChannel | None
+    ) -> None:
+        if guild is None or guild.owner_id is None:
+            return
+        now = self.bot.clock.now()
+        last = self._admin_noticed.get(guild.id)
+        if last and now - last < ADMIN_NOTICE_INTERVAL:
+            return
+        self._admin_noticed[guild.id] = now
+        try:
+            dm = await self.bot.create_dm(discord.Object(guild.owner_id))
+            await dm.send(
+                template.format(guild=guild.name, fallback=fallback.mention if fallback else "")
+            )
+        except discord.HTTPException as error:
+            log.warning("Could not tell the owner of guild %s (HTTP %s)", guild.id, error.status)
+
+    async def _close_page(self, case: HelpCase, note: str) -> None:
+        """Add `note` under the page and take its buttons away."""
+        if case.page_channel_id is None or case.page_message_id is None:
+            return
+        channel = self.bot.get_channel(case.page_channel_id)
+        if not isinstance(channel, discord.TextChannel):
+            return
+        try:
+            message = await channel.fetch_message(case.page_message_id)
+            await message.edit(
+                content=f"{message.content}\n{note}",
+                view=None,
+                allowed_mentions=discord.AllowedMentions.none(),
+            )
+        except discord.HTTPException as error:
+            log.warning(
+                "Could not update a page in guild %s (HTTP %s)", case.guild_id, error.status
+            )
+
+    async def _ensure_thread(
+        self, case: HelpCase, *, specialist_id: int | None = None
+    ) -> discord.Thread | None:
+        """The request's private thread (opened on first use) with the member in it."""
+        lock = self._case_locks.setdefault(case.public_id, asyncio.Lock())
+        async with lock:
+            guild = self.bot.get_guild(case.guild_id)
+            if guild is None:
+                return None
+            thread = guild.get_thread(case.thread_id) if case.thread_id else None
+            try:
+                if thread is None:
+                    thread = await self._open_thread(guild, case)
+                    if thread is None:
+                        return None
+                if specialist_id is not None:
+                    await thread.add_user(discord.Object(specialist_id))
+                    await thread.send(
+                        texts.THREAD_SPECIALIST_JOINED.format(specialist=f"<@{specialist_id}>"),
+                        allowed_mentions=discord.AllowedMentions.none(),
+                    )
+            except discord.HTTPException as error:
+                log.warning(
+                    "Private thread failed in guild %s (HTTP %s)", case.guild_id, error.status
+                )
+                return None
+            return thread
+
+    async def _open_thread(self, guild: discord.Guild, case: HelpCase) -> discord.Thread | None:
+        config = self.bot.guild_settings.cached(case.guild_id)
+        parent = None
+        for channel_id in (case.origin_channel_id, config.checkin_channel_id):
+            candidate = guild.get_channel(channel_id) if channel_id else None
+            if isinstance(candidate, discord.TextChannel):
+                parent = candidate
+                break
+        if parent is None:
+            return None
+        thread = await parent.create_thread(
+            name=texts.THREAD_NAME.format(short_id=case.public_id[:6]),
+            type=discord.ChannelType.private_thread,
+            invitable=False,
+        )
+        await thread.add_user(discord.Object(case.member_user_id))
+        await thread.send(
+            texts.THREAD_WELCOME.format(member=f"<@{case.member_user_id}>"),
+            allowed_mentions=discord.AllowedMentions(users=[discord.Object(case.member_user_id)]),
+        )
+        self.desk.set_thread(case, thread.id)
+        return thread
+
+    # -- escalation --------------------------------------------------------------
+
+    def _schedule(self, case: HelpCase) -> None:
+        if case.status is not Status.OPEN or case.next_step_at is None:
+            self._unschedule(case.public_id)
+            return
+        self.bot.scheduler.add_job(
+            self._on_due,
+            DateTrigger(run_date=case.next_step_at),
+            args=[case.public_id],
+            id=f"helpnow:step:{case.public_id}",
+            replace_existing=True,
+            # A step that came due while the bot was down still runs, once, at start.
+            misfire_grace_time=None,
+        )
+
+    def _unschedule(self, public_id: str) -> None:
+        job = self.bot.scheduler.get_job(f"helpnow:step:{public_id}")
+        if job is not None:
+            job.remove()
+        self._case_locks.pop(public_id, None)
+
+    async def _on_due(self, public_id: str) -> None:
+        await self.bot.wait_until_ready()
+        case = self.desk.get(public_id)
+        if case is None:
+            return
+        config = self.bot.guild_settings.cached(case.guild_id)
+        target = self.desk.escalate_if_due(
+            public_id, self._chain(case.guild_id), config.specialist_role_id, policy_of(config)
+        )
+        if target is not None:
+            await self._page(case, target, texts.PAGE_ESCALATED)
+        self._schedule(case)

@@ -1,0 +1,150 @@
+"""Buttons of /help-now. They carry the request's id in their custom_id and are
+registered as dynamic items, so they keep working after the bot restarts."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+import discord
+
+from cogs.helpnow import texts
+from core.error_handler import ReportingModal, report_interaction_error
+
+if TYPE_CHECKING:
+    from cogs.helpnow.cog import HelpNowCog
+
+OUTCOME_MAX_LENGTH = 300
+
+
+def _cog(interaction: discord.Interaction) -> HelpNowCog:
+    cog = interaction.client.get_cog("HelpNowCog")  # type: ignore[attr-defined]
+    assert cog is not None, "the help-now feature is not loaded"
+    return cog  # type: ignore[no-any-return]
+
+
+class _RequestButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"^$"):
+    """A button bound to one request; subclasses set the action and the look."""
+
+    action = ""
+    label = ""
+    style = discord.ButtonStyle.secondary
+
+    def __init__(self, public_id: str, *, disabled: bool = False) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=self.label,
+                style=self.style,
+                custom_id=f"helpnow:{self.action}:{public_id}",
+                disabled=disabled,
+            )
+        )
+        self.public_id = public_id
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction,
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> _RequestButton:
+        return cls(match["id"])
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        try:
+            await _cog(interaction).on_button(interaction, self.action, self.public_id)
+        except Exception as error:  # every failure gets the kind reply and a log line
+            await report_interaction_error(interaction, error)
+
+
+class SafeButton(_RequestButton, template=r"helpnow:safe:(?P<id>[0-9a-f]{32})"):
+    action = "safe"
+    label = texts.BUTTON_SAFE
+    style = discord.ButtonStyle.success
+
+
+class ThreadButton(_RequestButton, template=r"helpnow:thread:(?P<id>[0-9a-f]{32})"):
+    action = "thread"
+    label = texts.BUTTON_THREAD
+    style = discord.ButtonStyle.primary
+
+
+class AckButton(_RequestButton, template=r"helpnow:ack:(?P<id>[0-9a-f]{32})"):
+    action = "ack"
+    label = texts.BUTTON_ACK
+    style = discord.ButtonStyle.success
+
+
+class BackupButton(_RequestButton, template=r"helpnow:backup:(?P<id>[0-9a-f]{32})"):
+    action = "backup"
+    label = texts.BUTTON_BACKUP
+    style = discord.ButtonStyle.secondary
+
+
+class ResolveButton(_RequestButton, template=r"helpnow:resolve:(?P<id>[0-9a-f]{32})"):
+    action = "resolve"
+    label = texts.BUTTON_RESOLVED
+    style = discord.ButtonStyle.danger
+
+
+class OpenHelpButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"helpnow:open"):
+    """The /help-now button other features put in their replies (a check-in, a nudge)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Get help now", style=discord.ButtonStyle.danger, custom_id="helpnow:open"
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction,
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> OpenHelpButton:
+        return cls()
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        try:
+            await _cog(interaction).start_help(interaction, note=None)
+        except Exception as error:  # every failure gets the kind reply and a log line
+            await report_interaction_error(interaction, error)
+
+
+DYNAMIC_ITEMS = (SafeButton, ThreadButton, AckButton, BackupButton, ResolveButton, OpenHelpButton)
+
+
+def member_view(public_id: str) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    view.add_item(SafeButton(public_id))
+    view.add_item(ThreadButton(public_id))
+    return view
+
+
+def page_view(public_id: str, *, acknowledged: bool = False) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    view.add_item(AckButton(public_id, disabled=acknowledged))
+    view.add_item(BackupButton(public_id))
+    view.add_item(ResolveButton(public_id))
+    return view
+
+
+class ResolveModal(ReportingModal, title=texts.RESOLVE_MODAL_TITLE):
+    outcome: discord.ui.TextInput[ResolveModal] = discord.ui.TextInput(
+        label=texts.RESOLVE_OUTCOME_LABEL,
+        placeholder=texts.RESOLVE_OUTCOME_PLACEHOLDER,
+        style=discord.TextStyle.paragraph,
+        required=False,
+        max_length=OUTCOME_MAX_LENGTH,
+    )
+
+    def __init__(self, public_id: str) -> None:
+        super().__init__(custom_id=f"helpnow:resolve-modal:{public_id}", timeout=None)
+        self.public_id = public_id
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        await _cog(interaction).resolve(interaction, self.public_id, self.outcome.value)

@@ -1,0 +1,421 @@
+"""/oncall: who holds the pager, the weekly rotation, and its announcements.
+
+Everything but `/oncall now` is for holders of the server's specialist role. Replies
+are private. Changes of the person on call are announced in the specialists channel:
+right away for takes and handoffs, and by one scheduled job per server for shift
+changes, which re-arms itself for the next change.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from cogs.oncall import service, texts
+from cogs.oncall.service import OnCallChain, Override, Report, Shift
+from cogs.setup.service import timezone_suggestions
+from core.errors import UserFacingError
+
+if TYPE_CHECKING:
+    from bot import RecoveryBot
+
+log = logging.getLogger(__name__)
+
+MESSAGE_LIMIT = 2000
+AUTOCOMPLETE_LIMIT = 25
+CHOICE_NAME_LIMIT = 100
+NOW_BACKUPS_SHOWN = 3
+JOB_PREFIX = "oncall-change:"
+
+_DAY_CHOICES = [app_commands.Choice(name=name, value=name.lower()) for name in texts.DAY_NAMES]
+
+
+def _guild(interaction: discord.Interaction) -> discord.Guild:
+    if interaction.guild is None:
+        raise app_commands.NoPrivateMessage()
+    return interaction.guild
+
+
+def mention(user_id: int) -> str:
+    return f"<@{user_id}>"
+
+
+def timestamp(at: datetime) -> str:
+    """Discord shows this in each reader's own time zone: 'Tuesday, 4 March 2026 17:00'."""
+    return f"<t:{int(at.timestamp())}:f>"
+
+
+def render_now(chain: OnCallChain, override: Override | None) -> str:
+    if chain.primary is None:
+        lines = [texts.NOW_NOBODY]
+    else:
+        primary = mention(chain.primary)
+        if override is not None and override.user_id == chain.primary:
+            primary += " " + texts.NOW_UNTIL.format(until=timestamp(override.end))
+        lines = [texts.NOW_ON_CALL.format(primary=primary)]
+    if chain.backups:
+        shown = texts.BACKUP_JOINER.join(mention(u) for u in chain.backups[:NOW_BACKUPS_SHOWN])
+        hidden = len(chain.backups) - NOW_BACKUPS_SHOWN
+        if hidden > 0:
+            shown += texts.MORE_BACKUPS.format(count=hidden)
+        lines.append(texts.NOW_BACKUP.format(backups=shown))
+    elif chain.primary is not None:
+        lines.append(texts.NOW_NO_BACKUP)
+    return "\n".join(lines)
+
+
+def render_shift_line(shift: Shift) -> str:
+    return texts.SHIFT_LINE.format(
+        shift_id=shift.id,
+        shift=service.describe_shift(shift),
+        user=mention(shift.user_id),
+        position=shift.position,
+    )
+
+
+def chunk_lines(lines: list[str], limit: int = MESSAGE_LIMIT) -> list[str]:
+    """Join lines into as few messages as fit Discord's length limit."""
+    chunks: list[str] = []
+    current = ""
+    for line in lines:
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > limit and current:
+            chunks.append(current)
+            current = line
+        else:
+            current = candidate
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+def render_report(report: Report) -> discord.Embed:
+    embed = discord.Embed(title=texts.REPORT_TITLE.format(days=report.days))
+    if report.requests == 0:
+        embed.description = texts.REPORT_NONE.format(days=report.days)
+        return embed
+    embed.add_field(
+        name=texts.REPORT_REQUESTS,
+        value=texts.REPORT_REQUESTS_VALUE.format(
+            requests=report.requests,
+            acknowledged=report.acknowledged,
+            resolved=report.resolved,
+            safe=report.member_safe,
+            still_open=report.still_open,
+        ),
+        inline=False,
+    )
+    for name, stats in (
+        (texts.REPORT_ACK, report.time_to_acknowledge),
+        (texts.REPORT_RESOLVE, report.time_to_resolve),
+    ):
+        if stats.median is None or stats.p90 is None:
+            value = texts.REPORT_TIMES_NONE
+        else:
+            value = texts.REPORT_TIMES_VALUE.format(
+                median=service.format_duration(stats.median),
+                p90=service.format_duration(stats.p90),
+                count=stats.count,
+            )
+        embed.add_field(name=name, value=value, inline=False)
+    embed.add_field(
+        name=texts.REPORT_ESCALATIONS,
+        value=texts.REPORT_ESCALATIONS_VALUE.format(
+            escalated_requests=report.escalated_requests,
+            escalation_steps=report.escalation_steps,
+            backup_requests=report.backup_requests,
+            fallbacks=report.fallbacks,
+        ),
+        inline=False,
+    )
+    people = [
+        texts.REPORT_SPECIALIST_LINE.format(
+            user=mention(person.user_id),
+            count=person.acknowledged,
+            median=service.format_duration(person.median_ack),
+        )
+        for person in report.per_specialist
+    ]
+    embed.add_field(
+        name=texts.REPORT_PER_SPECIALIST,
+        value=chunk_lines(people, limit=1024)[0] if people else texts.REPORT_NO_SPECIALISTS,
+        inline=False,
+    )
+    return embed
+
+
+class OnCallCog(commands.Cog):
+    oncall_group = app_commands.Group(
+        name="oncall", description=texts.GROUP_DESCRIPTION, guild_only=True
+    )
+    schedule_group = app_commands.Group(
+        name="schedule", description=texts.SCHEDULE_DESCRIPTION, parent=oncall_group
+    )
+
+    def __init__(self, bot: RecoveryBot) -> None:
+        self.bot = bot
+        self.rotation = bot.rotation
+
+    async def cog_load(self) -> None:
+        # Rebuilt from the tables (through the warmed rotation): one job per server.
+        for guild_id in self.rotation.guild_ids():
+            self.arm(guild_id)
+
+    async def cog_unload(self) -> None:
+        for job in self.bot.scheduler.get_jobs():
+            if job.id.startswith(JOB_PREFIX):
+                job.remove()
+
+    # Who may act.
+
+    def _require_specialist(self, interaction: discord.Interaction) -> discord.Member:
+        guild = _guild(interaction)
+        role_id = self.bot.guild_settings.cached(guild.id).specialist_role_id
+        if role_id is None:
+            raise UserFacingError(texts.NO_ROLE_CONFIGURED)
+        user = interaction.user
+        if not isinstance(user, discord.Member) or user.get_role(role_id) is None:
+            raise UserFacingError(texts.NOT_A_SPECIALIST)
+        return user
+
+    def _require_target_specialist(self, guild_id: int, member: discord.Member) -> None:
+        role_id = self.bot.guild_settings.cached(guild_id).specialist_role_id
+        if role_id is None or member.get_role(role_id) is None:
+            raise UserFacingError(texts.TARGET_NOT_SPECIALIST.format(user=member.mention))
+
+    # Commands.
+
+    @oncall_group.command(name="now", description=texts.NOW_DESCRIPTION)
+    async def now(self, interaction: discord.Interaction) -> None:
+        guild = _guild(interaction)
+        at = self.bot.clock.now()
+        chain = self.rotation.chain(guild.id, at)
+        override = self.rotation.active_override(guild.id, at)
+        await interaction.response.send_message(render_now(chain, override), ephemeral=True)
+
+    @oncall_group.command(name="take", description=texts.TAKE_DESCRIPTION)
+    @app_commands.describe(hours=texts.TAKE_HOURS_DESCRIPTION)
+    async def take(
+        self,
+        interaction: discord.Interaction,
+        hours: app_commands.Range[
+            int, service.TAKE_MIN_HOURS, service.TAKE_MAX_HOURS
+        ] = service.TAKE_DEFAULT_HOURS,
+    ) -> None:
+        member = self._require_specialist(interaction)
+        override = await self.rotation.take(member.guild.id, member.id, hours)
+        self.arm(member.guild.id)
+        until = timestamp(override.end)
+        await interaction.response.send_message(texts.TOOK.format(until=until), ephemeral=True)
+        await self.announce(
+            member.guild.id,
+            texts.ANNOUNCE_TAKE.format(user=mention(member.id), until=until),
+            ping=member.id,
+        )
+
+    @oncall_group.command(name="handoff", description=texts.HANDOFF_DESCRIPTION)
+    @app_commands.describe(specialist=texts.HANDOFF_TARGET_DESCRIPTION)
+    async def handoff(self, interaction: discord.Interaction, specialist: discord.Member) -> None:
+        member = self._require_specialist(interaction)
+        self._require_target_specialist(member.guild.id, specialist)
+        override = await self.rotation.handoff(member.guild.id, member.id, specialist.id)
+        self.arm(member.guild.id)
+        until = timestamp(override.end)
+        await interaction.response.send_message(
+            texts.HANDED_OFF.format(user=mention(specialist.id), until=until), ephemeral=True
+        )
+        await self.announce(
+            member.guild.id,
+            texts.ANNOUNCE_HANDOFF.format(
+                from_user=mention(member.id), user=mention(specialist.id), until=until
+            ),
+            ping=specialist.id,
+        )
+
+    @oncall_group.command(name="off", description=texts.OFF_DESCRIPTION)
+    async def off(self, interaction: discord.Interaction) -> None:
+        member = self._require_specialist(interaction)
+        await self.rotation.off(member.guild.id, member.id)
+        self.arm(member.guild.id)
+        chain = self.rotation.chain(member.guild.id, self.bot.clock.now())
+        if chain.primary is None:
+            now_text = texts.AFTER_OFF_NOBODY
+        else:
+            now_text = texts.AFTER_OFF_ON_CALL.format(user=mention(chain.primary))
+        await interaction.response.send_message(texts.ENDED.format(now=now_text), ephemeral=True)
+        await self.announce(
+            member.guild.id,
+            texts.ANNOUNCE_OFF.format(from_user=mention(member.id), now=now_text),
+            ping=chain.primary,
+        )
+
+    @oncall_group.command(name="report", description=texts.REPORT_DESCRIPTION)
+    @app_commands.describe(days=texts.REPORT_DAYS_DESCRIPTION)
+    async def report(
+        self,
+        interaction: discord.Interaction,
+        days: app_commands.Range[int, 1, service.REPORT_MAX_DAYS] = service.REPORT_DEFAULT_DAYS,
+    ) -> None:
+        member = self._require_specialist(interaction)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        report = await self.rotation.report(member.guild.id, days)
+        await interaction.followup.send(embed=render_report(report), ephemeral=True)
+
+    @schedule_group.command(name="add", description=texts.ADD_DESCRIPTION)
+    @app_commands.describe(
+        specialist=texts.ADD_SPECIALIST_DESCRIPTION,
+        day=texts.ADD_DAY_DESCRIPTION,
+        start=texts.ADD_START_DESCRIPTION,
+        end=texts.ADD_END_DESCRIPTION,
+        timezone=texts.ADD_TIMEZONE_DESCRIPTION,
+        order=texts.ADD_ORDER_DESCRIPTION,
+    )
+    @app_commands.choices(day=_DAY_CHOICES)
+    async def schedule_add(
+        self,
+        interaction: discord.Interaction,
+        specialist: discord.Member,
+        day: str,
+        start: str,
+        end: str,
+        timezone: str | None = None,
+        order: app_commands.Range[int, 0, service.MAX_POSITION] | None = None,
+    ) -> None:
+        member = self._require_specialist(interaction)
+        guild_id = member.guild.id
+        self._require_target_specialist(guild_id, specialist)
+        zone = timezone or self.bot.guild_settings.cached(guild_id).timezone
+        before = self.rotation.chain(guild_id, self.bot.clock.now()).primary
+        shift = await self.rotation.add_shift(
+            guild_id, member.id, specialist.id, day, start, end, zone, order
+        )
+        after = self._after_schedule_change(guild_id)
+        await interaction.response.send_message(
+            texts.SHIFT_ADDED.format(shift_id=shift.id, shift=service.describe_shift(shift)),
+            ephemeral=True,
+        )
+        if after != before:
+            await self.announce(guild_id, shift_change_text(after), ping=after)
+
+    @schedule_add.autocomplete("timezone")
+    async def _timezone_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return [app_commands.Choice(name=z, value=z) for z in timezone_suggestions(current)]
+
+    @schedule_group.command(name="remove", description=texts.REMOVE_DESCRIPTION)
+    @app_commands.describe(shift=texts.REMOVE_SHIFT_DESCRIPTION)
+    async def schedule_remove(self, interaction: discord.Interaction, shift: int) -> None:
+        member = self._require_specialist(interaction)
+        guild_id = member.guild.id
+        before = self.rotation.chain(guild_id, self.bot.clock.now()).primary
+        removed = await self.rotation.remove_shift(guild_id, member.id, shift)
+        after = self._after_schedule_change(guild_id)
+        await interaction.response.send_message(
+            texts.SHIFT_REMOVED.format(shift_id=removed.id, shift=service.describe_shift(removed)),
+            ephemeral=True,
+        )
+        if after != before:
+            await self.announce(guild_id, shift_change_text(after), ping=after)
+
+    @schedule_remove.autocomplete("shift")
+    async def _shift_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[int]]:
+        if interaction.guild is None:
+            return []
+        needle = current.strip().lower().lstrip("#")
+        choices: list[app_commands.Choice[int]] = []
+        for shift in self.rotation.shifts(interaction.guild.id):
+            person = interaction.guild.get_member(shift.user_id)
+            name = texts.SHIFT_CHOICE.format(
+                shift_id=shift.id,
+                shift=service.describe_shift(shift),
+                user=person.display_name
+                if person
+                else texts.UNKNOWN_USER.format(user_id=shift.user_id),
+            )[:CHOICE_NAME_LIMIT]
+            if needle in name.lower():
+                choices.append(app_commands.Choice(name=name, value=shift.id))
+        return choices[:AUTOCOMPLETE_LIMIT]
+
+    @schedule_group.command(name="list", description=texts.LIST_DESCRIPTION)
+    async def schedule_list(self, interaction: discord.Interaction) -> None:
+        member = self._require_specialist(interaction)
+        shifts = self.rotation.shifts(member.guild.id)
+        if not shifts:
+            await interaction.response.send_message(texts.SCHEDULE_EMPTY, ephemeral=True)
+            return
+        messages = chunk_lines([texts.SCHEDULE_TITLE, *map(render_shift_line, shifts)])
+        await interaction.response.send_message(messages[0], ephemeral=True)
+        for message in messages[1:]:
+            await interaction.followup.send(message, ephemeral=True)
+
+    # Announcements and the one scheduled job per server.
+
+    def _after_schedule_change(self, guild_id: int) -> int | None:
+        """Re-arm the server's job; returns who is on call now (to announce if it changed)."""
+        self.arm(guild_id)
+        return self.rotation.chain(guild_id, self.bot.clock.now()).primary
+
+    def arm(self, guild_id: int, after: datetime | None = None) -> None:
+        """Schedule this server's next shift-change announcement (one job per server)."""
+        job_id = f"{JOB_PREFIX}{guild_id}"
+        when = self.rotation.next_change(guild_id, after or self.bot.clock.now())
+        if when is None:
+            if self.bot.scheduler.get_job(job_id) is not None:
+                self.bot.scheduler.remove_job(job_id)
+            return
+        self.bot.scheduler.add_job(
+            self.shift_changed,
+            trigger="date",
+            run_date=when,
+            args=(guild_id, when),
+            id=job_id,
+            replace_existing=True,
+        )
+
+    async def shift_changed(self, guild_id: int, scheduled_for: datetime) -> None:
+        at = max(self.bot.clock.now(), scheduled_for)
+        try:
+            primary = self.rotation.chain(guild_id, at).primary
+        finally:
+            # Re-armed first, so a slow or failing announcement never loses the next one.
+            self.arm(guild_id, after=at)
+        await self.announce(guild_id, shift_change_text(primary), ping=primary)
+
+    async def announce(self, guild_id: int, text: str, *, ping: int | None) -> None:
+        """Post in the specialists channel; a missing channel or permission is only logged."""
+        channel_id = self.bot.guild_settings.cached(guild_id).specialists_channel_id
+        if channel_id is None:
+            log.info("No specialists channel for an on-call announcement in guild %s", guild_id)
+            return
+        mentions = discord.AllowedMentions(
+            everyone=False, roles=False, users=[discord.Object(ping)] if ping else False
+        )
+        try:
+            channel = self.bot.get_channel(channel_id) or await self.bot.fetch_channel(channel_id)
+            if not isinstance(channel, discord.abc.Messageable):
+                log.warning(
+                    "Specialists channel %s in guild %s takes no messages", channel_id, guild_id
+                )
+                return
+            await channel.send(text, allowed_mentions=mentions)
+        except discord.HTTPException as error:
+            log.warning(
+                "Could not post an on-call announcement in channel %s of guild %s (HTTP %s)",
+                channel_id,
+                guild_id,
+                error.status,
+            )
+
+
+def shift_change_text(primary: int | None) -> str:
+    if primary is None:
+        return texts.ANNOUNCE_SHIFT_CHANGE_NOBODY
+    return texts.ANNOUNCE_SHIFT_CHANGE.format(user=mention(primary))

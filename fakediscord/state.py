@@ -1,0 +1,196 @@
+"""The world the emulator keeps: registries of everything, id generation and change waiting."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from fakediscord import errors, messaging
+from fakediscord.gateway import GatewayFrame, GatewayHub
+from fakediscord.models import DM, Application, Channel, Guild, Member, Message, User
+from fakediscord.snowflake import SnowflakeGenerator
+from fakediscord.uploads import Upload
+
+if TYPE_CHECKING:
+    from fakediscord.driver import UserInteraction
+
+T = TypeVar("T")
+
+
+class WaitTimeoutError(TimeoutError):
+    """A wait ran out; the message says what was awaited and what was seen instead."""
+
+
+class World:
+    """All state of one emulator, shared by the REST handlers, the gateway and the driver.
+
+    Settings (plain attributes, change them any time):
+    `interaction_deadline` seconds to send the initial interaction response (3.0);
+    `followup_window` seconds an interaction token stays usable (900.0);
+    `heartbeat_interval` seconds between client heartbeats, sent in HELLO.
+    """
+
+    def __init__(
+        self,
+        *,
+        interaction_deadline: float = 3.0,
+        followup_window: float = 15 * 60.0,
+        heartbeat_interval: float = 41.25,
+    ) -> None:
+        self.interaction_deadline = interaction_deadline
+        self.followup_window = followup_window
+        self.heartbeat_interval = heartbeat_interval
+        self.recommended_shards = 1
+        self.snowflakes = SnowflakeGenerator()
+        self.users: dict[int, User] = {}
+        self.applications: dict[int, Application] = {}
+        self.guilds: dict[int, Guild] = {}
+        self.channels: dict[int, Channel] = {}
+        self.messages: dict[int, Message] = {}
+        self.interactions: dict[int, UserInteraction] = {}
+        self.gateway = GatewayHub(self)
+        self.gateway_frames: list[GatewayFrame] = []
+        self.resumes = 0
+        self.origin = "http://127.0.0.1:0"
+        self._waiters: set[asyncio.Future[None]] = set()
+        self._names = itertools.count(1)
+
+    @property
+    def api_base_url(self) -> str:
+        """What discord.py's `Route.BASE` should be."""
+        return f"{self.origin}/api/v10"
+
+    @property
+    def gateway_url(self) -> str:
+        """The websocket URL (also sent as `resume_gateway_url` and from GET /gateway/bot)."""
+        return self.origin.replace("http://", "ws://", 1) + "/gateway"
+
+    def new_id(self) -> int:
+        return self.snowflakes.next()
+
+    # -- waiting
+
+    def notify(self) -> None:
+        """Wake every waiter so it re-checks its condition."""
+        for waiter in self._waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+
+    async def wait_until(
+        self,
+        check: Callable[[], T | None],
+        *,
+        within: float,
+        what: str,
+        seen: Callable[[], str],
+    ) -> T:
+        """Return check()'s first non-None result, re-checking on every change, or time out."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        while True:
+            result = check()
+            if result is not None:
+                return result
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise WaitTimeoutError(
+                    f"timed out after {within:g}s waiting for {what}; seen: {seen()}"
+                )
+            waiter: asyncio.Future[None] = loop.create_future()
+            self._waiters.add(waiter)
+            try:
+                await asyncio.wait([waiter], timeout=remaining)
+            finally:
+                self._waiters.discard(waiter)
+
+    # -- users and applications
+
+    def create_user(self, name: str, *, global_name: str | None = None, bot: bool = False) -> User:
+        user = User(self.new_id(), name, global_name=global_name, bot=bot)
+        self.users[user.id] = user
+        return user
+
+    def application_by_token(self, token: str) -> Application | None:
+        token = token.removeprefix("Bot ").strip()
+        for app in self.applications.values():
+            if app.token == token:
+                return app
+        return None
+
+    def application_for_bot(self, user: User) -> Application | None:
+        for app in self.applications.values():
+            if app.bot_user is user:
+                return app
+        return None
+
+    def kick_bot(self, guild: Guild, app: Application) -> None:
+        """Remove a bot from a guild: its managed role goes and it gets GUILD_DELETE."""
+        bot = guild.members.pop(app.bot_user.id, None)
+        if bot is None:
+            return
+        guild.voice_states.pop(bot.id, None)
+        for role in [r for r in guild.roles.values() if r.bot_id == app.bot_user.id]:
+            del guild.roles[role.id]
+        self.gateway.guild_left(guild, app)
+        self.notify()
+
+    # -- lookups that answer like Discord when something is missing
+
+    def guild_or_404(self, guild_id: int) -> Guild:
+        guild = self.guilds.get(guild_id)
+        if guild is None:
+            raise errors.unknown_guild()
+        return guild
+
+    def channel_or_404(self, channel_id: int) -> Channel:
+        channel = self.channels.get(channel_id)
+        if channel is None or channel.deleted:
+            raise errors.unknown_channel()
+        return channel
+
+    def message_or_404(self, channel: Channel, message_id: int) -> Message:
+        message = self.messages.get(message_id)
+        if (
+            message is None
+            or message.deleted
+            or message.channel is not channel
+            or message.ephemeral
+        ):
+            raise errors.unknown_message()
+        return message
+
+    def member_or_404(self, guild: Guild, user_id: int) -> Member:
+        member = guild.members.get(user_id)
+        if member is None:
+            raise errors.unknown_member()
+        return member
+
+    # -- DMs and messages
+
+    def dm_channel(self, first: User, second: User) -> Channel:
+        """The DM channel between two users, created on first use."""
+        for channel in self.channels.values():
+            if channel.is_dm and {u.id for u in channel.recipients} == {first.id, second.id}:
+                return channel
+        channel = Channel(self.new_id(), DM, "", None, recipients=[first, second])
+        self.channels[channel.id] = channel
+        return channel
+
+    def add_message(self, message: Message) -> None:
+        self.messages[message.id] = message
+        if not message.ephemeral:
+            message.channel.last_message_id = message.id
+            if message.channel.is_thread:
+                message.channel.message_count += 1
+
+    def post_message(
+        self,
+        channel: Channel,
+        author: User,
+        body: Mapping[str, Any],
+        uploads: Sequence[Upload] = (),
+    ) -> Message:
+        """Post a message as anyone, checked against Discord's limits (MESSAGE_CREATE)."""
+        return messaging.create_message(self, channel, author, body, uploads)

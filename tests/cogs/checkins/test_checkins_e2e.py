@@ -1,0 +1,353 @@
+"""Daily check-ins end to end: the real bot, the emulator's Discord rules, a real database.
+
+The bot's clock is replaced by one the test moves; scheduled jobs are run the way the
+scheduler runs them (the cog's job methods), so no test waits for real time to pass.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from pathlib import Path
+from typing import cast
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
+
+from bot import RecoveryBot
+from cogs.checkins import views
+from cogs.checkins.cog import CheckinCog, job_id
+from db.models import Checkin
+from fakediscord.driver import UserInteraction
+from fakediscord.models import Message
+from tests.cogs.checkins.helpers import FakeClock, utc
+from tests.harness import BotRunner, Community
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+NOTE = "Saw my old friend from the bar today and nearly went in"
+GOOD = {"mood": "4", "craving": "2", "sleep": "7", "triggers": "", "note": NOTE}
+
+
+def cog_of(bot: RecoveryBot) -> CheckinCog:
+    return cast(CheckinCog, bot.get_cog("CheckinCog"))
+
+
+async def stored(bot: RecoveryBot, community: Community) -> list[Checkin]:
+    async with bot.db.guild_session(community.guild.id) as session:
+        return list((await session.scalars(select(Checkin))).all())
+
+
+async def check_in(
+    community: Community, answers: dict[str, str], who: str = "alice"
+) -> UserInteraction:
+    member = getattr(community, who)
+    opened = await member.run_command("checkin today", channel=community.checkins)
+    return cast(UserInteraction, await member.submit_modal(opened, answers))
+
+
+async def set_up_prompt(community: Community, **options: str) -> UserInteraction:
+    values: dict[str, object] = {"channel": community.checkins, "time": "19:00", "zone": "UTC"}
+    values.update(options)
+    return cast(
+        UserInteraction,
+        await community.organiser.run_command(
+            "setup checkins", channel=community.checkins, options=values
+        ),
+    )
+
+
+@pytest.fixture
+def clock(bot: RecoveryBot) -> FakeClock:
+    clock = FakeClock(utc(2026, 11, 10, 18, 0))  # a Tuesday
+    bot.clock = clock
+    return clock
+
+
+async def test_a_submitted_check_in_is_stored_encrypted_and_answered_privately(
+    bot: RecoveryBot, bot_runner: BotRunner, community: Community, clock: FakeClock
+) -> None:
+    submitted = await check_in(community, GOOD)
+    reply = await submitted.wait_for_response()
+
+    assert reply.ephemeral
+    assert "Thank you for checking in" in reply.content
+    assert "You checked in today" in reply.content
+    assert NOTE not in reply.content
+    [row] = await stored(bot, community)
+    assert (row.user_id, row.mood, row.craving, row.sleep_hours) == (community.alice.id, 4, 2, 7.0)
+    assert row.note == NOTE
+    # Nothing public in the channel, and the database file never holds the note.
+    assert community.emu.messages_in(community.checkins) == []
+    await bot_runner.stop(bot)
+    path = Path(str(make_url(bot_runner.database_url).database))
+    on_disk = b"".join(p.read_bytes() for p in path.parent.glob(path.name + "*"))
+    assert b"checkins" in on_disk
+    assert b"old friend" not in on_disk
+
+
+async def test_bad_values_are_refused_clearly_and_the_form_opens_again(
+    bot: RecoveryBot, community: Community, clock: FakeClock
+) -> None:
+    submitted = await check_in(community, {**GOOD, "mood": "9", "sleep": "lots"})
+    reply = await submitted.wait_for_response()
+
+    assert reply.ephemeral
+    assert "**Mood**" in reply.content
+    assert "**Sleep**" in reply.content
+    assert "Nothing was saved" in reply.content
+    assert await stored(bot, community) == []
+    [again_id] = reply.message.custom_ids if reply.message else []
+    again = await community.alice.click(reply.message, again_id)  # type: ignore[arg-type]
+    form = await again.wait_for_response()
+    assert form.type == 9  # the form again, with what she typed
+    assert '"9"' in repr(form.modal).replace("'", '"')
+    fixed = await community.alice.submit_modal(again, {**GOOD, "mood": "3"})
+    assert "Thank you" in (await fixed.wait_for_response()).content
+    assert [row.mood for row in await stored(bot, community)] == [3]
+
+
+async def test_a_second_check_in_the_same_day_updates_and_streaks_count_days(
+    bot: RecoveryBot, community: Community, clock: FakeClock
+) -> None:
+    await (await check_in(community, GOOD)).wait_for_response()
+    clock.advance(hours=3)
+    again = await (await check_in(community, {**GOOD, "mood": "2"})).wait_for_response()
+    assert "updated" in again.content
+    clock.advance(days=1)
+    next_day = await (await check_in(community, GOOD)).wait_for_response()
+    assert "2 days in a row" in next_day.content
+    assert sorted(row.mood for row in await stored(bot, community)) == [2, 4]
+
+
+async def test_a_hard_day_gets_coping_ideas_and_the_help_now_button(
+    bot: RecoveryBot, community: Community, clock: FakeClock
+) -> None:
+    reply = await (await check_in(community, {**GOOD, "craving": "9"})).wait_for_response()
+    assert "Urge surfing" in reply.content
+    assert reply.message is not None
+    assert views.HELP_NOW_ID in reply.message.custom_ids
+    # The /help-now feature answers that button, not this one.
+    pressed = await community.alice.click(reply.message, views.HELP_NOW_ID)
+    assert (await pressed.wait_for_response()).ephemeral
+
+
+async def test_an_honest_i_used_today_is_met_with_welcome_and_changes_nothing(
+    bot: RecoveryBot, community: Community, clock: FakeClock
+) -> None:
+    reply = await (await check_in(community, GOOD)).wait_for_response()
+    assert reply.message is not None
+    used = await community.alice.click(reply.message, views.USED_ID)
+    answer = await used.wait_for_response()
+    assert answer.ephemeral
+    assert "welcome here" in answer.content
+    assert answer.message is not None
+    assert views.HELP_NOW_ID in answer.message.custom_ids
+    assert [row.mood for row in await stored(bot, community)] == [4]
+    assert community.emu.messages_in(community.checkins) == []
+
+
+async def test_triggers_can_be_picked_from_the_menu_after_checking_in(
+    bot: RecoveryBot, community: Community, clock: FakeClock
+) -> None:
+    reply = await (await check_in(community, GOOD)).wait_for_response()
+    assert reply.message is not None
+    picked = await community.alice.select(reply.message, views.TRIGGERS_ID, ["Loneliness", "other"])
+    assert "Loneliness" in (await picked.wait_for_response()).content
+    assert [row.triggers for row in await stored(bot, community)] == [["Loneliness", "other"]]
+
+
+async def test_history_is_a_private_png_chart(
+    bot: RecoveryBot, community: Community, clock: FakeClock
+) -> None:
+    for craving in ("2", "5", "7"):
+        await (
+            await check_in(community, {**GOOD, "craving": craving, "triggers": "3"})
+        ).wait_for_response()
+        clock.advance(days=1)
+    it = await community.alice.run_command("checkin history", channel=community.checkins, days=7)
+    followup = await it.wait_for_followup()
+    assert followup.ephemeral
+    [attachment] = followup.attachments
+    assert attachment.filename.endswith(".png")
+    assert attachment.data.startswith(PNG_SIGNATURE)
+    assert "3 days in a row" in followup.content
+    # Bob has none: a kind line, no chart.
+    empty = await community.bob.run_command("checkin history", channel=community.checkins)
+    assert "no check-ins" in (await empty.wait_for_followup()).content
+
+
+async def test_the_prompt_goes_out_at_the_local_time_once_and_its_button_opens_the_form(
+    bot: RecoveryBot, community: Community, clock: FakeClock
+) -> None:
+    setup = await set_up_prompt(community, time="19:30", zone="America/New_York")
+    saved = await setup.wait_for_response()
+    assert saved.ephemeral
+    assert "19:30 (America/New_York)" in saved.content
+    job = bot.scheduler.get_job(job_id("prompt", community.guild.id))
+    assert job is not None
+    assert job.trigger.get_next_fire_time(None, utc(2026, 11, 10, 18)) == utc(2026, 11, 11, 0, 30)
+
+    cog = cog_of(bot)
+    clock.at = utc(2026, 11, 11, 0, 30)  # 19:30 in New York
+    await cog.prompt_job(community.guild.id)
+    await cog.prompt_job(community.guild.id)  # a doubled run sends nothing more
+    prompts = community.emu.messages_in(community.checkins)
+    assert len(prompts) == 1
+    assert views.OPEN_ID in prompts[0].custom_ids
+
+    opened = await community.alice.click(prompts[0], views.OPEN_ID)
+    assert (await opened.wait_for_response()).type == 9
+
+
+async def test_changing_the_settings_reschedules_at_once(
+    bot: RecoveryBot, community: Community, clock: FakeClock
+) -> None:
+    await (await set_up_prompt(community, time="19:00")).wait_for_response()
+    await (await set_up_prompt(community, time="07:15", days="mon-fri")).wait_for_response()
+    job = bot.scheduler.get_job(job_id("prompt", community.guild.id))
+    assert job is not None
+    # From Friday evening, the next prompt is Monday 07:15.
+    friday = utc(2026, 11, 13, 20)
+    assert job.trigger.get_next_fire_time(None, friday) == utc(2026, 11, 16, 7, 15)
+    off = await (await set_up_prompt(community, enabled="off")).wait_for_response()
+    assert "**off**" in off.content
+    assert bot.scheduler.get_job(job_id("prompt", community.guild.id)) is None
+
+
+async def test_the_prompt_button_works_after_a_restart_and_a_missed_prompt_is_caught_up_once(
+    bot: RecoveryBot, bot_runner: BotRunner, community: Community
+) -> None:
+    # The real clock: the prompt time was an hour ago, while the bot was "down".
+    now = bot.clock.now()
+    earlier = now - timedelta(hours=1)
+    await (await set_up_prompt(community, time=earlier.strftime("%H:%M"))).wait_for_response()
+    assert community.emu.messages_in(community.checkins) == []
+
+    await bot_runner.stop(bot)
+    restarted = await bot_runner.start()
+    await asyncio.wait_for(_startup_of(restarted), timeout=10)
+    [prompt] = community.emu.messages_in(community.checkins)
+    opened = await community.alice.click(prompt, views.OPEN_ID)
+    assert (await opened.wait_for_response()).type == 9  # handled by the new process
+
+    await bot_runner.stop(restarted)
+    again = await bot_runner.start()
+    await asyncio.wait_for(_startup_of(again), timeout=10)
+    assert len(community.emu.messages_in(community.checkins)) == 1  # never twice
+
+
+async def test_a_prompt_missed_longer_than_the_grace_period_is_skipped(
+    bot: RecoveryBot, bot_runner: BotRunner, community: Community
+) -> None:
+    long_ago = bot.clock.now() - timedelta(hours=4)
+    await (await set_up_prompt(community, time=long_ago.strftime("%H:%M"))).wait_for_response()
+    await bot_runner.stop(bot)
+    restarted = await bot_runner.start()
+    await asyncio.wait_for(_startup_of(restarted), timeout=10)
+    assert community.emu.messages_in(community.checkins) == []
+
+
+def _startup_of(bot: RecoveryBot) -> asyncio.Task[None]:
+    task = cog_of(bot)._startup
+    assert task is not None
+    return task
+
+
+async def test_the_detector_nudges_after_missed_days_and_tells_specialists_only_with_consent(
+    bot: RecoveryBot, community: Community, clock: FakeClock
+) -> None:
+    emu, guild = community.emu, community.guild.id
+    await (await set_up_prompt(community)).wait_for_response()
+    consent = await community.alice.run_command(
+        "checkin consent", channel=community.checkins, state="on"
+    )
+    assert (await consent.wait_for_response()).ephemeral
+    await (await check_in(community, GOOD, "alice")).wait_for_response()
+    await (await check_in(community, GOOD, "bob")).wait_for_response()
+    cog = cog_of(bot)
+
+    clock.at = utc(2026, 11, 13, 12)  # two days missed: not yet
+    await cog.detector_job(guild)
+    assert emu.dms_of(community.alice) == []
+
+    clock.at = utc(2026, 11, 14, 12)  # three days missed
+    await cog.detector_job(guild)
+    nudge = await emu.wait_for_dm(community.alice)
+    assert "it's been a few days" in nudge.content
+    bob_nudge = await emu.wait_for_dm(community.bob)
+    assert "/help-now" in bob_nudge.content
+    [signal] = emu.messages_in(community.specialists)
+    assert community.alice.mention in signal.content
+    assert community.bob.mention not in signal.content  # Bob did not agree to share
+    assert NOTE not in signal.content
+
+    clock.advance(days=1)
+    await cog.detector_job(guild)  # the same absence: nothing new
+    assert len(emu.dms_of(community.alice)) == 1
+    assert len(emu.messages_in(community.specialists)) == 1
+
+
+async def test_one_reminder_goes_to_a_member_who_asked_for_it(
+    bot: RecoveryBot, community: Community, clock: FakeClock
+) -> None:
+    await (await set_up_prompt(community)).wait_for_response()
+    on = await community.alice.run_command(
+        "checkin reminders", channel=community.checkins, state="on", hour=20
+    )
+    assert "20:00" in (await on.wait_for_response()).content
+    cog = cog_of(bot)
+    clock.at = utc(2026, 11, 10, 20, 0)
+    await cog.reminder_job(community.guild.id)
+    await cog.reminder_job(community.guild.id)
+    reminder = await community.emu.wait_for_dm(community.alice)
+    assert "gentle reminder" in reminder.content
+    assert len(community.emu.dms_of(community.alice)) == 1
+    assert community.emu.dms_of(community.bob) == []
+
+
+async def test_sharing_posts_that_a_member_checked_in_and_never_the_answers(
+    bot: RecoveryBot, community: Community, clock: FakeClock
+) -> None:
+    await (await set_up_prompt(community)).wait_for_response()
+    share = await community.alice.run_command(
+        "checkin share", channel=community.checkins, state="on"
+    )
+    await share.wait_for_response()
+    await (await check_in(community, {**GOOD, "mood": "1"})).wait_for_response()
+    line: Message = await community.emu.wait_for_message(channel=community.checkins)
+    assert line.content == f"{community.alice.mention} checked in today."
+    await (await check_in(community, GOOD)).wait_for_response()  # an update posts nothing
+    assert len(community.emu.messages_in(community.checkins)) == 1
+
+
+async def test_the_group_view_is_for_specialists_and_shows_no_individual(
+    bot: RecoveryBot, community: Community, clock: FakeClock
+) -> None:
+    await (await check_in(community, GOOD, "alice")).wait_for_response()
+    await (await check_in(community, GOOD, "bob")).wait_for_response()
+    refused = await community.bob.run_command("checkin group", channel=community.checkins)
+    answer = await refused.wait_for_response()
+    assert answer.ephemeral
+    assert "peer specialists" in answer.content
+    it = await community.sam.run_command("checkin group", channel=community.checkins)
+    followup = await it.wait_for_followup()
+    assert followup.ephemeral
+    assert "2 different members" in followup.content
+    assert "alice" not in followup.content
+    assert community.alice.mention not in followup.content
+    assert followup.attachments[0].data.startswith(PNG_SIGNATURE)
+
+
+async def test_checkin_commands_are_registered_with_setup_checkins_under_setup(
+    bot: RecoveryBot, community: Community
+) -> None:
+    names = community.app.command_names()
+    assert "checkin" in names
+    assert "checkins" not in names  # it lives under /setup
+    async with bot.db.guild_session(community.guild.id) as session:
+        assert await session.scalar(select(func.count()).select_from(Checkin)) == 0
+    choices = await community.organiser.autocomplete(
+        "setup checkins", focused="zone", value="new_y", channel=community.checkins
+    )
+    assert "America/New_York" in [choice["value"] for choice in choices]

@@ -1,0 +1,240 @@
+"""/help-now end to end: the real bot, the emulator's Discord rules, a real database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import cast
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
+
+from bot import RecoveryBot
+from cogs.helpnow.cog import HelpNowCog
+from db.engine import Database, create_engine
+from db.models import HelpEvent, HelpRequest
+from fakediscord.models import Message
+from tests.harness import SEE_AND_TALK, BotRunner, Community
+from tests.tcp_proxy import TcpProxy
+from tests.waiting import wait_for
+
+NOTE = "I'm outside the liquor store"
+
+
+async def sam_on_call_riley_backup(bot: RecoveryBot, community: Community) -> None:
+    guild, sam, riley = community.guild.id, community.sam.id, community.riley.id
+    await bot.rotation.take(guild, sam, hours=8)
+    await bot.rotation.add_shift(guild, sam, riley, "Monday", "09:00", "17:00", "UTC")
+
+
+def mentioned(message: Message) -> set[str]:
+    return {u.username for u in message.mentions} | {r.name for r in message.mention_roles}
+
+
+def button(message: Message, action: str) -> str:
+    return next(c for c in message.custom_ids if c.startswith(f"helpnow:{action}:"))
+
+
+def desk_of(bot: RecoveryBot) -> HelpNowCog:
+    # Not isinstance: discord.py re-imports a feature's modules each time a bot loads it.
+    cog = bot.get_cog("HelpNowCog")
+    assert cog is not None
+    return cast(HelpNowCog, cog)
+
+
+async def test_help_now_answers_privately_in_time_and_pages_the_person_on_call(
+    bot: RecoveryBot, community: Community
+) -> None:
+    await sam_on_call_riley_backup(bot, community)
+    it = await community.alice.run_command("help-now", channel=community.checkins, note=NOTE)
+    reply = await it.wait_for_response(timeout=5)
+
+    assert reply.ephemeral
+    assert it.rejections == []  # answered inside Discord's 3 s window
+    assert "911" in reply.content.splitlines()[0]
+    assert "988" in reply.content
+    assert "741741" in reply.content
+    assert "automated" in reply.content
+    page = await community.emu.wait_for_message(channel=community.specialists)
+    assert mentioned(page) == {"sam"}
+    assert NOTE in page.content
+    assert community.alice.mention in page.content
+    # Nobody else in the server can read the note: it is only in the private channel.
+    assert not [m for m in community.emu.visible_to(community.bob) if NOTE in m.content]
+
+
+async def test_unacknowledged_pages_escalate_and_acknowledge_stops_them_and_opens_a_thread(
+    bot_runner: BotRunner, bot: RecoveryBot, community: Community
+) -> None:
+    await bot_runner.configure(bot, ack_timeout_seconds=1, repeat_interval_seconds=1, max_repeats=5)
+    await sam_on_call_riley_backup(bot, community)
+    await community.alice.run_command("help-now", channel=community.checkins)
+    emu = community.emu
+
+    first = await emu.wait_for_message(channel=community.specialists)
+    backup = await emu.wait_for_message(channel=community.specialists, timeout=5)
+    to_role = await emu.wait_for_message(channel=community.specialists, timeout=5)
+    assert mentioned(first) == {"sam"}
+    assert mentioned(backup) == {"riley"}
+    assert mentioned(to_role) == {"Peer specialist"}
+
+    ack = await community.riley.click(first, button(first, "ack"))
+    assert (await ack.wait_for_response()).type == 7  # the page is updated in place
+    thread = await emu.wait_for_thread(parent=community.checkins)
+    await ack.wait_for_followup(where=lambda m: thread.mention in m.content)
+    assert thread.type == 12  # a private thread
+    assert {community.alice.id, community.riley.id} <= set(thread.thread_members)
+    assert community.bob.id not in thread.thread_members
+
+    public_id = button(first, "ack").rsplit(":", 1)[1]
+    assert bot.scheduler.get_job(f"helpnow:step:{public_id}") is None  # no further pages
+    await desk_of(bot).desk.flush()
+    async with bot.db.guild_session(community.guild.id) as session:
+        row = (await session.scalars(select(HelpRequest))).one()
+    assert row.acknowledged_by == community.riley.id
+    assert row.thread_id == thread.id
+
+
+async def test_a_second_request_repages_without_a_duplicate(
+    bot: RecoveryBot, community: Community
+) -> None:
+    await sam_on_call_riley_backup(bot, community)
+    await community.alice.run_command("help-now", channel=community.checkins, note=NOTE)
+    await community.emu.wait_for_message(channel=community.specialists)
+
+    second = await community.alice.run_command("help-now", channel=community.checkins)
+    again = await second.wait_for_response()
+    assert again.ephemeral
+    assert "still open" in again.content
+    assert "988" in again.content
+    repage = await community.emu.wait_for_message(channel=community.specialists)
+    assert "asked again" in repage.content
+    assert mentioned(repage) == {"sam"}
+
+    await desk_of(bot).desk.flush()
+    async with bot.db.guild_session(community.guild.id) as session:
+        count = await session.scalar(select(func.count()).select_from(HelpRequest))
+    assert count == 1
+
+
+async def test_a_member_pressing_acknowledge_is_refused(
+    bot: RecoveryBot, community: Community
+) -> None:
+    # Bob is let into the channel, so the role check (not visibility) is what refuses him.
+    community.guild.set_overwrite(community.specialists, community.bob, allow=SEE_AND_TALK)
+    await sam_on_call_riley_backup(bot, community)
+    await community.alice.run_command("help-now", channel=community.checkins)
+    page = await community.emu.wait_for_message(channel=community.specialists)
+
+    refused = await community.bob.click(page, button(page, "ack"))
+    reply = await refused.wait_for_response()
+    assert reply.ephemeral
+    assert "Only peer specialists" in reply.content
+    case = desk_of(bot).desk.get(button(page, "ack").rsplit(":", 1)[1])
+    assert case is not None
+    assert case.acknowledged_by is None
+
+
+async def test_im_safe_now_closes_the_request_and_tells_the_specialists(
+    bot: RecoveryBot, community: Community
+) -> None:
+    await sam_on_call_riley_backup(bot, community)
+    it = await community.alice.run_command("help-now", channel=community.checkins)
+    reply = await it.wait_for_response()
+    page = await community.emu.wait_for_message(channel=community.specialists)
+
+    safe = await community.alice.click(reply.message, button(reply.message, "safe"))
+    assert "Thank you" in (await safe.wait_for_response()).content
+    await community.emu.wait_for_request("PATCH", "/channels/{channel_id}/messages/{message_id}")
+    assert "safe now" in page.content
+    assert page.custom_ids == []
+    assert desk_of(bot).desk.open_case_of(community.guild.id, community.alice.id) is None
+
+
+async def test_a_deleted_specialists_channel_falls_back_without_the_note_and_tells_the_owner(
+    bot: RecoveryBot, community: Community
+) -> None:
+    await sam_on_call_riley_backup(bot, community)
+    community.guild.delete_channel(community.specialists)
+    it = await community.alice.run_command("help-now", channel=community.checkins, note=NOTE)
+    assert "988" in (await it.wait_for_response()).content
+
+    fallback = await community.emu.wait_for_message(channel=community.checkins)
+    assert NOTE not in fallback.content
+    assert community.alice.mention not in fallback.content
+    assert mentioned(fallback) == {"sam"}
+    notice = await community.emu.wait_for_dm(community.organiser)
+    assert "specialists channel" in notice.content
+
+
+async def test_a_server_without_specialists_still_gets_the_lines_and_honest_words(
+    bot_runner: BotRunner, bot: RecoveryBot, community: Community
+) -> None:
+    await bot_runner.configure(bot, specialists_channel_id=None, specialist_role_id=None)
+    it = await community.alice.run_command("help-now", channel=community.checkins)
+    reply = await it.wait_for_response()
+    assert "nobody could be paged" in reply.content
+    assert "988" in reply.content
+
+
+async def test_a_pending_escalation_survives_a_restart_and_happens_once(
+    bot_runner: BotRunner, bot: RecoveryBot, community: Community
+) -> None:
+    await bot_runner.configure(bot, ack_timeout_seconds=2, max_repeats=0)
+    await sam_on_call_riley_backup(bot, community)
+    await community.alice.run_command("help-now", channel=community.checkins)
+    first = await community.emu.wait_for_message(channel=community.specialists)
+    assert mentioned(first) == {"sam"}
+    await bot_runner.stop(bot)  # killed before the backup is due
+
+    restarted = await bot_runner.start(sync=False)
+    backup = await community.emu.wait_for_message(channel=community.specialists, timeout=6)
+    assert mentioned(backup) == {"riley"}
+    role = await community.emu.wait_for_message(channel=community.specialists, timeout=6)
+    assert mentioned(role) == {"Peer specialist"}
+    await desk_of(restarted).desk.flush()
+    async with restarted.db.guild_session(community.guild.id) as session:
+        escalations = (
+            await session.scalars(select(HelpEvent).where(HelpEvent.kind == "escalated"))
+        ).all()
+    assert len(escalations) == 2
+    assert [m for m in community.emu.messages_in(community.specialists)] == [first, backup, role]
+
+
+@pytest.mark.postgres
+async def test_with_the_database_unreachable_help_now_still_answers_and_pages_and_records_later(
+    community: Community, tmp_path: Path, postgres_url: str
+) -> None:
+    upstream = make_url(postgres_url)
+    proxy = TcpProxy(upstream.host or "127.0.0.1", upstream.port or 5432)
+    await proxy.start()
+    through_proxy = upstream.set(port=proxy.port).render_as_string(hide_password=False)
+    runner = BotRunner(community, through_proxy, tmp_path / "data")
+    bot = await runner.start()
+    direct = Database(create_engine(postgres_url, cipher=bot.cipher))
+
+    async def recorded() -> HelpRequest | None:
+        async with direct.guild_session(community.guild.id) as session:
+            return (await session.scalars(select(HelpRequest))).one_or_none()
+
+    try:
+        await runner.configure(bot)
+        await sam_on_call_riley_backup(bot, community)
+        await proxy.cut()
+
+        it = await community.alice.run_command("help-now", channel=community.checkins, note=NOTE)
+        reply = await it.wait_for_response()
+        assert it.rejections == []
+        assert "988" in reply.content
+        page = await community.emu.wait_for_message(channel=community.specialists)
+        assert mentioned(page) == {"sam"}
+
+        assert await recorded() is None
+        await proxy.restore()
+        row = await wait_for(recorded, within=15, what="the request to be recorded")
+        assert row.note == NOTE
+        assert row.member_user_id == community.alice.id
+    finally:
+        await runner.stop_all()
+        await direct.dispose()
+        await proxy.stop()
