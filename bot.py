@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -157,6 +158,12 @@ async def migrate(settings: Settings) -> int:
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Recovery peer-support Discord bot")
+    parser.add_argument(
+        "--sandbox",
+        action="store_true",
+        help="run the bot against a local pretend Discord server (no account needed)",
+    )
+    parser.add_argument("--script", type=Path, help="with --sandbox: run these lines, then exit")
     commands_ = parser.add_subparsers(dest="command")
     sync = commands_.add_parser("sync-commands", help="register the slash commands with Discord")
     sync.add_argument("--guild", type=int, help="register them in one server only (instant)")
@@ -168,10 +175,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     try:
         settings = load_settings()
-        setup_logging(settings.log_level)
+        # The sandbox prints what people see; the bot's log would drown it unless asked for.
+        quiet = args.sandbox and "LOG_LEVEL" not in os.environ
+        setup_logging("WARNING" if quiet else settings.log_level)
         if args.command == "migrate":
             return asyncio.run(migrate(settings))
         content = load_content(settings.content_dir)
+        if args.sandbox:
+            from sandbox.console import run as run_sandbox
+
+            return asyncio.run(run_sandbox(args.script))
         token = settings.require_token()
         point_discord_at(settings.discord_api_base_url, settings.discord_gateway_url)
         bot = RecoveryBot(settings, content)

@@ -15,4 +15,7 @@ def setup_logging(level: str) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     # discord.py's gateway chatter at DEBUG would drown our own lines.
-    logging.getLogger("discord").setLevel(max(logging.INFO, logging.getLevelName(level)))
+    quieter = max(logging.INFO, logging.getLevelName(level))
+    logging.getLogger("discord").setLevel(quieter)
+    # APScheduler logs every job run at INFO; our own jobs log what matters.
+    logging.getLogger("apscheduler").setLevel(max(logging.WARNING, logging.getLevelName(level)))

@@ -11,7 +11,7 @@ from db.engine import Database, create_engine
 from db.migrate import upgrade_to_head
 from fakediscord import FakeDiscord
 from tests.databases import fresh_postgres_url, sqlite_url
-from tests.harness import BotRunner, Community, build_community
+from sandbox.community import BotRunner, Community, build_community
 
 pytest_plugins = ["fakediscord.testing"]
 

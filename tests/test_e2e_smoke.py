@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from bot import RecoveryBot
-from tests.harness import Community
+from sandbox.community import Community
 
 
 async def test_the_bot_logs_in_syncs_and_answers_setup_status(

@@ -20,9 +20,9 @@ from cogs.checkins import views
 from cogs.checkins.cog import CheckinCog, job_id
 from db.models import Checkin
 from fakediscord.driver import UserInteraction
-from fakediscord.models import Message
+from fakediscord.models import Member, Message
+from sandbox.community import BotRunner, Community
 from tests.cogs.checkins.helpers import FakeClock, utc
-from tests.harness import BotRunner, Community
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 NOTE = "Saw my old friend from the bar today and nearly went in"
@@ -41,19 +41,16 @@ async def stored(bot: RecoveryBot, community: Community) -> list[Checkin]:
 async def check_in(
     community: Community, answers: dict[str, str], who: str = "alice"
 ) -> UserInteraction:
-    member = getattr(community, who)
+    member: Member = getattr(community, who)
     opened = await member.run_command("checkin today", channel=community.checkins)
-    return cast(UserInteraction, await member.submit_modal(opened, answers))
+    return await member.submit_modal(opened, answers)
 
 
 async def set_up_prompt(community: Community, **options: str) -> UserInteraction:
     values: dict[str, object] = {"channel": community.checkins, "time": "19:00", "zone": "UTC"}
     values.update(options)
-    return cast(
-        UserInteraction,
-        await community.organiser.run_command(
-            "setup checkins", channel=community.checkins, options=values
-        ),
+    return await community.organiser.run_command(
+        "setup checkins", channel=community.checkins, options=values
     )
 
 

@@ -14,7 +14,7 @@ from cogs.helpnow.cog import HelpNowCog
 from db.engine import Database, create_engine
 from db.models import HelpEvent, HelpRequest
 from fakediscord.models import Message
-from tests.harness import SEE_AND_TALK, BotRunner, Community
+from sandbox.community import SEE_AND_TALK, BotRunner, Community
 from tests.tcp_proxy import TcpProxy
 from tests.waiting import wait_for
 

@@ -1,5 +1,6 @@
-"""The real bot, run against the emulator: a demo community and a runner that starts and
-stops the bot like a process would (same database and data folder across restarts)."""
+"""A recovery group's server in the emulator, and a runner that starts and stops the
+real bot against it like a process would (same database and data folder across
+restarts). The sandbox and the end-to-end tests share both."""
 
 from __future__ import annotations
 
