@@ -18,7 +18,7 @@ from discord.ext import commands
 
 from cogs.oncall import service, texts
 from cogs.oncall.service import OnCallChain, Override, Report, Shift
-from cogs.setup.service import timezone_suggestions
+from cogs.setup.service import AUTOCOMPLETE_LIMIT, timezone_suggestions
 from core.errors import UserFacingError
 
 if TYPE_CHECKING:
@@ -27,7 +27,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MESSAGE_LIMIT = 2000
-AUTOCOMPLETE_LIMIT = 25
 CHOICE_NAME_LIMIT = 100
 NOW_BACKUPS_SHOWN = 3
 JOB_PREFIX = "oncall-change:"

@@ -502,11 +502,11 @@ class Rotation:
         shift covers now.
         """
         now = self._clock.now()
+        if self.chain(guild_id, now).primary != from_user_id:
+            raise UserFacingError(texts.NOT_ON_CALL)
         if from_user_id == to_user_id:
             raise UserFacingError(texts.HANDOFF_TO_SELF)
-        state = self._guilds.get(guild_id, _GuildState())
-        if state.chain_until(now)[0].primary != from_user_id:
-            raise UserFacingError(texts.NOT_ON_CALL)
+        state = self._guilds[guild_id]  # someone is on call, so the server is known
         shift_end = next(
             (end for s in state.shifts if (end := s.end_if_covering(now)) is not None), None
         )
@@ -557,8 +557,8 @@ class Rotation:
     ) -> Override:
         async with self._db.guild_session(guild_id) as session, session.begin():
             previous = await _live_overrides_of(session, end_overrides_of, now)
-            for row in previous:
-                row.ended_early_at = now
+            for earlier in previous:
+                earlier.ended_early_at = now
             row = OnCallOverride(
                 guild_id=guild_id,
                 specialist_user_id=holder_user_id,
@@ -569,7 +569,7 @@ class Rotation:
             session.add(row)
             await session.flush()
             override = Override.from_row(row)
-            ended = [Override.from_row(r) for r in previous]
+            ended = [Override.from_row(earlier) for earlier in previous]
             session.add(
                 _audit(
                     guild_id,
