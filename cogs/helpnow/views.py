@@ -136,6 +136,7 @@ def page_view(public_id: str, *, acknowledged: bool = False) -> discord.ui.View:
 class ResolveModal(ReportingModal, title=texts.RESOLVE_MODAL_TITLE):
     outcome: discord.ui.TextInput[ResolveModal] = discord.ui.TextInput(
         label=texts.RESOLVE_OUTCOME_LABEL,
+        custom_id="outcome",
         placeholder=texts.RESOLVE_OUTCOME_PLACEHOLDER,
         style=discord.TextStyle.paragraph,
         required=False,

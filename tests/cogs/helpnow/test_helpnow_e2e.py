@@ -14,6 +14,7 @@ from cogs.helpnow.cog import HelpNowCog
 from db.engine import Database, create_engine
 from db.models import HelpEvent, HelpRequest
 from fakediscord.models import Message
+from fakediscord.permissions import Permission
 from sandbox.community import SEE_AND_TALK, BotRunner, Community
 from tests.tcp_proxy import TcpProxy
 from tests.waiting import wait_for
@@ -238,3 +239,69 @@ async def test_with_the_database_unreachable_help_now_still_answers_and_pages_an
         await runner.stop_all()
         await direct.dispose()
         await proxy.stop()
+
+
+async def test_with_nobody_on_call_the_role_is_paged_at_once_and_the_member_told_honestly(
+    bot: RecoveryBot, community: Community
+) -> None:
+    it = await community.alice.run_command("help-now", channel=community.checkins)
+    reply = await it.wait_for_response()
+    assert "Nobody is on call" in reply.content
+    assert "don't wait" in reply.content
+    page = await community.emu.wait_for_message(channel=community.specialists)
+    assert mentioned(page) == {"Peer specialist"}
+
+
+async def test_without_permission_in_the_specialists_channel_the_page_falls_back(
+    bot: RecoveryBot, community: Community
+) -> None:
+    await sam_on_call_riley_backup(bot, community)
+    community.guild.set_overwrite(
+        community.specialists, community.bot_member, deny=Permission.SEND_MESSAGES
+    )
+    await community.alice.run_command("help-now", channel=community.checkins, note=NOTE)
+    fallback = await community.emu.wait_for_message(channel=community.checkins)
+    assert mentioned(fallback) == {"sam"}
+    assert NOTE not in fallback.content
+    assert community.emu.messages_in(community.specialists) == []
+
+
+async def test_need_backup_pages_the_next_person_and_resolved_closes_with_an_outcome(
+    bot: RecoveryBot, community: Community
+) -> None:
+    await sam_on_call_riley_backup(bot, community)
+    await community.alice.run_command("help-now", channel=community.checkins)
+    page = await community.emu.wait_for_message(channel=community.specialists)
+
+    backup = await community.sam.click(page, button(page, "backup"))
+    assert "next person" in (await backup.wait_for_response()).content
+    second = await community.emu.wait_for_message(channel=community.specialists)
+    assert mentioned(second) == {"riley"}
+
+    opened = await community.riley.click(page, button(page, "resolve"))
+    assert (await opened.wait_for_response()).type == 9  # the outcome form
+    outcome_field = "outcome"
+    done = await community.riley.submit_modal(opened, {outcome_field: "Talked it through"})
+    assert "Closed" in (await done.wait_for_response()).content
+    await community.emu.wait_for_request("PATCH", "/channels/{channel_id}/messages/{message_id}")
+    assert "resolved by" in page.content
+
+    await desk_of(bot).desk.flush()
+    async with bot.db.guild_session(community.guild.id) as session:
+        row = (await session.scalars(select(HelpRequest))).one()
+    assert row.status == "resolved"
+    assert row.outcome == "Talked it through"
+    assert row.closed_by == community.riley.id
+
+
+async def test_the_member_can_open_a_private_thread_before_anyone_acknowledges(
+    bot: RecoveryBot, community: Community
+) -> None:
+    await sam_on_call_riley_backup(bot, community)
+    it = await community.alice.run_command("help-now", channel=community.checkins)
+    reply = await it.wait_for_response()
+    asked = await community.alice.click(reply.message, button(reply.message, "thread"))
+    thread = await community.emu.wait_for_thread(parent=community.checkins)
+    await asked.wait_for_followup(where=lambda m: thread.mention in m.content)
+    assert set(thread.thread_members) >= {community.alice.id}
+    assert thread.type == 12
