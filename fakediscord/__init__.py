@@ -14,13 +14,7 @@ See STATUS.md for the API and fakediscord.testing for the pytest fixture.
 """
 
 from fakediscord.discordpy import point_discord_py_at, running_client
-from fakediscord.driver import (
-    CommandInputError,
-    CommandUnavailableError,
-    ComponentError,
-    InteractionResponse,
-    UserInteraction,
-)
+from fakediscord.driver import ComponentError, InteractionResponse, UserInteraction
 from fakediscord.emulator import FakeDiscord
 from fakediscord.errors import DiscordError
 from fakediscord.gateway import NotConnectedError
@@ -38,6 +32,7 @@ from fakediscord.models import (
     overwrite,
 )
 from fakediscord.openapi import SpecMissingError, ValidationIssue
+from fakediscord.options import CommandInputError, CommandUnavailableError
 from fakediscord.permissions import ALL_PERMISSIONS, DEFAULT_EVERYONE, Permission
 from fakediscord.server import RecordedRequest, UnhandledRequest
 from fakediscord.state import WaitTimeoutError

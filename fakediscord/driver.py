@@ -16,6 +16,11 @@ from typing import TYPE_CHECKING, Any
 
 from fakediscord import factories
 from fakediscord.factories import Json
+from fakediscord.options import (
+    CommandUnavailableError,
+    Resolver,
+    command_options,
+)
 from fakediscord.permissions import Permission, has
 from fakediscord.uploads import Upload
 
@@ -34,16 +39,6 @@ if TYPE_CHECKING:
     from fakediscord.state import World
 
 APPLICATION_COMMAND, COMPONENT, AUTOCOMPLETE, MODAL_SUBMIT = 2, 3, 4, 5
-SUB_COMMAND, SUB_COMMAND_GROUP = 1, 2
-STRING, INTEGER, BOOLEAN, USER, CHANNEL, ROLE, MENTIONABLE, NUMBER, ATTACHMENT = range(3, 12)
-
-
-class CommandUnavailableError(LookupError):
-    """The person could not run this command: it does not exist or is hidden from them."""
-
-
-class CommandInputError(ValueError):
-    """The options given are not what the command accepts."""
 
 
 class ComponentError(LookupError):
@@ -171,8 +166,8 @@ class UserInteraction:
 
     def dispatch(self) -> UserInteraction:
         self.dispatched_at = asyncio.get_running_loop().time()
-        self._world.interactions[self.id] = self
         self._world.gateway.interaction_create(self)
+        self._world.interactions[self.id] = self
         self._world.notify()
         return self
 
@@ -301,12 +296,9 @@ class Person:
         self, name: str, target: Member | User, *, channel: Channel, app: Application | None = None
     ) -> UserInteraction:
         """Run a user context-menu command on `target`."""
-        target_user = _user_of(target)
-        resolved: Json = {"users": {str(target_user.id): target_user.payload()}}
-        member = self.guild.members.get(target_user.id) if channel.guild else None
-        if member is not None:
-            resolved["members"] = {str(member.id): _member_data(member, channel)}
-        return self._context_interaction(name, 2, target_user.id, resolved, channel, app)
+        resolver = Resolver(self._world, channel, self._member_in(channel))
+        target_id = int(resolver.add(target))
+        return self._context_interaction(name, 2, target_id, resolver.resolved, channel, app)
 
     async def run_message_command(
         self, name: str, message: Message, *, app: Application | None = None
@@ -360,13 +352,13 @@ class Person:
         if channel is None:
             channel = self._dm_with(app)
         app, command = self._find_command(words[0], channel, app, 1)
-        resolved: Json = {}
-        options = _command_options(command, words, given, resolved, channel, focused)
+        resolver = Resolver(self._world, channel, self._member_in(channel))
+        options = command_options(command, words, given, resolver, focused)
         data = factories.command_data(
             int(command["id"]),
             words[0],
             options=options,
-            resolved=resolved,
+            resolved=resolver.resolved,
             guild_id=int(command["guild_id"]) if "guild_id" in command else None,
         )
         return UserInteraction(
@@ -456,7 +448,7 @@ class Person:
         if not low <= len(values) <= high:
             raise ComponentError(f"select {custom_id!r} takes {low} to {high} values")
         kind = int(component["type"])
-        resolved: Json = {}
+        resolver = Resolver(self._world, message.channel, self._member_in(message.channel))
         if kind == 3:
             allowed = [o["value"] for o in component.get("options", [])]
             strings = [str(v) for v in values]
@@ -464,10 +456,10 @@ class Person:
             if bad:
                 raise ComponentError(f"select {custom_id!r} has no options {bad}; it has {allowed}")
         else:
-            strings = [_resolve(v, resolved, message.channel, self.guild) for v in values]
+            strings = [resolver.add(v) for v in values]
         data = factories.component_data(custom_id, kind, strings)
-        if resolved:
-            data["resolved"] = resolved
+        if resolver.resolved:
+            data["resolved"] = resolver.resolved
         return self._component_interaction(message, data)
 
     def submit_modal(
@@ -620,183 +612,6 @@ class Person:
             self._world.notify()
 
 
-def _command_options(
-    command: Json,
-    words: list[str],
-    given: dict[str, Any],
-    resolved: Json,
-    channel: Channel,
-    focused: str | None,
-) -> list[Json]:
-    """Walk subcommand groups and subcommands named in `words`, then build the leaf options."""
-    defined: list[Json] = command.get("options") or []
-    path = [command["name"]]
-    wrappers: list[Json] = []
-    for word in words[1:]:
-        sub = next(
-            (
-                o
-                for o in defined
-                if o["name"] == word and o["type"] in (SUB_COMMAND, SUB_COMMAND_GROUP)
-            ),
-            None,
-        )
-        if sub is None:
-            subs = [o["name"] for o in defined if o["type"] in (SUB_COMMAND, SUB_COMMAND_GROUP)]
-            raise CommandUnavailableError(
-                f"/{' '.join(path)} has no subcommand {word!r}; it has {subs}"
-            )
-        path.append(word)
-        wrappers.append({"type": sub["type"], "name": word})
-        defined = sub.get("options") or []
-    if any(o["type"] in (SUB_COMMAND, SUB_COMMAND_GROUP) for o in defined):
-        subs = [o["name"] for o in defined]
-        raise CommandUnavailableError(f"/{' '.join(path)} needs a subcommand: one of {subs}")
-    leaf = _leaf_options(defined, given, resolved, channel, focused, "/" + " ".join(path))
-    for wrapper in reversed(wrappers):
-        wrapper["options"] = leaf
-        leaf = [wrapper]
-    return leaf
-
-
-def _leaf_options(
-    defined: list[Json],
-    given: dict[str, Any],
-    resolved: Json,
-    channel: Channel,
-    focused: str | None,
-    where: str,
-) -> list[Json]:
-    by_name = {o["name"]: o for o in defined}
-    normalised: dict[str, Any] = {}
-    for key, value in given.items():
-        name = key if key in by_name else key.replace("_", "-")
-        if name not in by_name:
-            raise CommandInputError(f"{where} has no option {key!r}; options: {sorted(by_name)}")
-        normalised[name] = value
-    out = []
-    for option in defined:
-        name = option["name"]
-        if name not in normalised:
-            if option.get("required") and focused is None:
-                raise CommandInputError(f"{where} needs option {name!r}")
-            continue
-        if name == focused:
-            out.append(
-                {
-                    "name": name,
-                    "type": option["type"],
-                    "value": str(normalised[name]),
-                    "focused": True,
-                }
-            )
-            if not option.get("autocomplete"):
-                raise CommandInputError(f"option {name!r} of {where} has no autocomplete")
-            continue
-        value = _option_value(option, normalised[name], resolved, channel, where)
-        out.append({"name": name, "type": option["type"], "value": value})
-    return out
-
-
-def _option_value(option: Json, value: Any, resolved: Json, channel: Channel, where: str) -> Any:
-    kind, name = option["type"], option["name"]
-
-    def wrong(expected: str) -> CommandInputError:
-        return CommandInputError(f"option {name!r} of {where} takes {expected}, not {value!r}")
-
-    if kind == STRING:
-        if not isinstance(value, str):
-            raise wrong("a string")
-        if not option.get("min_length", 0) <= len(value) <= option.get("max_length", 6000):
-            raise CommandInputError(f"option {name!r} of {where}: length out of bounds")
-    elif kind in (INTEGER, NUMBER):
-        numeric = (int,) if kind == INTEGER else (int, float)
-        if isinstance(value, bool) or not isinstance(value, numeric):
-            raise wrong("an integer" if kind == INTEGER else "a number")
-        low, high = option.get("min_value"), option.get("max_value")
-        if (low is not None and value < low) or (high is not None and value > high):
-            raise CommandInputError(
-                f"option {name!r} of {where}: {value} is out of [{low}, {high}]"
-            )
-    elif kind == BOOLEAN:
-        if not isinstance(value, bool):
-            raise wrong("a bool")
-    elif kind == ATTACHMENT:
-        if not isinstance(value, Upload):
-            raise wrong("an Upload")
-        return _resolve_upload(value, resolved, channel)
-    else:
-        from fakediscord import models
-
-        accepted: dict[int, tuple[type, ...]] = {
-            USER: (models.Member, models.User),
-            CHANNEL: (models.Channel,),
-            ROLE: (models.Role,),
-            MENTIONABLE: (models.Member, models.User, models.Role),
-        }
-        if not isinstance(value, accepted[kind]):
-            raise wrong(" or ".join(t.__name__ for t in accepted[kind]))
-        if (
-            isinstance(value, models.Channel)
-            and option.get("channel_types")
-            and value.type not in option["channel_types"]
-        ):
-            raise CommandInputError(
-                f"option {name!r} of {where} does not take channels of type {value.type}"
-            )
-        guild = channel.guild
-        return _resolve(value, resolved, channel, guild)
-    allowed = [c["value"] for c in option.get("choices") or []]
-    if allowed and value not in allowed:
-        raise CommandInputError(
-            f"option {name!r} of {where} must be one of {allowed}, not {value!r}"
-        )
-    return value
-
-
-def _resolve(value: Any, resolved: Json, channel: Channel, guild: Guild | None) -> str:
-    """Put a member, user, role or channel into `resolved` and return its id as Discord does."""
-    from fakediscord import models
-
-    if isinstance(value, models.Member):
-        resolved.setdefault("users", {})[str(value.id)] = value.user.payload()
-        resolved.setdefault("members", {})[str(value.id)] = _member_data(value, channel)
-        return str(value.id)
-    if isinstance(value, models.User):
-        resolved.setdefault("users", {})[str(value.id)] = value.payload()
-        member = guild.members.get(value.id) if guild else None
-        if member is not None:
-            resolved.setdefault("members", {})[str(value.id)] = _member_data(member, channel)
-        return str(value.id)
-    if isinstance(value, models.Role):
-        resolved.setdefault("roles", {})[str(value.id)] = value.payload()
-        return str(value.id)
-    if isinstance(value, models.Channel):
-        data = value.payload()
-        data["permissions"] = "0"
-        if guild is not None and value.guild is guild:
-            actor = next(iter(guild.members.values()))
-            data["permissions"] = str(actor.permissions_in(value))
-        resolved.setdefault("channels", {})[str(value.id)] = data
-        return str(value.id)
-    if isinstance(value, int | str):
-        return str(value)
-    raise CommandInputError(f"cannot use {value!r} as a mention")
-
-
-def _resolve_upload(upload: Upload, resolved: Json, channel: Channel) -> str:
-    attachment_id = channel.id + len(resolved.get("attachments", {})) + 1
-    resolved.setdefault("attachments", {})[str(attachment_id)] = factories.attachment(
-        attachment_id,
-        upload.filename,
-        size=len(upload.data),
-        url=f"attachment://{upload.filename}",
-        content_type=upload.content_type,
-        ephemeral=True,
-    )
-    return str(attachment_id)
-
-
 def _user_of(target: Member | User | Application) -> User:
     from fakediscord import models
 
@@ -805,12 +620,6 @@ def _user_of(target: Member | User | Application) -> User:
     if isinstance(target, models.Application):
         return target.bot_user
     return target
-
-
-def _member_data(member: Member, channel: Channel) -> Json:
-    data = member.payload(permissions_in=channel)
-    data.pop("user", None)
-    return data
 
 
 def _fill_modal(components: list[Json], values: dict[str, str | Sequence[str]]) -> list[Json]:
@@ -832,14 +641,22 @@ def _fill_modal(components: list[Json], values: dict[str, str | Sequence[str]]) 
             if value and not low <= len(value) <= high:
                 raise ComponentError(f"text input {custom_id!r} takes {low}-{high} characters")
             return {"type": 4, "id": component["id"], "custom_id": custom_id, "value": value}
+        if component["type"] != 3:
+            raise ComponentError(
+                f"filling modal components of type {component['type']} is not supported yet"
+            )
         chosen = values.get(custom_id, [])
         if custom_id in values:
             used.add(custom_id)
         picked = [chosen] if isinstance(chosen, str) else list(chosen)
-        if component["type"] == 3:
-            allowed = [o["value"] for o in component.get("options", [])]
-            if any(p not in allowed for p in picked):
-                raise ComponentError(f"select {custom_id!r} allows only {allowed}")
+        allowed = [o["value"] for o in component.get("options", [])]
+        if any(p not in allowed for p in picked):
+            raise ComponentError(f"select {custom_id!r} allows only {allowed}")
+        low = component.get("min_values", 1) if component.get("required", True) else 0
+        if not low <= len(picked) <= component.get("max_values", 1):
+            raise ComponentError(
+                f"select {custom_id!r} takes {low}-{component['max_values']} values"
+            )
         return {
             "type": component["type"],
             "id": component["id"],

@@ -187,10 +187,19 @@ class FakeDiscord(World):
         """Recorded requests of one route, e.g. ("POST", "/channels/{channel_id}/messages")."""
         return [r for r in self.requests if r.method == method and r.route == route]
 
-    def problems(self) -> list[str]:
-        """Unhandled requests and validation errors, as text (empty when all is well)."""
-        found = [f"unhandled request {r}" for r in self.unhandled_requests]
-        found += [f"OpenAPI mismatch: {issue}" for issue in self.validation_errors]
+    def clear_records(self) -> None:
+        """Forget recorded requests and gateway frames (not problems), e.g. between benchmark
+        rounds: records are kept in full, so long runs grow without this."""
+        self.requests.clear()
+        self.gateway_frames.clear()
+        for session in self.gateway.sessions.values():
+            session.frames.clear()
+
+    def problems(self, *, unhandled: bool = True, invalid: bool = True) -> list[str]:
+        """Unhandled requests and OpenAPI mismatches as text; empty when all is well."""
+        found = [f"unhandled request {r}" for r in self.unhandled_requests] if unhandled else []
+        if invalid:
+            found += [f"OpenAPI mismatch: {issue}" for issue in self.validation_errors]
         return found
 
     # -- waiting (always with a deadline)

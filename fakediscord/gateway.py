@@ -153,6 +153,14 @@ class GatewayHub:
         ws = web.WebSocketResponse(max_msg_size=0)
         await ws.prepare(request)
         conn = Connection(ws, request)
+        # `compress` is ignored: frames always go out as plain JSON text, which
+        # discord.py reads whatever it asked for.
+        if request.query.get("v", "10") != "10":
+            await conn.close(4012, "Invalid API version.")
+            return ws
+        if request.query.get("encoding", "json") != "json":
+            await conn.close(4002, "Only JSON encoding is emulated.")
+            return ws
         self.connections.add(conn)
         self._send_op(conn, factories.gateway_hello(int(self.world.heartbeat_interval * 1000)))
         try:
@@ -247,7 +255,7 @@ class GatewayHub:
             ),
         )
         for guild in guilds:
-            session.dispatch("GUILD_CREATE", guild.create_payload(app))
+            session.dispatch("GUILD_CREATE", guild.create_payload(app, session.intents))
         self.world.notify()
         return True
 
@@ -449,7 +457,7 @@ class GatewayHub:
     def guild_joined(self, guild: Guild, app: Application) -> None:
         for session in self.sessions_of(app):
             if session.handles(guild.id) and session.intents & INTENT_GUILDS:
-                session.dispatch("GUILD_CREATE", guild.create_payload(app))
+                session.dispatch("GUILD_CREATE", guild.create_payload(app, session.intents))
 
     def guild_left(self, guild: Guild, app: Application) -> None:
         for session in self.sessions_of(app):

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from fakediscord import errors, limits
-from fakediscord.models import LOADING, Attachment, Channel, Message, Role, User
+from fakediscord.models import EPHEMERAL, LOADING, Attachment, Channel, Message, Role, User
 from fakediscord.permissions import Permission
 from fakediscord.uploads import Upload
 
@@ -52,7 +52,7 @@ def create_message(
         content=str(body.get("content") or ""),
         embeds=list(body.get("embeds") or []),
         components=list(body.get("components") or []),
-        flags=(int(body.get("flags") or 0) & _SETTABLE_FLAGS) | extra_flags,
+        flags=_flags(body, interaction is not None) | extra_flags,
         type=19 if reference is not None and message_type == 0 else message_type,
         tts=bool(body.get("tts")),
         nonce=body.get("nonce"),
@@ -113,6 +113,12 @@ def delete_message(world: World, message: Message) -> None:
     message.deleted = True
     world.gateway.message_deleted(message)
     world.notify()
+
+
+def _flags(body: Mapping[str, Any], answers_interaction: bool) -> int:
+    flags = int(body.get("flags") or 0) & _SETTABLE_FLAGS
+    # Only interaction replies can be ephemeral; Discord ignores the flag elsewhere.
+    return flags if answers_interaction else flags & ~EPHEMERAL
 
 
 def _has_substance(body: Mapping[str, Any], uploads: Sequence[Upload]) -> bool:
@@ -176,40 +182,22 @@ def _attachments(
                 used.add(entry_id)
                 upload = by_index[entry_id]
                 result.append(
-                    _new_attachment(
-                        world,
-                        message,
+                    world.new_attachment(
+                        message.channel,
                         upload,
-                        filename=entry.get("filename") or upload.filename,
+                        filename=entry.get("filename"),
                         description=entry.get("description"),
+                        ephemeral=message.ephemeral,
                     )
                 )
     else:
         result = list(keep)
     for upload in uploads:
         if upload.index not in used:
-            result.append(_new_attachment(world, message, upload, filename=upload.filename))
+            result.append(
+                world.new_attachment(message.channel, upload, ephemeral=message.ephemeral)
+            )
     return result
-
-
-def _new_attachment(
-    world: World,
-    message: Message,
-    upload: Upload,
-    *,
-    filename: str,
-    description: str | None = None,
-) -> Attachment:
-    attachment_id = world.new_id()
-    return Attachment(
-        attachment_id,
-        filename,
-        upload.data,
-        url=f"{world.origin}/attachments/{message.channel.id}/{attachment_id}/{filename}",
-        content_type=upload.content_type,
-        description=description,
-        ephemeral=message.ephemeral,
-    )
 
 
 def _apply_mentions(world: World, message: Message, body: Mapping[str, Any]) -> None:

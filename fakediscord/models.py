@@ -626,12 +626,16 @@ class Guild:
             self.id, self.name, owner_id=self.owner_id, roles=[r.payload() for r in roles]
         )
 
-    def create_payload(self, app: Application) -> Json:
-        """GUILD_CREATE as `app`'s bot sees it: only its own member, no privileged data."""
+    def create_payload(self, app: Application, intents: int) -> Json:
+        """GUILD_CREATE as `app`'s bot sees it. Like Discord, the member list is complete only
+        with the GUILD_PRESENCES intent; otherwise it holds the bot and people in voice."""
         bot = self.members[app.bot_user.id]
-        members = [bot.payload()]
-        if app.privileged_intents & INTENT_GUILD_MEMBERS:
-            members = [m.payload() for m in self.members.values()]
+        if intents & INTENT_GUILD_PRESENCES:
+            listed = list(self.members.values())
+        else:
+            in_voice = {v.user_id for v in self.voice_states.values() if v.channel_id}
+            listed = [m for m in self.members.values() if m is bot or m.id in in_voice]
+        members = [m.payload() for m in listed]
         visible_threads = [
             t.payload(for_user_id=bot.id) for t in self.threads if bot.can_see(t) and not t.archived
         ]
@@ -657,14 +661,19 @@ class Guild:
         hoist: bool = False,
         mentionable: bool = False,
     ) -> Role:
-        """Create a role just above the existing ones (GUILD_ROLE_CREATE)."""
-        position = max(r.position for r in self.roles.values()) + 1
+        """Create a role at the bottom, just above @everyone, as Discord does (GUILD_ROLE_CREATE).
+
+        Move it with `edit_role(role, position=...)`.
+        """
+        for existing in self.roles.values():
+            if existing.position >= 1:
+                existing.position += 1
         role = Role(
             self._world.new_id(),
             self,
             name,
             int(permissions),
-            position,
+            1,
             color=color,
             hoist=hoist,
             mentionable=mentionable,

@@ -5,10 +5,13 @@ repository at `../shared/reference/discord-openapi.json`, or wherever the enviro
 variable DISCORD_OPENAPI_PATH points. It is loaded once per process; one validator per
 schema is built on first use and cached.
 
-Two deliberate leniencies, where the description disagrees with Discord's behaviour:
+Three deliberate leniencies, where the description disagrees with Discord's behaviour:
 - in requests, a snowflake may be a JSON integer as well as a string. The description
   only allows strings, but Discord accepts both and discord.py sends integers in a few
   places (e.g. `recipient_id`, attachment ids);
+- in requests, permission bitfields (`permissions`, `allow`, `deny`,
+  `default_member_permissions`) may be strings of digits. The description says integer,
+  but Discord documents them as strings and discord.py sends strings;
 - in error bodies, a field error's `code` may be a string. The description says integer,
   but Discord sends names such as "BASE_TYPE_MAX_LENGTH" inside `errors`.
 """
@@ -97,6 +100,28 @@ def default_spec_path() -> Path:
     return repo.parent / "shared" / "reference" / "discord-openapi.json"
 
 
+_PERMISSION_FIELDS = {"permissions", "allow", "deny", "default_member_permissions"}
+
+
+def _relax_permission_fields(node: Any) -> None:
+    """Let integer permission fields also be digit strings, everywhere in the tree."""
+    if isinstance(node, list):
+        for item in node:
+            _relax_permission_fields(item)
+        return
+    if not isinstance(node, dict):
+        return
+    properties = node.get("properties")
+    if isinstance(properties, dict):
+        for name in _PERMISSION_FIELDS & properties.keys():
+            field = properties[name]
+            types = field.get("type") if isinstance(field, dict) else None
+            if types == "integer" or (isinstance(types, list) and "integer" in types):
+                properties[name] = {"anyOf": [field, {"type": "string", "pattern": "^[0-9]+$"}]}
+    for value in node.values():
+        _relax_permission_fields(value)
+
+
 def _with_schemas(spec: dict[str, Any], **replaced: Any) -> dict[str, Any]:
     """A shallow copy of the description with some component schemas replaced."""
     schemas = {**spec["components"]["schemas"], **replaced}
@@ -116,10 +141,13 @@ class OpenAPISpec:
                 f"Discord OpenAPI description not found at {path}; set {SPEC_ENV} to its location"
             )
         self.path = path
-        with path.open(encoding="utf-8") as handle:
-            spec: dict[str, Any] = json.load(handle)
+        text = path.read_text(encoding="utf-8")
+        spec: dict[str, Any] = json.loads(text)
         self.spec = spec
-        request_spec = _with_schemas(spec, SnowflakeType=_LENIENT_SNOWFLAKE)
+        # The request side gets its own copy, relaxed where Discord is more forgiving.
+        request_spec: dict[str, Any] = json.loads(text)
+        _relax_permission_fields(request_spec)
+        request_spec = _with_schemas(request_spec, SnowflakeType=_LENIENT_SNOWFLAKE)
         error = spec["components"]["schemas"]["Error"]
         field_error_code = {"type": ["integer", "string"]}
         lenient_error = {**error, "properties": {**error["properties"], "code": field_error_code}}

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from fakediscord import errors, messaging
 from fakediscord.gateway import GatewayFrame, GatewayHub
-from fakediscord.models import DM, Application, Channel, Guild, Member, Message, User
+from fakediscord.models import DM, Application, Attachment, Channel, Guild, Member, Message, User
 from fakediscord.snowflake import SnowflakeGenerator
 from fakediscord.uploads import Upload
 
@@ -29,7 +29,8 @@ class World:
     Settings (plain attributes, change them any time):
     `interaction_deadline` seconds to send the initial interaction response (3.0);
     `followup_window` seconds an interaction token stays usable (900.0);
-    `heartbeat_interval` seconds between client heartbeats, sent in HELLO.
+    `heartbeat_interval` seconds between client heartbeats, sent in HELLO;
+    `recommended_shards` the shard count GET /gateway/bot suggests (1).
     """
 
     def __init__(
@@ -50,6 +51,7 @@ class World:
         self.channels: dict[int, Channel] = {}
         self.messages: dict[int, Message] = {}
         self.interactions: dict[int, UserInteraction] = {}
+        self.attachments: dict[int, Attachment] = {}
         self.gateway = GatewayHub(self)
         self.gateway_frames: list[GatewayFrame] = []
         self.resumes = 0
@@ -177,6 +179,30 @@ class World:
         channel = Channel(self.new_id(), DM, "", None, recipients=[first, second])
         self.channels[channel.id] = channel
         return channel
+
+    def new_attachment(
+        self,
+        channel: Channel,
+        upload: Upload,
+        *,
+        filename: str | None = None,
+        description: str | None = None,
+        ephemeral: bool = False,
+    ) -> Attachment:
+        """Store uploaded bytes where discord.py can download them again."""
+        attachment_id = self.new_id()
+        name = filename or upload.filename
+        attachment = Attachment(
+            attachment_id,
+            name,
+            upload.data,
+            url=f"{self.origin}/attachments/{channel.id}/{attachment_id}/{name}",
+            content_type=upload.content_type,
+            description=description,
+            ephemeral=ephemeral,
+        )
+        self.attachments[attachment_id] = attachment
+        return attachment
 
     def add_message(self, message: Message) -> None:
         self.messages[message.id] = message

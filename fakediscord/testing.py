@@ -45,11 +45,9 @@ async def emulator(request: pytest.FixtureRequest) -> AsyncIterator[FakeDiscord]
         await emu.stop()
     marker = request.node.get_closest_marker(MARKER)
     allowed = marker.kwargs if marker is not None else {}
-    problems = []
-    if not allowed.get("unhandled"):
-        problems += [f"unhandled request {r}" for r in emu.unhandled_requests]
-    if not allowed.get("invalid"):
-        problems += [f"OpenAPI mismatch: {issue}" for issue in emu.validation_errors]
+    problems = emu.problems(
+        unhandled=not allowed.get("unhandled", False), invalid=not allowed.get("invalid", False)
+    )
     if problems:
         pytest.fail("fake Discord saw problems:\n" + "\n".join(problems), pytrace=False)
 

@@ -13,7 +13,8 @@ from fakediscord.rest.context import Reply, RequestContext, RouteTable
 routes = RouteTable()
 
 _MAY_CREATE = Permission.CREATE_EVENTS
-_STATUS_CHANGES = {1: {1, 2, 4}, 2: {2, 3}, 3: {3}, 4: {4}}
+# Scheduled may become active or canceled; active may become completed. Nothing else.
+_STATUS_CHANGES = {1: {2, 4}, 2: {3}, 3: set(), 4: set()}
 
 
 def _invalid(field: str, message: str) -> errors.DiscordError:

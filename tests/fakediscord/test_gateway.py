@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import aiohttp
 import discord
 import pytest
 from discord import app_commands
@@ -151,3 +152,13 @@ def _id_on_shard(emulator: FakeDiscord, shard: int, shard_count: int) -> int:
     while (snowflake >> 22) % shard_count != shard:
         snowflake += 1 << 22
     return snowflake
+
+
+async def test_other_api_versions_are_refused(emulator: FakeDiscord) -> None:
+    async with (
+        aiohttp.ClientSession() as http,
+        http.ws_connect(f"{emulator.gateway_url}?v=9") as ws,
+    ):
+        message = await ws.receive()
+    assert message.type == aiohttp.WSMsgType.CLOSE
+    assert message.data == 4012

@@ -14,6 +14,7 @@ from fakediscord import (
     ComponentError,
     FakeDiscord,
     Permission,
+    Upload,
     running_client,
 )
 from fakediscord.discordpy import NoIdentifyDelay
@@ -232,3 +233,76 @@ async def test_select_menu_and_update_message(
         assert updated.type == 7
         assert prompt.content == "Mood set to 4"
         assert prompt.components == []
+
+
+async def test_commands_in_dms_and_context_menus(
+    emulator: FakeDiscord, world: SmallWorld, client: discord.Client, tree: Tree
+) -> None:
+    @tree.command(name="journal", description="Private journal entry")
+    async def journal(interaction: discord.Interaction, entry: str) -> None:
+        where = "DM" if interaction.guild is None else "guild"
+        await interaction.response.send_message(f"{where}: {entry}")
+
+    @tree.context_menu(name="Check on them")
+    async def check_on(interaction: discord.Interaction, member: discord.Member) -> None:
+        await interaction.response.send_message(f"Reminder set for {member.name}", ephemeral=True)
+
+    @tree.context_menu(name="Flag message")
+    async def flag(interaction: discord.Interaction, message: discord.Message) -> None:
+        await interaction.response.send_message(f"Flagged {message.id}", ephemeral=True)
+
+    async with running_client(client, world.app.token):
+        await tree.sync()
+        in_dm = await world.alice.run_command("journal", entry="day 30")
+        reply = await in_dm.wait_for_response()
+        assert reply.content == "DM: day 30"
+        assert reply.message is not None
+        assert reply.message.channel.is_dm
+        assert reply.message in emulator.dms_of(world.alice)
+
+        checked = await world.alice.run_user_command(
+            "Check on them", world.bob, channel=world.channel
+        )
+        assert (await checked.wait_for_response()).content == "Reminder set for bob"
+
+        posted = await world.bob.send_message(world.channel, "a worrying message")
+        flagged = await world.alice.run_message_command("Flag message", posted)
+        assert (await flagged.wait_for_response()).content == f"Flagged {posted.id}"
+
+
+class Buddy(discord.ui.View):
+    def __init__(self) -> None:
+        super().__init__(timeout=None)
+
+    @discord.ui.select(cls=discord.ui.UserSelect, custom_id="buddy:pick", max_values=2)
+    async def pick(
+        self, interaction: discord.Interaction, select: discord.ui.UserSelect[Buddy]
+    ) -> None:
+        names = sorted(user.name for user in select.values)
+        await interaction.response.send_message(f"Buddies: {', '.join(names)}", ephemeral=True)
+
+
+async def test_user_select_and_attachment_options(
+    emulator: FakeDiscord, world: SmallWorld, client: discord.Client, tree: Tree
+) -> None:
+    @tree.command(name="buddy", description="Pick a buddy")
+    async def buddy(interaction: discord.Interaction) -> None:
+        await interaction.response.send_message("Who?", view=Buddy(), ephemeral=True)
+
+    @tree.command(name="upload", description="Share a file")
+    async def upload(interaction: discord.Interaction, file: discord.Attachment) -> None:
+        data = await file.read()
+        await interaction.response.send_message(f"{file.filename}: {data.decode()}", ephemeral=True)
+
+    async with running_client(client, world.app.token):
+        await tree.sync()
+        it = await world.alice.run_command("buddy", channel=world.channel)
+        prompt = (await it.wait_for_response()).message
+        assert prompt is not None
+        picked = await world.alice.select(prompt, "buddy:pick", [world.bob, world.alice])
+        assert (await picked.wait_for_response()).content == "Buddies: alice, bob"
+
+        shared = await world.alice.run_command(
+            "upload", channel=world.channel, file=Upload("plan.txt", b"call sponsor", "text/plain")
+        )
+        assert (await shared.wait_for_response()).content == "plan.txt: call sponsor"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import discord
 from discord import app_commands
 
@@ -86,3 +88,41 @@ async def test_slash_command_button_and_modal(
         thanks = await submitted.wait_for_response()
         assert thanks.content == "Thanks, mood 3"
         assert thanks.ephemeral
+
+
+class IntakeModal(discord.ui.Modal, title="Intake"):
+    # discord.py types TextDisplay for layout views only, though modals take it too.
+    intro: discord.ui.TextDisplay[Any] = discord.ui.TextDisplay("Answers stay private.")
+    name: discord.ui.Label[IntakeModal] = discord.ui.Label(
+        text="What should we call you?", component=discord.ui.TextInput(custom_id="name")
+    )
+    days: discord.ui.Label[IntakeModal] = discord.ui.Label(
+        text="Meeting days",
+        component=discord.ui.Select(
+            custom_id="days",
+            max_values=2,
+            options=[discord.SelectOption(label=d, value=d) for d in ("Mon", "Wed", "Fri")],
+        ),
+    )
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        assert isinstance(self.name.component, discord.ui.TextInput)
+        assert isinstance(self.days.component, discord.ui.Select)
+        days = "+".join(self.days.component.values)
+        await interaction.response.send_message(
+            f"{self.name.component.value}: {days}", ephemeral=True
+        )
+
+
+async def test_modal_with_labels_selects_and_text(
+    emulator: FakeDiscord, world: SmallWorld, client: discord.Client, tree: Tree
+) -> None:
+    @tree.command(name="intake", description="Join the group")
+    async def intake(interaction: discord.Interaction) -> None:
+        await interaction.response.send_modal(IntakeModal())
+
+    async with running_client(client, world.app.token):
+        await tree.sync()
+        opened = await world.alice.run_command("intake", channel=world.channel)
+        submitted = await world.alice.submit_modal(opened, {"name": "Al", "days": ["Mon", "Fri"]})
+        assert (await submitted.wait_for_response()).content == "Al: Mon+Fri"
