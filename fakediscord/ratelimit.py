@@ -26,7 +26,9 @@ ROUTE_LIMITS: dict[tuple[str, str], tuple[int, float]] = {
 }
 DEFAULT_LIMIT: tuple[int, float] = (20, 1.0)
 GLOBAL_LIMIT = 50
-MAJOR_PARAMETERS = ("channel_id", "guild_id", "webhook_id")
+# An interaction's callback and its token's webhook are buckets of their own, as on
+# Discord: fifty people pressing /help-now at once never wait on each other.
+MAJOR_PARAMETERS = ("channel_id", "guild_id", "webhook_id", "interaction_id")
 
 
 @dataclass
