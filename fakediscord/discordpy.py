@@ -20,7 +20,8 @@ import discord
 import discord.asset
 import discord.gateway
 import discord.http
-import yarl
+
+from core.discord_api import point_discord_at
 
 
 def point_discord_py_at(api_base_url: str, gateway_url: str) -> Callable[[], None]:
@@ -35,8 +36,7 @@ def point_discord_py_at(api_base_url: str, gateway_url: str) -> Callable[[], Non
         discord.asset.Asset.BASE,
     )
     origin = api_base_url.split("/api/", 1)[0]
-    discord.http.Route.BASE = api_base_url
-    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway_url)
+    point_discord_at(api_base_url, gateway_url)
     discord.asset.Asset.BASE = f"{origin}/cdn"
 
     def restore() -> None:

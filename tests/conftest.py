@@ -10,8 +10,8 @@ from bot import RecoveryBot
 from db.engine import Database, create_engine
 from db.migrate import upgrade_to_head
 from fakediscord import FakeDiscord
-from tests.databases import fresh_postgres_url, sqlite_url
 from sandbox.community import BotRunner, Community, build_community
+from tests.databases import fresh_postgres_url, sqlite_url
 
 pytest_plugins = ["fakediscord.testing"]
 

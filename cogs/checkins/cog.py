@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
-from typing import TYPE_CHECKING, Literal
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import discord
 from discord import app_commands
@@ -27,10 +28,16 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 OnOff = Literal["on", "off"]
+T = TypeVar("T")
+# Discord drops an interaction left unanswered for 3 s. Work that takes longer than this
+# is acknowledged first (or, for opening the form, done without).
+REPLY_BUDGET_SECONDS = 2.0
 _JOBS = ("prompt", "detector", "reminders")
 _COPING_FOR_CRAVING = ("urge-surfing", "breathing", "reach-out", "leave")
 _COPING_FOR_LOW_MOOD = ("reach-out", "move", "journaling", "grounding")
 _SUGGESTIONS = 3
+# What a failed post or DM raises: Discord refused it, or the channel takes no messages.
+_SEND_FAILED = (discord.HTTPException, discord.ClientException)
 
 
 def _guild_id(interaction: discord.Interaction) -> int:
@@ -51,6 +58,7 @@ class CheckinCog(commands.Cog):
     def __init__(self, bot: RecoveryBot) -> None:
         self.bot = bot
         self.content = bot.content.checkins
+        self.reply_budget = REPLY_BUDGET_SECONDS
         self._startup: asyncio.Task[None] | None = None
 
     # --- Start and stop -------------------------------------------------------------------
@@ -125,12 +133,12 @@ class CheckinCog(commands.Cog):
         try:
             channel = await self._messageable(claim.channel_id)
             await channel.send(texts.PROMPT_TEXT, embed=embed, view=views.prompt_view())
-        except discord.HTTPException as error:
+        except _SEND_FAILED as error:
             log.warning(
                 "Could not post the check-in prompt in guild %s (HTTP %s); it can go out "
                 "again within the grace period",
                 claim.guild_id,
-                error.status,
+                _status(error),
             )
             await service.release_prompt(self.bot.db, claim)
             return
@@ -181,9 +189,11 @@ class CheckinCog(commands.Cog):
                     texts.SPECIALIST_SIGNAL.format(user_id=alert.user_id, signs=signs)
                 )
                 shared = True
-            except discord.HTTPException as error:
+            except _SEND_FAILED as error:
                 log.warning(
-                    "Could not post a check-in signal in guild %s (HTTP %s)", guild_id, error.status
+                    "Could not post a check-in signal in guild %s (HTTP %s)",
+                    guild_id,
+                    _status(error),
                 )
         await service.record_alert_delivery(
             self.bot.db, guild_id, alert, nudged=nudged, shared=shared
@@ -214,16 +224,18 @@ class CheckinCog(commands.Cog):
                 await user.send(text)
             else:
                 await user.send(text, view=view)
-        except discord.HTTPException as error:
+        except _SEND_FAILED as error:
             # Closed DMs are a choice; nothing to retry.
-            log.info("Could not DM user %s (HTTP %s)", user_id, error.status)
+            log.info("Could not DM user %s (HTTP %s)", user_id, _status(error))
             return False
         return True
 
     async def _messageable(self, channel_id: int) -> discord.abc.Messageable:
+        """The channel to post in; a channel that takes no messages is refused like
+        Discord refuses a post (every caller handles `_SEND_FAILED`)."""
         channel = self.bot.get_channel(channel_id) or await self.bot.fetch_channel(channel_id)
         if not isinstance(channel, discord.abc.Messageable):
-            raise discord.NotFound  # type: ignore[call-arg]  # pragma: no cover
+            raise discord.ClientException(f"channel {channel_id} takes no messages")
         return channel
 
     # --- The form ---------------------------------------------------------------------------
@@ -233,15 +245,27 @@ class CheckinCog(commands.Cog):
     ) -> None:
         guild_id = _guild_id(interaction)
         if prefill is None:
-            prefill = await service.todays_answers(
-                self.bot.db, guild_id, interaction.user.id, self.content, self.bot.clock.now()
+            # A form cannot follow a deferral: if the database is slow, the form opens
+            # empty rather than too late.
+            prefill = await _within(
+                self.reply_budget,
+                service.todays_answers(
+                    self.bot.db, guild_id, interaction.user.id, self.content, self.bot.clock.now()
+                ),
             )
         await interaction.response.send_modal(views.CheckinModal(self, self.content, prefill))
 
     async def submit(self, interaction: discord.Interaction, answers: RawCheckin) -> None:
         guild_id = _guild_id(interaction)
         try:
-            outcome = await service.record_checkin(
+            service.parse_checkin(answers, self.content)  # refusals need no database
+        except UserFacingError as refused:
+            await interaction.response.send_message(
+                refused.message, view=views.FillAgainView(self, answers), ephemeral=True
+            )
+            return
+        saving = asyncio.ensure_future(
+            service.record_checkin(
                 self.bot.db,
                 guild_id,
                 interaction.user.id,
@@ -249,11 +273,12 @@ class CheckinCog(commands.Cog):
                 self.content,
                 self.bot.clock.now(),
             )
-        except UserFacingError as refused:
-            await interaction.response.send_message(
-                refused.message, view=views.FillAgainView(self, answers), ephemeral=True
-            )
-            return
+        )
+        done, _ = await asyncio.wait({saving}, timeout=self.reply_budget)
+        if not done:
+            # Slow today: acknowledge now, so Discord keeps the interaction, reply after.
+            await interaction.response.defer(ephemeral=True, thinking=True)
+        outcome = await saving
         hard_day = outcome.high_craving or outcome.low_mood
         lines = [
             texts.THANKS_NEW if outcome.created else texts.THANKS_UPDATED,
@@ -269,23 +294,23 @@ class CheckinCog(commands.Cog):
                     strategies=_and(self._coping(outcome.high_craving, outcome.low_mood))
                 )
             )
-        await interaction.response.send_message(
+        await _reply(
+            interaction,
             "\n\n".join(lines),
-            view=views.after_checkin_view(
+            views.after_checkin_view(
                 self.content, ask_triggers=not outcome.triggers, offer_help=hard_day
             ),
-            ephemeral=True,
         )
         log.info("Check-in %s in guild %s", "saved" if outcome.created else "updated", guild_id)
         if outcome.share_channel_id is not None:
             try:
                 channel = await self._messageable(outcome.share_channel_id)
                 await channel.send(texts.SHARE_LINE.format(user_id=interaction.user.id))
-            except discord.HTTPException as error:
+            except _SEND_FAILED as error:
                 log.warning(
                     "Could not post a shared check-in line in guild %s (HTTP %s)",
                     guild_id,
-                    error.status,
+                    _status(error),
                 )
 
     async def change_triggers(self, interaction: discord.Interaction, picked: list[str]) -> None:
@@ -502,6 +527,33 @@ class CheckinCog(commands.Cog):
         if needle and not any(choice.value == needle for choice in choices):
             choices.append(app_commands.Choice(name=current[:100], value=current[:100]))
         return choices
+
+
+async def _within(seconds: float, work: Coroutine[Any, Any, T]) -> T | None:
+    """The result if it comes within `seconds`; otherwise None, and the work finishes
+    in the background (its result unused, a failure logged)."""
+    task = asyncio.ensure_future(work)
+    done, _ = await asyncio.wait({task}, timeout=seconds)
+    if task in done:
+        return task.result()
+    task.add_done_callback(_log_failure)
+    return None
+
+
+def _log_failure(task: asyncio.Future[Any]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("Background check-in work failed", exc_info=task.exception())
+
+
+async def _reply(interaction: discord.Interaction, content: str, view: discord.ui.View) -> None:
+    if interaction.response.is_done():
+        await interaction.followup.send(content, view=view, ephemeral=True)
+    else:
+        await interaction.response.send_message(content, view=view, ephemeral=True)
+
+
+def _status(error: Exception) -> int | None:
+    return error.status if isinstance(error, discord.HTTPException) else None
 
 
 def _and(items: list[str]) -> str:

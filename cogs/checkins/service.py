@@ -114,8 +114,8 @@ def parse_checkin(raw: RawCheckin, content: CheckinContent) -> CheckinValues:
         problems.append(texts.FIX_NOTE.format(high=NOTE_MAX_LENGTH, length=len(note)))
     if problems:
         raise UserFacingError("\n".join([texts.FIX_INTRO, *(f"• {p}" for p in problems)]))
-    if mood is None or craving is None or sleep is None:  # pragma: no cover (refused above)
-        raise AssertionError
+    if mood is None or craving is None or sleep is None:  # each was refused above
+        raise UserFacingError(texts.FIX_INTRO)
     return CheckinValues(mood, craving, sleep, triggers, note or None)
 
 
@@ -250,21 +250,18 @@ async def record_checkin(
 ) -> CheckinOutcome:
     """Store today's check-in (or update it); refused values change nothing."""
     values = parse_checkin(raw, content)
-    async with db.guild_session(guild_id) as session:
-        zone = await _member_zone(session, guild_id, user_id)
-        weekdays = await _weekdays(session, guild_id)
-        schedule = await session.get(CheckinSchedule, guild_id)
-    today = now.astimezone(zone).date()
     async with db.guild_session(guild_id) as session, session.begin():
-        # The write comes first in its transaction: SQLite then takes the write lock at
-        # once (waiting its turn) instead of failing to upgrade a read snapshot.
+        zone = await _member_zone(session, guild_id, user_id)
+        schedule = await session.get(CheckinSchedule, guild_id)  # already loaded: no query
+        share = await session.scalar(
+            select(CheckinPreference.share_enabled).where(CheckinPreference.user_id == user_id)
+        )
+        today = now.astimezone(zone).date()
         created = await _upsert(session, guild_id, user_id, today, values, now)
         dates = set(
             await session.scalars(select(Checkin.local_date).where(Checkin.user_id == user_id))
         )
-        share = await session.scalar(
-            select(CheckinPreference.share_enabled).where(CheckinPreference.user_id == user_id)
-        )
+    weekdays = frozenset(schedule.weekdays if schedule is not None else EVERY_DAY)
     signs = content.warning_signs
     return CheckinOutcome(
         local_date=today,

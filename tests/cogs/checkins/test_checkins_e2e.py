@@ -58,6 +58,8 @@ async def set_up_prompt(community: Community, **options: str) -> UserInteraction
 def clock(bot: RecoveryBot) -> FakeClock:
     clock = FakeClock(utc(2026, 11, 10, 18, 0))  # a Tuesday
     bot.clock = clock
+    # The test runs the jobs itself at the times it chooses; the real clock must not.
+    bot.scheduler.pause()
     return clock
 
 
@@ -102,6 +104,27 @@ async def test_bad_values_are_refused_clearly_and_the_form_opens_again(
     fixed = await community.alice.submit_modal(again, {**GOOD, "mood": "3"})
     assert "Thank you" in (await fixed.wait_for_response()).content
     assert [row.mood for row in await stored(bot, community)] == [3]
+
+
+async def test_when_saving_is_slow_the_reply_is_acknowledged_first_then_sent_privately(
+    bot: RecoveryBot, community: Community, clock: FakeClock
+) -> None:
+    cog_of(bot).reply_budget = 0  # every save counts as slow
+    submitted = await check_in(community, GOOD)
+    first = await submitted.wait_for_response()
+    assert first.deferred
+    reply = await submitted.wait_for_followup(where=lambda m: "Thank you" in m.content)
+    assert reply.ephemeral
+    assert submitted.rejections == []
+    assert [row.mood for row in await stored(bot, community)] == [4]
+    # Opening the form does not wait for today's answers either: it opens empty.
+    opened = await community.alice.run_command("checkin today", channel=community.checkins)
+    form = await opened.wait_for_response()
+    assert form.type == 9
+    assert NOTE not in repr(form.modal)
+    cog_of(bot).reply_budget = 2.0
+    prefilled = await community.alice.run_command("checkin today", channel=community.checkins)
+    assert NOTE in repr((await prefilled.wait_for_response()).modal)
 
 
 async def test_a_second_check_in_the_same_day_updates_and_streaks_count_days(

@@ -144,6 +144,7 @@ async def test_im_safe_now_closes_the_request_and_tells_the_specialists(
     reply = await it.wait_for_response()
     page = await community.emu.wait_for_message(channel=community.specialists)
 
+    assert reply.message is not None
     safe = await community.alice.click(reply.message, button(reply.message, "safe"))
     assert "Thank you" in (await safe.wait_for_response()).content
     await community.emu.wait_for_request("PATCH", "/channels/{channel_id}/messages/{message_id}")
@@ -300,6 +301,7 @@ async def test_the_member_can_open_a_private_thread_before_anyone_acknowledges(
     await sam_on_call_riley_backup(bot, community)
     it = await community.alice.run_command("help-now", channel=community.checkins)
     reply = await it.wait_for_response()
+    assert reply.message is not None
     asked = await community.alice.click(reply.message, button(reply.message, "thread"))
     thread = await community.emu.wait_for_thread(parent=community.checkins)
     await asked.wait_for_followup(where=lambda m: thread.mention in m.content)
