@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import subprocess
@@ -9,6 +10,7 @@ import sys
 from pathlib import Path
 
 from config.settings import DEFAULT_CONTENT_DIR
+from fakediscord import FakeDiscord
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -53,3 +55,31 @@ def test_migrate_creates_the_database_and_needs_no_token(tmp_path: Path) -> None
     result = run_bot(tmp_path, "migrate")
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "data" / "recovery.db").exists()
+
+
+async def test_a_token_the_server_rejects_exits_2_with_one_clear_line(
+    tmp_path: Path, emulator: FakeDiscord
+) -> None:
+    environment = {
+        k: v for k, v in os.environ.items() if k not in {"DISCORD_TOKEN", "DATABASE_URL"}
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(ROOT / "bot.py"),
+        cwd=tmp_path,
+        env=environment
+        | {
+            "DATA_DIR": str(tmp_path / "data"),
+            "DISCORD_TOKEN": "not-a-token-the-emulator-knows",
+            "DISCORD_API_BASE_URL": emulator.api_base_url,
+            "DISCORD_GATEWAY_URL": emulator.gateway_url,
+        },
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
+    lines = [line for line in stderr.decode().splitlines() if line.strip()]
+    assert process.returncode == 2
+    assert "Traceback" not in stderr.decode()
+    assert "DISCORD_TOKEN was rejected" in lines[-1]
+    assert [line for line in lines if "DISCORD_TOKEN" in line] == [lines[-1]]
