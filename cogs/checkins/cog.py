@@ -392,6 +392,26 @@ class CheckinCog(commands.Cog):
             texts.CONSENT_ON if state == "on" else texts.CONSENT_OFF, ephemeral=True
         )
 
+    @checkin.command(name="timezone", description=texts.TIMEZONE_DESCRIPTION)
+    @app_commands.describe(zone=texts.PARAM_MY_ZONE)
+    async def timezone(self, interaction: discord.Interaction, zone: str) -> None:
+        valid = setup_service.validate_timezone(zone)
+        await service.set_member_timezone(
+            self.bot.db, _guild_id(interaction), interaction.user.id, valid
+        )
+        await interaction.response.send_message(
+            texts.TIMEZONE_SET.format(zone=valid), ephemeral=True
+        )
+
+    @timezone.autocomplete("zone")
+    async def _member_zone_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return [
+            app_commands.Choice(name=z, value=z)
+            for z in setup_service.timezone_suggestions(current)
+        ]
+
     @checkin.command(name="history", description=texts.HISTORY_DESCRIPTION)
     @app_commands.describe(days=texts.PARAM_DAYS)
     async def history(

@@ -748,6 +748,16 @@ async def set_specialist_consent(
         )
 
 
+async def set_member_timezone(db: Database, guild_id: int, user_id: int, zone: str) -> None:
+    """The zone whose days a member's check-ins, streak and reminders follow."""
+    async with db.guild_session(guild_id) as session, session.begin():
+        member = await session.scalar(select(Member).where(Member.user_id == user_id))
+        if member is None:
+            member = Member(guild_id=guild_id, user_id=user_id)
+            session.add(member)
+        member.timezone = zone
+
+
 # --- Reminders ------------------------------------------------------------------------------
 
 

@@ -19,6 +19,7 @@ from bot import RecoveryBot
 from cogs.checkins import views
 from cogs.checkins.cog import CheckinCog, job_id
 from db.models import Checkin
+from db.models import Member as DbMember
 from fakediscord.driver import UserInteraction
 from fakediscord.models import Member, Message
 from sandbox.community import BotRunner, Community
@@ -149,7 +150,29 @@ async def test_a_hard_day_gets_coping_ideas_and_the_help_now_button(
     assert views.HELP_NOW_ID in reply.message.custom_ids
     # The /help-now feature answers that button, not this one.
     pressed = await community.alice.click(reply.message, views.HELP_NOW_ID)
-    assert (await pressed.wait_for_response()).ephemeral
+    crisis = await pressed.wait_for_response()
+    assert crisis.ephemeral
+    assert "988" in crisis.content
+    page = await community.emu.wait_for_message(channel=community.specialists)
+    assert community.alice.mention in page.content
+
+
+async def test_a_member_sets_their_own_time_zone_and_a_wrong_one_is_refused(
+    bot: RecoveryBot, community: Community
+) -> None:
+    wrong = await community.alice.run_command(
+        "checkin timezone", channel=community.checkins, zone="Atlantis/Capital"
+    )
+    assert "isn't a time zone I know" in (await wrong.wait_for_response()).content
+    it = await community.alice.run_command(
+        "checkin timezone", channel=community.checkins, zone="Pacific/Auckland"
+    )
+    reply = await it.wait_for_response()
+    assert reply.ephemeral
+    assert "Pacific/Auckland" in reply.content
+    async with bot.db.guild_session(community.guild.id) as session:
+        zones = (await session.scalars(select(DbMember.timezone))).all()
+    assert zones == ["Pacific/Auckland"]
 
 
 async def test_an_honest_i_used_today_is_met_with_welcome_and_changes_nothing(
