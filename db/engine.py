@@ -29,6 +29,8 @@ class CrossGuildWrite(Exception):
 
 
 def create_engine(url: str, *, cipher: MultiFernet | None = None, **kwargs: Any) -> AsyncEngine:
+    # Errors and logs never repeat statement parameters: they can be a member's words.
+    kwargs.setdefault("hide_parameters", True)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":

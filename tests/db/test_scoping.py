@@ -60,3 +60,13 @@ async def test_a_session_for_no_guild_cannot_read_member_rows(database: Database
     async with database.meta_session() as session:
         with pytest.raises(UnscopedQuery):
             await session.scalars(select(Member))
+
+
+async def test_database_errors_never_repeat_what_was_written(database: Database) -> None:
+    await _seed(database)
+    with pytest.raises(Exception) as caught:  # noqa: PT011 (the backend's own error type)
+        async with database.guild_session(GUILD_A) as session, session.begin():
+            # The same member twice breaks the unique constraint.
+            session.add(Member(guild_id=GUILD_A, user_id=USER, timezone="Secret/Zone"))
+    assert "Secret/Zone" not in str(caught.value)
+    assert "hidden due to hide_parameters" in str(caught.value)
