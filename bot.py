@@ -108,6 +108,17 @@ class RecoveryBot(commands.AutoShardedBot):
             await self.load_extension(package)
         log.info("Loaded features: %s", ", ".join(sorted(self.extensions)))
 
+    def serves_guild(self, guild_id: int) -> bool:
+        """Whether this process's shards hold the server.
+
+        With shards spread over processes, each process runs the scheduled work
+        (prompts, escalations, announcements) of its own servers only.
+        """
+        shard_ids, count = self.shard_ids, self.shard_count
+        if shard_ids is None or not count:
+            return True
+        return ((guild_id >> 22) % count) in shard_ids
+
     async def close(self) -> None:
         await super().close()
         if scheduler := getattr(self, "scheduler", None):

@@ -77,6 +77,8 @@ class BotRunner:
     community: Community
     database_url: str
     data_dir: Path
+    shard_count: int | None = None
+    shard_ids: list[int] | None = None
     running: list[tuple[RecoveryBot, asyncio.Task[None]]] = field(default_factory=list)
 
     def settings(self) -> Settings:
@@ -86,6 +88,8 @@ class BotRunner:
             database_url=self.database_url,
             data_dir=self.data_dir,
             encryption_key=None,
+            shard_count=self.shard_count,
+            shard_ids=self.shard_ids,
         )
 
     async def start(self, *, sync: bool = True) -> RecoveryBot:

@@ -67,7 +67,7 @@ class CheckinCog(commands.Cog):
         self.bot.add_view(views.CheckinHandlers(self, self.content))
         schedules = await service.load_schedules(self.bot.db)
         for state in schedules:
-            if self._serves(state.guild_id):
+            if self.bot.serves_guild(state.guild_id):
                 self.schedule_jobs(state)
         self._startup = asyncio.create_task(self._catch_up(schedules))
 
@@ -78,19 +78,12 @@ class CheckinCog(commands.Cog):
             if str(job.id).startswith("checkins:"):
                 job.remove()
 
-    def _serves(self, guild_id: int) -> bool:
-        """Whether this process's shards hold the server (each process runs its own jobs)."""
-        shard_ids, count = self.bot.shard_ids, self.bot.shard_count
-        if shard_ids is None or not count:
-            return True
-        return ((guild_id >> 22) % count) in shard_ids
-
     async def _catch_up(self, schedules: list[ScheduleState]) -> None:
         """Prompts missed while the bot was down go out once, within the grace period."""
         await self.bot.wait_until_ready()
         now = self.bot.clock.now()
         for state, _day in service.due_prompts(schedules, now):
-            if self._serves(state.guild_id):
+            if self.bot.serves_guild(state.guild_id):
                 log.info("Catching up the check-in prompt of guild %s", state.guild_id)
                 await self.prompt_job(state.guild_id)
 

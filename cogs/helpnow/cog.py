@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -43,6 +44,14 @@ JOURNAL_JOB_ID = "helpnow:journal"
 # Owners hear about a broken specialists channel at most this often per server.
 ADMIN_NOTICE_INTERVAL = timedelta(hours=1)
 NOTE_MAX_LENGTH = 500
+
+
+@dataclass
+class _Starting:
+    """A request whose member reply is on its way and which the desk has not opened yet."""
+
+    public_id: str
+    done: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 def policy_of(config: ServerConfig) -> Policy:
@@ -80,6 +89,7 @@ class HelpNowCog(commands.Cog, name="HelpNowCog"):
         self.journal_retry_seconds = journal_retry_seconds
         self._case_locks: dict[str, asyncio.Lock] = {}
         self._admin_noticed: dict[int, datetime] = {}
+        self._starting: dict[tuple[int, int], _Starting] = {}
 
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(*DYNAMIC_ITEMS)
@@ -117,33 +127,66 @@ class HelpNowCog(commands.Cog, name="HelpNowCog"):
         assert guild_id is not None, "guild_only"
         config = self.bot.guild_settings.cached(guild_id)
         chain = self._chain(guild_id)
+        key = (guild_id, interaction.user.id)
         existing = self.desk.open_case_of(guild_id, interaction.user.id)
-        if existing:
-            state = PageState.REPAGED
-        elif not (config.specialists_channel_id or config.specialist_role_id):
-            state = PageState.NOT_SET_UP
+        # The same member asking again while their first request is still being opened
+        # (its reply on its way) joins that request: one request, buttons that work.
+        earlier = None if existing else self._starting.get(key)
+        mine: _Starting | None = None
+        if existing is not None:
+            state, public_id = PageState.REPAGED, existing.public_id
+        elif earlier is not None:
+            state, public_id = PageState.REPAGED, earlier.public_id
         else:
-            state = PageState.PAGED_ONCALL if chain.primary else PageState.PAGED_ROLE
-        public_id = existing.public_id if existing else new_public_id()
-        await interaction.response.send_message(
-            crisis_message(self.bot.content.crisis, config.region, config.local_resources, state),
-            view=member_view(public_id),
-            ephemeral=True,
-        )
-
-        opened = self.desk.open(
-            public_id=public_id,
-            guild_id=guild_id,
-            member_user_id=interaction.user.id,
-            origin_channel_id=interaction.channel_id,
-            note=note.strip() if note else None,
-            chain=chain,
-            role_id=config.specialist_role_id,
-            policy=policy_of(config),
-        )
-        template = texts.PAGE if opened.is_new else texts.PAGE_AGAIN
-        delivered = await self._page(opened.case, opened.target, template, with_note=opened.is_new)
-        self._schedule(opened.case)
+            if not (config.specialists_channel_id or config.specialist_role_id):
+                state = PageState.NOT_SET_UP
+            else:
+                state = PageState.PAGED_ONCALL if chain.primary else PageState.PAGED_ROLE
+            public_id = new_public_id()
+            mine = self._starting[key] = _Starting(public_id)
+        try:
+            await interaction.response.send_message(
+                crisis_message(
+                    self.bot.content.crisis, config.region, config.local_resources, state
+                ),
+                view=member_view(public_id),
+                ephemeral=True,
+            )
+            if earlier is not None:
+                await earlier.done.wait()
+            cleaned = note.strip() if note else None
+            opened = self.desk.open(
+                public_id=public_id,
+                guild_id=guild_id,
+                member_user_id=interaction.user.id,
+                origin_channel_id=interaction.channel_id,
+                note=cleaned,
+                chain=chain,
+                role_id=config.specialist_role_id,
+                policy=policy_of(config),
+            )
+            case = opened.case
+            if opened.is_new:
+                template = texts.PAGE
+            elif case.status is Status.ACKNOWLEDGED:
+                template = texts.PAGE_AGAIN_ACKNOWLEDGED
+            else:
+                template = texts.PAGE_AGAIN
+            try:
+                delivered = await self._page(
+                    case,
+                    opened.target,
+                    template,
+                    with_note=opened.is_new,
+                    note=None if opened.is_new else cleaned,
+                )
+            finally:
+                self._schedule(case)
+        finally:
+            if mine is not None:
+                mine.done.set()
+                if self._starting.get(key) is mine:
+                    del self._starting[key]
         if not delivered:
             await interaction.followup.send(texts.PAGE_FAILED, ephemeral=True)
 
@@ -178,10 +221,15 @@ class HelpNowCog(commands.Cog, name="HelpNowCog"):
     async def _member_safe(self, interaction: discord.Interaction, case: HelpCase) -> None:
         self.desk.close(case.public_id, interaction.user.id, Status.SAFE)
         self._unschedule(case.public_id)
+        self._forget_lock(case.public_id)
         await interaction.response.send_message(texts.SAFE_THANKS, ephemeral=True)
-        note = texts.MEMBER_SAFE.format(
-            member=f"<@{case.member_user_id}>",
-            time=discord.utils.format_dt(case.closed_at or self.bot.clock.now(), "t"),
+        time = discord.utils.format_dt(case.closed_at or self.bot.clock.now(), "t")
+        specialists = self.bot.guild_settings.cached(case.guild_id).specialists_channel_id
+        # A page that fell back to a public channel never names the member.
+        note = (
+            texts.MEMBER_SAFE.format(member=f"<@{case.member_user_id}>", time=time)
+            if case.page_channel_id is not None and case.page_channel_id == specialists
+            else texts.MEMBER_SAFE_UNNAMED.format(time=time)
         )
         await self._close_page(case, note)
 
@@ -247,6 +295,7 @@ class HelpNowCog(commands.Cog, name="HelpNowCog"):
             await interaction.response.send_message(texts.ALREADY_CLOSED, ephemeral=True)
             return
         self._unschedule(public_id)
+        self._forget_lock(public_id)
         await interaction.response.send_message(texts.RESOLVED_DONE, ephemeral=True)
         note = texts.RESOLVED.format(
             specialist=interaction.user.mention,
@@ -277,6 +326,7 @@ class HelpNowCog(commands.Cog, name="HelpNowCog"):
         template: str,
         *,
         with_note: bool = False,
+        note: str | None = None,
         specialist: int | None = None,
     ) -> bool:
         """Post a page for `case` to `target`; False when no channel could take it."""
@@ -290,12 +340,10 @@ class HelpNowCog(commands.Cog, name="HelpNowCog"):
         }
         text = template.format(**values)
         if with_note:
-            note = (
-                texts.PAGE_NOTE.format(note=discord.utils.escape_mentions(case.note))
-                if case.note
-                else texts.PAGE_NO_NOTE
-            )
-            text = f"{text}\n{note}"
+            note = case.note
+            text = f"{text}\n{texts.PAGE_NO_NOTE}" if not note else text
+        if note:
+            text = f"{text}\n{texts.PAGE_NOTE.format(note=discord.utils.escape_mentions(note))}"
         mentions = _mentions_for(target)
         specialists = (
             guild.get_channel(config.specialists_channel_id)
@@ -458,7 +506,13 @@ class HelpNowCog(commands.Cog, name="HelpNowCog"):
         job = self.bot.scheduler.get_job(f"helpnow:step:{public_id}")
         if job is not None:
             job.remove()
-        self._case_locks.pop(public_id, None)
+
+    def _forget_lock(self, public_id: str) -> None:
+        # Only once the request is closed, and never while a thread is being opened:
+        # a fresh lock then would let a second thread be opened beside the first.
+        lock = self._case_locks.get(public_id)
+        if lock is not None and not lock.locked():
+            del self._case_locks[public_id]
 
     async def _on_due(self, public_id: str) -> None:
         await self.bot.wait_until_ready()
@@ -469,6 +523,9 @@ class HelpNowCog(commands.Cog, name="HelpNowCog"):
         target = self.desk.escalate_if_due(
             public_id, self._chain(case.guild_id), config.specialist_role_id, policy_of(config)
         )
-        if target is not None:
-            await self._page(case, target, texts.PAGE_ESCALATED)
-        self._schedule(case)
+        try:
+            if target is not None:
+                await self._page(case, target, texts.PAGE_ESCALATED)
+        finally:
+            # Whatever happened to this page, the next step stays scheduled.
+            self._schedule(case)

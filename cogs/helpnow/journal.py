@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from cryptography.fernet import MultiFernet
+from cryptography.fernet import InvalidToken, MultiFernet
 from sqlalchemy import select
 
 from db.engine import Database
@@ -96,14 +96,25 @@ class Journal:
         return list(self._pending)
 
     def append(self, entry: Entry) -> None:
-        """Make the entry durable on local disk; call `flush` to copy it to the database."""
+        """Make the entry durable on local disk; call `flush` to copy it to the database.
+
+        A disk that refuses the write must not stop a page: the entry is still kept in
+        memory and copied to the database by the next flush.
+        """
         self._pending.append(entry)
         line = self._cipher.encrypt(json.dumps(_encode(entry)).encode("utf-8"))
-        self._path.parent.mkdir(parents=True, exist_ok=True)
-        with self._path.open("ab") as handle:
-            handle.write(line + b"\n")
-            handle.flush()
-            os.fsync(handle.fileno())
+        try:
+            self._path.parent.mkdir(parents=True, exist_ok=True)
+            with self._path.open("ab") as handle:
+                handle.write(line + b"\n")
+                handle.flush()
+                os.fsync(handle.fileno())
+        except OSError as error:
+            log.error(
+                "Could not write the help-now journal on disk (%s); the record is kept in "
+                "memory until the database takes it",
+                type(error).__name__,
+            )
 
     async def flush(self) -> bool:
         """Copy pending entries into the database in order; True when none are left."""
@@ -123,7 +134,14 @@ class Journal:
             finally:
                 if written:
                     del self._pending[:written]
-                    self._rewrite()
+                    try:
+                        self._rewrite()
+                    except OSError as error:
+                        # Replaying entries already written is harmless (matched by key).
+                        log.error(
+                            "Could not rewrite the help-now journal on disk (%s)",
+                            type(error).__name__,
+                        )
             return not self._pending
 
     async def _write(self, entry: Entry) -> None:
@@ -161,19 +179,52 @@ class Journal:
             raw = self._path.read_bytes()
         except FileNotFoundError:
             return []
+        except OSError as error:
+            log.error("Could not read the help-now journal (%s)", type(error).__name__)
+            return []
         entries = []
+        unreadable: list[bytes] = []
         for line in raw.splitlines():
-            if line.strip():
+            if not line.strip():
+                continue
+            try:
                 entries.append(_decode(json.loads(self._cipher.decrypt(line))))
+            except (InvalidToken, ValueError, KeyError, TypeError):
+                # A line cut short by a crash, or written under a key no longer configured:
+                # it must not stop the bot (and /help-now) from starting. It is kept aside,
+                # still encrypted, for someone with the right key.
+                unreadable.append(line)
+        if unreadable and self._keep_aside(unreadable):
+            try:
+                self._rewrite(entries)
+            except OSError as error:
+                log.error("Could not rewrite the help-now journal (%s)", type(error).__name__)
         if entries:
             log.warning("Found %d help-now records on disk from before a restart", len(entries))
         return entries
 
-    def _rewrite(self) -> None:
+    def _keep_aside(self, lines: list[bytes]) -> bool:
+        aside = self._path.with_name(self._path.name + ".unreadable")
+        log.error(
+            "%d help-now journal lines could not be read (damaged, or another key); kept in %s",
+            len(lines),
+            aside,
+        )
+        try:
+            with aside.open("ab") as handle:
+                handle.write(b"".join(line + b"\n" for line in lines))
+                handle.flush()
+                os.fsync(handle.fileno())
+        except OSError as error:
+            log.error("Could not keep the unreadable journal lines (%s)", type(error).__name__)
+            return False
+        return True
+
+    def _rewrite(self, entries: list[Entry] | None = None) -> None:
         # Write-then-rename, so a crash leaves either the old file or the new one.
         temporary = self._path.with_suffix(".tmp")
         with temporary.open("wb") as handle:
-            for entry in self._pending:
+            for entry in self._pending if entries is None else entries:
                 handle.write(self._cipher.encrypt(json.dumps(_encode(entry)).encode()) + b"\n")
             handle.flush()
             os.fsync(handle.fileno())

@@ -22,6 +22,7 @@ from cogs.helpnow.policy import (
     Chain,
     Policy,
     Target,
+    TargetKind,
     due_after,
     first_step,
     next_step,
@@ -202,8 +203,15 @@ class HelpDesk:
         """A new request, or, if the member has one open, a fresh page for its current step."""
         existing = self.open_case_of(guild_id, member_user_id)
         if existing is not None:
-            target = target_for(existing.step, chain, role_id)
-            self._record(existing, "repaged", target=target.key())
+            if existing.status is Status.ACKNOWLEDGED and existing.acknowledged_by is not None:
+                # Someone has it: page them, not the step the escalation had reached.
+                target = Target(TargetKind.USER, existing.acknowledged_by)
+            else:
+                target = target_for(existing.step, chain, role_id)
+            if note:
+                # A second note is kept with the first, never dropped.
+                existing.note = f"{existing.note}\n{note}" if existing.note else note
+            self._record(existing, "repaged", actor_user_id=member_user_id, target=target.key())
             return Opened(existing, target, is_new=False)
         now = self._clock.now()
         step = first_step(chain)

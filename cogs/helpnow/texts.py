@@ -54,7 +54,10 @@ SAFE_THANKS = (
     "you need it."
 )
 ALREADY_CLOSED = "This request is already closed. If you need help again, use /help-now."
-THREAD_OPENED = "I've opened a private thread for you: {thread}. A peer specialist will join it."
+THREAD_OPENED = (
+    "I've opened a private thread for you: {thread}. When a peer specialist picks up your "
+    "page, I'll add them there. If you can't wait, call or text one of the lines above now."
+)
 THREAD_EXISTS = "Your private thread is here: {thread}."
 THREAD_FAILED = (
     "I couldn't open a private thread here. The specialists have still been paged; please "
@@ -72,6 +75,10 @@ PAGE = "{target} — {member} asked for help with /help-now at {time}."
 PAGE_NOTE = "Their note: {note}"
 PAGE_NO_NOTE = "They left no note."
 PAGE_AGAIN = "{target} — paging again: {member} asked again with /help-now. Still unacknowledged."
+PAGE_AGAIN_ACKNOWLEDGED = (
+    "{target} — paging again: {member} asked again with /help-now. You acknowledged their "
+    "request; they may still need you."
+)
 PAGE_ESCALATED = "{target} — not acknowledged yet: {member}'s request from {time} needs someone."
 PAGE_BACKUP = "{target} — {specialist} asked for backup on {member}'s request from {time}."
 PAGE_FALLBACK = (
@@ -81,6 +88,7 @@ PAGE_FALLBACK = (
 ACKNOWLEDGED = "✅ Acknowledged by {specialist} at {time}."
 RESOLVED = "Closed as resolved by {specialist} at {time}."
 MEMBER_SAFE = "{member} said they're safe now and closed the request at {time}."
+MEMBER_SAFE_UNNAMED = "The person who asked said they're safe now and closed the request at {time}."
 ACK_DONE = "You've got it. I've added you and {member} to {thread}."
 ACK_NO_THREAD = (
     "You've got it. I couldn't open a private thread, so please reach {member} another way."

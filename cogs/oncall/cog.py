@@ -163,7 +163,8 @@ class OnCallCog(commands.Cog):
     async def cog_load(self) -> None:
         # Rebuilt from the tables (through the warmed rotation): one job per server.
         for guild_id in self.rotation.guild_ids():
-            self.arm(guild_id)
+            if self.bot.serves_guild(guild_id):
+                self.arm(guild_id)
 
     async def cog_unload(self) -> None:
         for job in self.bot.scheduler.get_jobs():
