@@ -19,6 +19,8 @@ async def test_a_process_runs_jobs_only_for_the_servers_its_shards_hold(
         options={"channel": community.checkins, "time": "19:00", "zone": "UTC"},
     )
     await setup.wait_for_response()
+    await community.alice.run_command("help-now", channel=community.checkins)
+    await community.emu.wait_for_message(channel=community.specialists)
     await bot_runner.stop(everything)
 
     bot_runner.shard_count, bot_runner.shard_ids = 2, [1 - holding_shard]
@@ -26,6 +28,7 @@ async def test_a_process_runs_jobs_only_for_the_servers_its_shards_hold(
     assert not elsewhere.serves_guild(guild_id)
     assert elsewhere.get_guild(guild_id) is None
     assert [job.id for job in elsewhere.scheduler.get_jobs() if str(guild_id) in job.id] == []
+    assert [job.id for job in elsewhere.scheduler.get_jobs() if "helpnow:step" in job.id] == []
     await bot_runner.stop(elsewhere)
 
     bot_runner.shard_ids = [holding_shard]
@@ -35,3 +38,4 @@ async def test_a_process_runs_jobs_only_for_the_servers_its_shards_hold(
     jobs = [job.id for job in home.scheduler.get_jobs() if str(guild_id) in job.id]
     assert any(job.startswith("checkins:") for job in jobs)
     assert any(job.startswith("oncall-change:") for job in jobs)
+    assert any(job.id.startswith("helpnow:step:") for job in home.scheduler.get_jobs())

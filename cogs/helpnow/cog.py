@@ -94,7 +94,8 @@ class HelpNowCog(commands.Cog, name="HelpNowCog"):
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(*DYNAMIC_ITEMS)
         for case in await self.desk.load():
-            self._schedule(case)
+            if self.bot.serves_guild(case.guild_id):
+                self._schedule(case)
         self.bot.scheduler.add_job(
             self.desk.flush,
             IntervalTrigger(seconds=self.journal_retry_seconds),
