@@ -44,6 +44,7 @@ JOURNAL_JOB_ID = "helpnow:journal"
 # Owners hear about a broken specialists channel at most this often per server.
 ADMIN_NOTICE_INTERVAL = timedelta(hours=1)
 NOTE_MAX_LENGTH = 500
+INTERACTION_ALREADY_ANSWERED = 40060
 
 
 @dataclass
@@ -146,13 +147,25 @@ class HelpNowCog(commands.Cog, name="HelpNowCog"):
             public_id = new_public_id()
             mine = self._starting[key] = _Starting(public_id)
         try:
-            await interaction.response.send_message(
-                crisis_message(
-                    self.bot.content.crisis, config.region, config.local_resources, state
-                ),
-                view=member_view(public_id),
-                ephemeral=True,
-            )
+            try:
+                await interaction.response.send_message(
+                    crisis_message(
+                        self.bot.content.crisis, config.region, config.local_resources, state
+                    ),
+                    view=member_view(public_id),
+                    ephemeral=True,
+                )
+            except discord.HTTPException as error:
+                if error.code == INTERACTION_ALREADY_ANSWERED:
+                    return  # another bot process answered, and pages
+                # Too late for Discord's 3-second window (a busy event loop), or Discord
+                # refused the reply: the member did not get it, but the page still goes out.
+                log.warning(
+                    "The /help-now reply failed in guild %s (HTTP %s, code %s); paging anyway",
+                    guild_id,
+                    error.status,
+                    error.code,
+                )
             if earlier is not None:
                 await earlier.done.wait()
             cleaned = note.strip() if note else None
@@ -188,7 +201,7 @@ class HelpNowCog(commands.Cog, name="HelpNowCog"):
                 mine.done.set()
                 if self._starting.get(key) is mine:
                     del self._starting[key]
-        if not delivered:
+        if not delivered and interaction.response.is_done():
             await interaction.followup.send(texts.PAGE_FAILED, ephemeral=True)
 
     # -- buttons -----------------------------------------------------------------
@@ -285,9 +298,11 @@ class HelpNowCog(commands.Cog, name="HelpNowCog"):
         except RequestClosed:
             await interaction.response.send_message(texts.ALREADY_CLOSED, ephemeral=True)
             return
-        await interaction.response.send_message(texts.BACKUP_PAGED, ephemeral=True)
-        await self._page(case, target, texts.PAGE_BACKUP, specialist=interaction.user.id)
-        self._schedule(case)
+        try:
+            await interaction.response.send_message(texts.BACKUP_PAGED, ephemeral=True)
+            await self._page(case, target, texts.PAGE_BACKUP, specialist=interaction.user.id)
+        finally:
+            self._schedule(case)
 
     async def resolve(self, interaction: discord.Interaction, public_id: str, outcome: str) -> None:
         try:

@@ -198,3 +198,16 @@ async def test_asking_again_after_an_acknowledgement_pages_the_one_who_acknowled
     repage = await community.emu.wait_for_message(channel=community.specialists)
     assert mentioned(repage) == {"riley"}
     assert "unacknowledged" not in repage.content.lower()
+
+
+async def test_a_reply_that_misses_the_three_second_window_still_pages_a_specialist(
+    bot: RecoveryBot, community: Community
+) -> None:
+    # The event loop was busy: the reply reaches Discord after its deadline (10062).
+    await sam_on_call_riley_backup(bot, community)
+    community.emu.interaction_deadline = 0.0
+    it = await community.alice.run_command("help-now", channel=community.checkins, note=NOTE)
+    page = await community.emu.wait_for_message(channel=community.specialists)
+    assert it.rejections
+    assert mentioned(page) == {"sam"}
+    assert NOTE in page.content
