@@ -203,6 +203,9 @@ class HelpNowCog(commands.Cog, name="HelpNowCog"):
                     del self._starting[key]
         if not delivered and interaction.response.is_done():
             await interaction.followup.send(texts.PAGE_FAILED, ephemeral=True)
+        if opened.is_new and case.next_step_at is None:
+            # The policy allows no further page (nobody on call and no repeats).
+            await self._tell_admins(interaction.guild, texts.ADMIN_UNANSWERED, None)
 
     # -- buttons -----------------------------------------------------------------
 
@@ -536,12 +539,17 @@ class HelpNowCog(commands.Cog, name="HelpNowCog"):
         if case is None:
             return
         config = self.bot.guild_settings.cached(case.guild_id)
-        target = self.desk.escalate_if_due(
+        escalation = self.desk.escalation_due(
             public_id, self._chain(case.guild_id), config.specialist_role_id, policy_of(config)
         )
         try:
-            if target is not None:
-                await self._page(case, target, texts.PAGE_ESCALATED)
+            if escalation is not None:
+                await self._page(case, escalation.target, texts.PAGE_ESCALATED)
+                self.desk.record_escalation(escalation)
+                if escalation.is_last and case.status is Status.OPEN:
+                    await self._tell_admins(
+                        self.bot.get_guild(case.guild_id), texts.ADMIN_UNANSWERED, None
+                    )
         finally:
             # Whatever happened to this page, the next step stays scheduled.
             self._schedule(case)

@@ -108,6 +108,20 @@ class Opened:
     is_new: bool
 
 
+@dataclass(frozen=True)
+class Escalation:
+    """A due escalation step, not yet taken."""
+
+    case: HelpCase
+    step: int
+    target: Target
+    next_step_at: datetime | None
+
+    @property
+    def is_last(self) -> bool:
+        return self.next_step_at is None
+
+
 class AlreadyAcknowledged(UserFacingError):
     def __init__(self, message: str, specialist_id: int) -> None:
         super().__init__(message)
@@ -236,10 +250,14 @@ class HelpDesk:
             case.page_message_id = message_id
         self._record(case, "paged", target=f"channel:{channel_id}")
 
-    def escalate_if_due(
+    def escalation_due(
         self, public_id: str, chain: Chain, role_id: int | None, policy: Policy
-    ) -> Target | None:
-        """The next page when this request's step is due and still unacknowledged."""
+    ) -> Escalation | None:
+        """The next page, when this request's step is due and still unacknowledged.
+
+        Nothing changes until `record_escalation`: the caller pages first, so a bot that
+        dies in between pages again after a restart rather than never.
+        """
         case = self._cases.get(public_id)
         now = self._clock.now()
         if (
@@ -249,7 +267,16 @@ class HelpDesk:
             or case.next_step_at > now + _DUE_TOLERANCE
         ):
             return None
-        return self._advance(case, chain, role_id, policy, "escalated", None)
+        step = next_step(case.step, chain)
+        return Escalation(
+            case, step, target_for(step, chain, role_id), due_after(step, now, policy)
+        )
+
+    def record_escalation(self, escalation: Escalation) -> None:
+        case = escalation.case
+        case.step = escalation.step
+        case.next_step_at = escalation.next_step_at if case.status is Status.OPEN else None
+        self._record(case, "escalated", target=escalation.target.key())
 
     def request_backup(
         self, public_id: str, specialist_id: int, chain: Chain, role_id: int | None, policy: Policy

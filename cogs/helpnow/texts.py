@@ -106,6 +106,11 @@ ADMIN_CHANNEL_PROBLEM = (
     "missing or I lack permission there). I posted it in {fallback} instead. Please fix "
     "this with /setup help-now."
 )
+ADMIN_UNANSWERED = (
+    "A /help-now request in {guild} has had its last automatic page and is still waiting "
+    "for a peer specialist to acknowledge it. The bot will not page again. Please make sure "
+    "someone picks it up in the specialists channel."
+)
 ADMIN_NO_CHANNEL = (
     "A /help-now page in {guild} could not be posted anywhere: the specialists channel, "
     "the fallback channel and the check-in channel are all missing or closed to me. "

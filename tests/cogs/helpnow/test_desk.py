@@ -56,20 +56,25 @@ async def test_a_request_escalates_on_call_backup_role_and_is_recorded(
     clock = SteppingClock()
     desk = make_desk(database, tmp_path, cipher, clock)
     public_id = open_request(desk)
-    assert desk.escalate_if_due(public_id, CHAIN, ROLE, POLICY) is None  # not due yet
+    assert desk.escalation_due(public_id, CHAIN, ROLE, POLICY) is None  # not due yet
 
     clock.current += timedelta(minutes=5)
-    backup = desk.escalate_if_due(public_id, CHAIN, ROLE, POLICY)
-    clock.current += timedelta(minutes=5)
-    role = desk.escalate_if_due(public_id, CHAIN, ROLE, POLICY)
+    backup = desk.escalation_due(public_id, CHAIN, ROLE, POLICY)
     assert backup is not None
-    assert backup.id == BACKUP
+    assert backup.target.id == BACKUP
+    # Until the page is recorded the step stays due: a crash here pages again, never never.
+    assert desk.escalation_due(public_id, CHAIN, ROLE, POLICY) == backup
+    desk.record_escalation(backup)
+    clock.current += timedelta(minutes=5)
+    role = desk.escalation_due(public_id, CHAIN, ROLE, POLICY)
     assert role is not None
-    assert role.kind is TargetKind.ROLE
+    assert role.target.kind is TargetKind.ROLE
+    assert not role.is_last
+    desk.record_escalation(role)
 
     desk.acknowledge(public_id, BACKUP)
     clock.current += timedelta(hours=1)
-    assert desk.escalate_if_due(public_id, CHAIN, ROLE, POLICY) is None
+    assert desk.escalation_due(public_id, CHAIN, ROLE, POLICY) is None
     with pytest.raises(AlreadyAcknowledged):
         desk.acknowledge(public_id, ONCALL)
     assert await desk.flush()

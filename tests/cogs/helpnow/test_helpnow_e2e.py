@@ -194,11 +194,17 @@ async def test_a_pending_escalation_survives_a_restart_and_happens_once(
     assert mentioned(backup) == {"riley"}
     role = await community.emu.wait_for_message(channel=community.specialists, timeout=6)
     assert mentioned(role) == {"Peer specialist"}
-    await desk_of(restarted).desk.flush()
-    async with restarted.db.guild_session(community.guild.id) as session:
-        escalations = (
-            await session.scalars(select(HelpEvent).where(HelpEvent.kind == "escalated"))
-        ).all()
+
+    async def both_escalations_recorded() -> list[HelpEvent] | None:
+        # A step is recorded once its page is posted, a moment after the emulator has it.
+        await desk_of(restarted).desk.flush()
+        async with restarted.db.guild_session(community.guild.id) as session:
+            found = (
+                await session.scalars(select(HelpEvent).where(HelpEvent.kind == "escalated"))
+            ).all()
+        return list(found) if len(found) >= 2 else None
+
+    escalations = await wait_for(both_escalations_recorded, within=5, what="two escalations")
     assert len(escalations) == 2
     assert [m for m in community.emu.messages_in(community.specialists)] == [first, backup, role]
 
@@ -307,3 +313,20 @@ async def test_the_member_can_open_a_private_thread_before_anyone_acknowledges(
     await asked.wait_for_followup(where=lambda m: thread.mention in m.content)
     assert set(thread.thread_members) >= {community.alice.id}
     assert thread.type == 12
+
+
+async def test_the_owner_is_told_when_the_last_page_goes_unacknowledged(
+    bot_runner: BotRunner, bot: RecoveryBot, community: Community
+) -> None:
+    await bot_runner.configure(bot, ack_timeout_seconds=1, max_repeats=0)
+    await sam_on_call_riley_backup(bot, community)
+    await community.alice.run_command("help-now", channel=community.checkins, note=NOTE)
+    pages = [
+        await community.emu.wait_for_message(channel=community.specialists, timeout=5)
+        for _ in range(3)
+    ]
+    assert [mentioned(page) for page in pages] == [{"sam"}, {"riley"}, {"Peer specialist"}]
+    notice = await community.emu.wait_for_dm(community.organiser, timeout=5)
+    assert "last automatic page" in notice.content
+    assert NOTE not in notice.content
+    assert community.alice.mention not in notice.content
