@@ -25,8 +25,9 @@ from db.models import HelpEvent, HelpRequest
 
 log = logging.getLogger(__name__)
 
-# Fields of HelpRequest that the journal carries; datetimes travel as ISO strings.
-_REQUEST_FIELDS = (
+# Fields of HelpRequest that the journal carries (and the desk keeps in memory);
+# datetimes travel as ISO strings.
+REQUEST_FIELDS = (
     "public_id",
     "member_user_id",
     "origin_channel_id",
@@ -153,7 +154,7 @@ class Journal:
             if row is None:
                 row = HelpRequest(guild_id=entry.guild_id)
                 session.add(row)
-            for name in _REQUEST_FIELDS:
+            for name in REQUEST_FIELDS:
                 setattr(row, name, entry.request[name])
             await session.flush()
             keys = [event.key for event in entry.events]

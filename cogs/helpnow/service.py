@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import select
 
-from cogs.helpnow.journal import Entry, EventRecord, Journal
+from cogs.helpnow.journal import REQUEST_FIELDS, Entry, EventRecord, Journal
 from cogs.helpnow.policy import (
     Chain,
     Policy,
@@ -76,29 +76,9 @@ class HelpCase:
     outcome: str | None = None
 
     def snapshot(self) -> dict[str, Any]:
-        values = {name: getattr(self, name) for name in _SNAPSHOT_FIELDS}
+        values = {name: getattr(self, name) for name in REQUEST_FIELDS}
         values["status"] = str(self.status)
         return values
-
-
-_SNAPSHOT_FIELDS = (
-    "public_id",
-    "member_user_id",
-    "origin_channel_id",
-    "status",
-    "note",
-    "created_at",
-    "step",
-    "next_step_at",
-    "page_channel_id",
-    "page_message_id",
-    "thread_id",
-    "acknowledged_at",
-    "acknowledged_by",
-    "closed_at",
-    "closed_by",
-    "outcome",
-)
 
 
 @dataclass(frozen=True)
@@ -161,7 +141,7 @@ class HelpDesk:
                 )
             ).all()
         for row in rows:
-            values = {name: getattr(row, name) for name in _SNAPSHOT_FIELDS}
+            values = {name: getattr(row, name) for name in REQUEST_FIELDS}
             self._remember(HelpCase(guild_id=row.guild_id, **values))
         for entry in self._journal.pending_entries():
             self._remember(HelpCase(guild_id=entry.guild_id, **entry.request))
