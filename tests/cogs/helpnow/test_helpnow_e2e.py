@@ -3,44 +3,25 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import cast
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 from bot import RecoveryBot
-from cogs.helpnow.cog import HelpNowCog
 from db.engine import Database, create_engine
 from db.models import HelpEvent, HelpRequest
-from fakediscord.models import Message
 from fakediscord.permissions import Permission
 from sandbox.community import SEE_AND_TALK, BotRunner, Community
+from tests.cogs.helpnow.helpers import (
+    NOTE,
+    button,
+    cog_of,
+    mentioned,
+    sam_on_call_riley_backup,
+)
 from tests.tcp_proxy import TcpProxy
 from tests.waiting import wait_for
-
-NOTE = "I'm outside the liquor store"
-
-
-async def sam_on_call_riley_backup(bot: RecoveryBot, community: Community) -> None:
-    guild, sam, riley = community.guild.id, community.sam.id, community.riley.id
-    await bot.rotation.take(guild, sam, hours=8)
-    await bot.rotation.add_shift(guild, sam, riley, "Monday", "09:00", "17:00", "UTC")
-
-
-def mentioned(message: Message) -> set[str]:
-    return {u.username for u in message.mentions} | {r.name for r in message.mention_roles}
-
-
-def button(message: Message, action: str) -> str:
-    return next(c for c in message.custom_ids if c.startswith(f"helpnow:{action}:"))
-
-
-def desk_of(bot: RecoveryBot) -> HelpNowCog:
-    # Not isinstance: discord.py re-imports a feature's modules each time a bot loads it.
-    cog = bot.get_cog("HelpNowCog")
-    assert cog is not None
-    return cast(HelpNowCog, cog)
 
 
 async def test_help_now_answers_privately_in_time_and_pages_the_person_on_call(
@@ -89,7 +70,7 @@ async def test_unacknowledged_pages_escalate_and_acknowledge_stops_them_and_open
 
     public_id = button(first, "ack").rsplit(":", 1)[1]
     assert bot.scheduler.get_job(f"helpnow:step:{public_id}") is None  # no further pages
-    await desk_of(bot).desk.flush()
+    await cog_of(bot).desk.flush()
     async with bot.db.guild_session(community.guild.id) as session:
         row = (await session.scalars(select(HelpRequest))).one()
     assert row.acknowledged_by == community.riley.id
@@ -112,7 +93,7 @@ async def test_a_second_request_repages_without_a_duplicate(
     assert "asked again" in repage.content
     assert mentioned(repage) == {"sam"}
 
-    await desk_of(bot).desk.flush()
+    await cog_of(bot).desk.flush()
     async with bot.db.guild_session(community.guild.id) as session:
         count = await session.scalar(select(func.count()).select_from(HelpRequest))
     assert count == 1
@@ -131,7 +112,7 @@ async def test_a_member_pressing_acknowledge_is_refused(
     reply = await refused.wait_for_response()
     assert reply.ephemeral
     assert "Only peer specialists" in reply.content
-    case = desk_of(bot).desk.get(button(page, "ack").rsplit(":", 1)[1])
+    case = cog_of(bot).desk.get(button(page, "ack").rsplit(":", 1)[1])
     assert case is not None
     assert case.acknowledged_by is None
 
@@ -150,7 +131,7 @@ async def test_im_safe_now_closes_the_request_and_tells_the_specialists(
     await community.emu.wait_for_request("PATCH", "/channels/{channel_id}/messages/{message_id}")
     assert "safe now" in page.content
     assert page.custom_ids == []
-    assert desk_of(bot).desk.open_case_of(community.guild.id, community.alice.id) is None
+    assert cog_of(bot).desk.open_case_of(community.guild.id, community.alice.id) is None
 
 
 async def test_a_deleted_specialists_channel_falls_back_without_the_note_and_tells_the_owner(
@@ -197,7 +178,7 @@ async def test_a_pending_escalation_survives_a_restart_and_happens_once(
 
     async def both_escalations_recorded() -> list[HelpEvent] | None:
         # A step is recorded once its page is posted, a moment after the emulator has it.
-        await desk_of(restarted).desk.flush()
+        await cog_of(restarted).desk.flush()
         async with restarted.db.guild_session(community.guild.id) as session:
             found = (
                 await session.scalars(select(HelpEvent).where(HelpEvent.kind == "escalated"))
@@ -293,7 +274,7 @@ async def test_need_backup_pages_the_next_person_and_resolved_closes_with_an_out
     await community.emu.wait_for_request("PATCH", "/channels/{channel_id}/messages/{message_id}")
     assert "resolved by" in page.content
 
-    await desk_of(bot).desk.flush()
+    await cog_of(bot).desk.flush()
     async with bot.db.guild_session(community.guild.id) as session:
         row = (await session.scalars(select(HelpRequest))).one()
     assert row.status == "resolved"

@@ -5,45 +5,24 @@ The real bot against the emulator, like test_helpnow_e2e.py.
 
 from __future__ import annotations
 
-from typing import cast
-
 from cryptography.fernet import Fernet
 from sqlalchemy import select
 
 from bot import RecoveryBot
-from cogs.helpnow.cog import HelpNowCog
 from db.models import HelpRequest
-from fakediscord.models import Message
 from sandbox.community import BotRunner, Community
+from tests.cogs.helpnow.helpers import (
+    NOTE,
+    button,
+    cog_of,
+    mentioned,
+    public_id_of,
+    sam_on_call_riley_backup,
+)
 
-NOTE = "I'm outside the liquor store"
 CALLBACK = "/interactions/{interaction_id}/{interaction_token}/callback"
 THREADS = "/channels/{channel_id}/threads"
 EDIT_MESSAGE = "/channels/{channel_id}/messages/{message_id}"
-
-
-async def sam_on_call_riley_backup(bot: RecoveryBot, community: Community) -> None:
-    guild, sam, riley = community.guild.id, community.sam.id, community.riley.id
-    await bot.rotation.take(guild, sam, hours=8)
-    await bot.rotation.add_shift(guild, sam, riley, "Monday", "09:00", "17:00", "UTC")
-
-
-def mentioned(message: Message) -> set[str]:
-    return {u.username for u in message.mentions} | {r.name for r in message.mention_roles}
-
-
-def button(message: Message, action: str) -> str:
-    return next(c for c in message.custom_ids if c.startswith(f"helpnow:{action}:"))
-
-
-def public_id_of(message: Message, action: str) -> str:
-    return button(message, action).rsplit(":", 1)[1]
-
-
-def cog_of(bot: RecoveryBot) -> HelpNowCog:
-    cog = bot.get_cog("HelpNowCog")
-    assert cog is not None
-    return cast(HelpNowCog, cog)
 
 
 async def test_a_member_asking_twice_at_once_gets_buttons_that_work_on_the_one_request(
