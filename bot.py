@@ -23,6 +23,7 @@ from cogs.oncall.service import Rotation
 from config.content import Content, load_content
 from config.settings import ConfigError, Settings, load_settings
 from core.clock import Clock, SystemClock
+from core.data_dir import DataDirLock
 from core.discord_api import point_discord_at
 from core.error_handler import on_app_command_error
 from core.guild_settings import GuildSettingsStore
@@ -85,9 +86,13 @@ class RecoveryBot(commands.AutoShardedBot):
         self.settings = settings
         self.content = content
         self.clock = clock or SystemClock()
+        self._data_dir_lock: DataDirLock | None = None
 
     async def setup_hook(self) -> None:
+        self._data_dir_lock = DataDirLock.acquire(self.settings.data_dir)
         engine = create_engine(self.settings.effective_database_url)
+        # Owned from here on, so close() disposes it whatever fails next.
+        self.db = Database(engine)
         await upgrade_to_head(engine)
         encryption_key = self.settings.encryption_key
         self.cipher = await resolve_cipher(
@@ -96,7 +101,6 @@ class RecoveryBot(commands.AutoShardedBot):
             self.settings.data_dir,
         )
         attach_cipher(engine, self.cipher)
-        self.db = Database(engine)
         self.guild_settings = GuildSettingsStore(self.db)
         await self.guild_settings.warm()
         self.rotation = Rotation(self.db, self.clock)
@@ -125,6 +129,9 @@ class RecoveryBot(commands.AutoShardedBot):
             scheduler.shutdown(wait=False)
         if db := getattr(self, "db", None):
             await db.dispose()
+        if self._data_dir_lock is not None:
+            self._data_dir_lock.release()
+            self._data_dir_lock = None
 
 
 def feature_packages() -> list[str]:

@@ -99,6 +99,7 @@ class BotRunner:
         done, _ = await asyncio.wait({task, ready}, timeout=15, return_when=asyncio.FIRST_COMPLETED)
         if task in done:
             ready.cancel()
+            await bot.close()
             task.result()
             raise RuntimeError("the bot stopped before it was ready")
         if ready not in done:

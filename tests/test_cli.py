@@ -9,8 +9,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from config.settings import DEFAULT_CONTENT_DIR
+import pytest
+
+from config.settings import DEFAULT_CONTENT_DIR, ConfigError
 from fakediscord import FakeDiscord
+from sandbox.community import BotRunner
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -83,3 +86,11 @@ async def test_a_token_the_server_rejects_exits_2_with_one_clear_line(
     assert "Traceback" not in stderr.decode()
     assert "DISCORD_TOKEN was rejected" in lines[-1]
     assert [line for line in lines if "DISCORD_TOKEN" in line] == [lines[-1]]
+
+
+async def test_a_second_process_on_the_same_data_folder_is_refused(
+    bot_runner: BotRunner,
+) -> None:
+    await bot_runner.start()
+    with pytest.raises(ConfigError, match="Another bot process"):
+        await bot_runner.start()
