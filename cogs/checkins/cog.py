@@ -11,7 +11,8 @@ import asyncio
 import io
 import logging
 from collections.abc import Coroutine
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
 import discord
 from discord import app_commands
@@ -20,6 +21,7 @@ from discord.ext import commands
 from cogs.checkins import chart, service, texts, views
 from cogs.checkins.service import ClaimedPrompt, DetectorAlert, RawCheckin, ScheduleState, Sign
 from cogs.setup import service as setup_service
+from core.error_handler import report_interaction_error
 from core.errors import UserFacingError
 
 if TYPE_CHECKING:
@@ -36,6 +38,9 @@ _JOBS = ("prompt", "detector", "reminders")
 _COPING_FOR_CRAVING = ("urge-surfing", "breathing", "reach-out", "leave")
 _COPING_FOR_LOW_MOOD = ("reach-out", "move", "journaling", "grounding")
 _SUGGESTIONS = 3
+# A prompt that could not be posted is tried again this much later, within the grace.
+PROMPT_RETRY_DELAY = timedelta(minutes=10)
+_MISFIRE_GRACE_SECONDS = int(service.CATCH_UP_GRACE.total_seconds())
 # What a failed post or DM raises: Discord refused it, or the channel takes no messages.
 _SEND_FAILED = (discord.HTTPException, discord.ClientException)
 
@@ -107,19 +112,40 @@ class CheckinCog(commands.Cog):
                 id=job_id(kind, state.guild_id),
                 args=[state.guild_id],
                 replace_existing=True,
+                # A run the process slept through still happens when it wakes; whether
+                # it is still due (the prompt's grace period) is the job's to decide.
+                misfire_grace_time=_MISFIRE_GRACE_SECONDS,
             )
 
     # --- Jobs -------------------------------------------------------------------------------
 
-    async def prompt_job(self, guild_id: int) -> None:
+    async def prompt_job(self, guild_id: int, retry_until: datetime | None = None) -> None:
+        now = self.bot.clock.now()
         try:
-            claim = await service.claim_prompt(self.bot.db, guild_id, self.bot.clock.now())
-            if claim is not None:
-                await self._send_prompt(claim)
+            claim = await service.claim_prompt(self.bot.db, guild_id, now)
+            if claim is None or await self._send_prompt(claim):
+                return
         except Exception:
             log.exception("The check-in prompt job failed for guild %s", guild_id)
+        self._retry_prompt(guild_id, now, retry_until or now + service.CATCH_UP_GRACE)
 
-    async def _send_prompt(self, claim: ClaimedPrompt) -> None:
+    def _retry_prompt(self, guild_id: int, now: datetime, until: datetime) -> None:
+        """One more try a little later, while the day's prompt may still go out."""
+        at = now + PROMPT_RETRY_DELAY
+        if at > until:
+            log.warning("Giving up on today's check-in prompt in guild %s", guild_id)
+            return
+        self.bot.scheduler.add_job(
+            self.prompt_job,
+            "date",
+            run_date=at,
+            id=job_id("prompt-retry", guild_id),
+            args=[guild_id, until],
+            replace_existing=True,
+            misfire_grace_time=_MISFIRE_GRACE_SECONDS,
+        )
+
+    async def _send_prompt(self, claim: ClaimedPrompt) -> bool:
         embed = discord.Embed(
             title=texts.PROMPT_TRIGGERS_TITLE, description=service.numbered_triggers(self.content)
         )
@@ -134,8 +160,9 @@ class CheckinCog(commands.Cog):
                 _status(error),
             )
             await service.release_prompt(self.bot.db, claim)
-            return
+            return False
         log.info("Posted the check-in prompt in guild %s for %s", claim.guild_id, claim.local_date)
+        return True
 
     async def reminder_job(self, guild_id: int) -> None:
         try:
@@ -247,6 +274,20 @@ class CheckinCog(commands.Cog):
                 ),
             )
         await interaction.response.send_modal(views.CheckinModal(self, self.content, prefill))
+
+    @commands.Cog.listener()
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        """Every submit of the check-in form, whenever and by whichever process it was
+        opened (the form is never stored: see `views.CheckinModal`)."""
+        if interaction.type is not discord.InteractionType.modal_submit:
+            return
+        data = cast(dict[str, Any], interaction.data or {})
+        if data.get("custom_id") != views.FORM_ID:
+            return
+        try:
+            await self.submit(interaction, views.submitted_answers(data))
+        except Exception as error:
+            await report_interaction_error(interaction, error)
 
     async def submit(self, interaction: discord.Interaction, answers: RawCheckin) -> None:
         guild_id = _guild_id(interaction)
@@ -484,11 +525,19 @@ class CheckinCog(commands.Cog):
             raise app_commands.NoPrivateMessage()
         hour, minute = service.parse_local_time(time) if time else (None, None)
         weekdays = service.parse_weekdays(days) if days else None
-        if channel is not None:
-            mine = channel.permissions_for(guild.me)
-            if not (mine.view_channel and mine.send_messages):
-                raise UserFacingError(texts.BOT_CANNOT_POST.format(channel=channel.mention))
         configured = self.bot.guild_settings.cached(guild.id).checkin_channel_id
+        target: discord.abc.GuildChannel | None = channel
+        if channel is None and enabled != "off":
+            # The prompt keeps its channel, or takes the one from /setup channels: the bot
+            # must be able to post there too, or every prompt fails unseen.
+            existing = await service.get_schedule(self.bot.db, guild.id)
+            if existing is None or existing.enabled or enabled == "on":
+                kept = existing.channel_id if existing else configured
+                target = guild.get_channel(kept) if kept is not None else None
+        if target is not None:
+            mine = target.permissions_for(guild.me)
+            if not (mine.view_channel and mine.send_messages):
+                raise UserFacingError(texts.BOT_CANNOT_POST.format(channel=target.mention))
         state = await service.save_schedule(
             self.bot.db,
             guild.id,

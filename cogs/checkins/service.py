@@ -162,7 +162,8 @@ def parse_triggers(text: str, content: CheckinContent) -> tuple[str, ...]:
 
 def _one_trigger(token: str, names: list[str], content: CheckinContent) -> str:
     needle = token.lower().strip(" .")
-    if needle.isdigit():
+    # isdecimal, not isdigit: "²" or "①" are digits to Python that int() cannot read.
+    if needle.isdecimal():
         number = int(needle)
         if 1 <= number <= len(names):
             return names[number - 1]

@@ -4,11 +4,14 @@ Buttons and the trigger menu have fixed custom_ids and one persistent handler
 (`CheckinHandlers`, registered with `bot.add_view` at start), so they keep working after
 a restart. Messages carry *inert* copies of them: rendered, never stored per message, so
 a press always reaches the persistent handler, and the `helpnow:open` button reaches the
-/help-now feature, which owns that id.
+/help-now feature, which owns that id. The form is inert in the same way: it is never
+stored, and every submit of it (even one opened before a restart) reaches the cog's
+`on_interaction` listener by its fixed custom_id.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -16,7 +19,7 @@ import discord
 from cogs.checkins import texts
 from cogs.checkins.service import NOTE_MAX_LENGTH, OTHER, TRIGGERS_MAX_LENGTH, RawCheckin
 from config.content import CheckinContent
-from core.error_handler import ReportingModal, ReportingView
+from core.error_handler import ReportingView
 
 if TYPE_CHECKING:
     from cogs.checkins.cog import CheckinCog
@@ -24,9 +27,9 @@ if TYPE_CHECKING:
 OPEN_ID = "checkin:open"
 TRIGGERS_ID = "checkin:triggers"
 USED_ID = "checkin:used"
+FORM_ID = "checkin:form"
 HELP_NOW_ID = "helpnow:open"  # handled by the /help-now feature, never here
 HELP_NOW_LABEL = "Get help now"
-FORM_TIMEOUT_SECONDS = 30 * 60
 FILL_AGAIN_TIMEOUT_SECONDS = 15 * 60
 
 
@@ -147,11 +150,16 @@ class CheckinHandlers(ReportingView):
 # --- The form -------------------------------------------------------------------------------
 
 
-class CheckinModal(ReportingModal):
+class CheckinModal(discord.ui.Modal):
+    """The form as sent: rendered only. discord.py forgets a form it stored when the bot
+    restarts or the form times out, and then drops its submit (and the member's answers)
+    without a word; an inert form's submit always reaches `CheckinCog.on_interaction`."""
+
     def __init__(
         self, cog: CheckinCog, content: CheckinContent, prefill: RawCheckin | None = None
     ) -> None:
-        super().__init__(title=texts.MODAL_TITLE, timeout=FORM_TIMEOUT_SECONDS)
+        super().__init__(title=texts.MODAL_TITLE, timeout=None, custom_id=FORM_ID)
+        self.stop()  # a stopped modal is never stored by send_modal
         self.cog = cog
         scales = content.scales
         before = prefill or RawCheckin("", "", "", "", "")
@@ -198,17 +206,30 @@ class CheckinModal(ReportingModal):
         for field in (self.mood, self.craving, self.sleep, self.triggers, self.note):
             self.add_item(field)
 
-    def answers(self) -> RawCheckin:
-        return RawCheckin(
-            mood=self.mood.value,
-            craving=self.craving.value,
-            sleep=self.sleep.value,
-            triggers=self.triggers.value,
-            note=self.note.value,
-        )
 
-    async def on_submit(self, interaction: discord.Interaction) -> None:
-        await self.cog.submit(interaction, self.answers())
+def submitted_answers(data: Mapping[str, Any]) -> RawCheckin:
+    """What a member typed, from the `data` of the form's submit interaction."""
+    values: dict[str, str] = {}
+
+    def walk(components: Iterable[Any]) -> None:
+        for component in components:
+            if not isinstance(component, Mapping):
+                continue
+            value = component.get("value")
+            if isinstance(value, str) and isinstance(component.get("custom_id"), str):
+                values[component["custom_id"]] = value
+            walk(component.get("components") or ())
+            if isinstance(component.get("component"), Mapping):  # inside a label
+                walk((component["component"],))
+
+    walk(data.get("components") or ())
+    return RawCheckin(
+        mood=values.get("mood", ""),
+        craving=values.get("craving", ""),
+        sleep=values.get("sleep", ""),
+        triggers=values.get("triggers", ""),
+        note=values.get("note", ""),
+    )
 
 
 class FillAgainView(ReportingView):

@@ -329,6 +329,10 @@ class OnCallCog(commands.Cog):
     ) -> list[app_commands.Choice[int]]:
         if interaction.guild is None:
             return []
+        try:
+            self._require_specialist(interaction)  # the list is for specialists only
+        except UserFacingError:
+            return []
         needle = current.strip().lower().lstrip("#")
         choices: list[app_commands.Choice[int]] = []
         for shift in self.rotation.shifts(interaction.guild.id):
@@ -378,6 +382,9 @@ class OnCallCog(commands.Cog):
             args=(guild_id, when),
             id=job_id,
             replace_existing=True,
+            # However late it runs (a suspended process, a blocked loop), it runs: a
+            # missed one-shot job would be dropped and nothing would re-arm it.
+            misfire_grace_time=None,
         )
 
     async def shift_changed(self, guild_id: int, scheduled_for: datetime) -> None:

@@ -1,0 +1,128 @@
+"""Review findings for daily check-ins: each test names a defect that was found."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from apscheduler.triggers.date import DateTrigger
+from sqlalchemy import select
+
+from bot import RecoveryBot
+from cogs.checkins import service, views
+from cogs.checkins.cog import job_id
+from cogs.checkins.service import RawCheckin
+from core.errors import UserFacingError
+from db.models import Checkin, CheckinSchedule
+from fakediscord.permissions import Permission
+from sandbox.community import BotRunner, Community
+from tests.cogs.checkins.helpers import CHECKINS, FakeClock, utc
+from tests.cogs.checkins.test_checkins_e2e import GOOD, check_in, clock, cog_of, set_up_prompt
+
+__all__ = ["clock"]  # the e2e module's fixture, used here by name
+
+POST_MESSAGE = "/channels/{channel_id}/messages"
+
+
+@pytest.mark.parametrize("typed", ["²", "1, ³", "①", "⑵"])
+def test_review_digit_like_trigger_characters_are_refused_not_a_crash(typed: str) -> None:
+    # str.isdigit() is true for superscripts and circled digits, which int() cannot read:
+    # the form crashed ("something went wrong") instead of saying what to fix.
+    raw = RawCheckin(mood="3", craving="2", sleep="7", triggers=typed)
+    with pytest.raises(UserFacingError) as refused:
+        service.parse_checkin(raw, CHECKINS)
+    assert "**Triggers**" in refused.value.message
+
+
+async def test_review_an_odd_trigger_character_in_the_form_gets_a_clear_refusal(
+    bot: RecoveryBot, community: Community, clock: FakeClock
+) -> None:
+    submitted = await check_in(community, {**GOOD, "triggers": "²"})
+    reply = await submitted.wait_for_response()
+    assert reply.ephemeral
+    assert "**Triggers**" in reply.content
+    assert "Nothing was saved" in reply.content
+    async with bot.db.guild_session(community.guild.id) as session:
+        assert (await session.scalars(select(Checkin))).all() == []
+
+
+async def test_review_a_prompt_that_could_not_be_posted_is_tried_again_within_the_grace(
+    bot: RecoveryBot, community: Community, clock: FakeClock
+) -> None:
+    guild_id = community.guild.id
+    await (await set_up_prompt(community, time="19:00")).wait_for_response()
+    clock.at = utc(2026, 11, 10, 19, 0)
+    # Discord has a bad moment when the prompt is due (503 is not retried by discord.py).
+    community.emu.faults.fail("POST", POST_MESSAGE, status=503, times=1)
+    await cog_of(bot).prompt_job(guild_id)
+    assert community.emu.messages_in(community.checkins) == []
+
+    # The day was given back "so a later try may send it": something must try.
+    retries = [
+        job
+        for job in bot.scheduler.get_jobs()
+        if str(guild_id) in job.id
+        and isinstance(job.trigger, DateTrigger)
+        and job.trigger.run_date <= clock.now() + service.CATCH_UP_GRACE
+    ]
+    assert retries, "nothing will post today's prompt again"
+    for retry in retries:
+        clock.at = max(clock.at, retry.trigger.run_date)
+        await retry.func(*retry.args)
+    prompt = await community.emu.wait_for_message(channel=community.checkins)
+    assert views.OPEN_ID in prompt.custom_ids
+    assert len(community.emu.messages_in(community.checkins)) == 1
+
+
+async def test_review_a_prompt_time_the_process_slept_through_still_prompts_once(
+    bot: RecoveryBot, community: Community
+) -> None:
+    # The real clock and the real scheduler. The process was suspended (a paused VM, a
+    # sleeping host, a blocked loop) across the prompt time and wakes an hour late:
+    # within the grace period, so the prompt must still go out.
+    earlier = (bot.clock.now() - timedelta(hours=1)).replace(second=0, microsecond=0)
+    await (await set_up_prompt(community, time=earlier.strftime("%H:%M"))).wait_for_response()
+    job = bot.scheduler.get_job(job_id("prompt", community.guild.id))
+    assert job is not None
+    job.modify(next_run_time=earlier)
+    prompt = await community.emu.wait_for_message(channel=community.checkins, timeout=5)
+    assert views.OPEN_ID in prompt.custom_ids
+    assert len(community.emu.messages_in(community.checkins)) == 1
+
+
+async def test_review_a_form_open_across_a_restart_is_still_saved_when_submitted(
+    bot: RecoveryBot, bot_runner: BotRunner, community: Community
+) -> None:
+    # A member takes their time over the note; the bot restarts meanwhile (an update,
+    # a crash). The form stays open in their Discord client: sending it must not lose
+    # the check-in (discord.py discards a submit for a form it no longer remembers).
+    opened = await community.alice.run_command("checkin today", channel=community.checkins)
+    assert (await opened.wait_for_response()).type == 9
+    await bot_runner.stop(bot)
+    restarted = await bot_runner.start()
+    submitted = await community.alice.submit_modal(opened, GOOD)
+    reply = await submitted.wait_for_response()
+    assert reply.ephemeral
+    assert "Thank you for checking in" in reply.content
+    async with restarted.db.guild_session(community.guild.id) as session:
+        [row] = (await session.scalars(select(Checkin))).all()
+    assert (row.user_id, row.mood, row.note) == (community.alice.id, 4, GOOD["note"])
+
+
+async def test_review_setup_refuses_a_default_channel_where_the_bot_cannot_post(
+    bot: RecoveryBot, community: Community
+) -> None:
+    # No channel option: the prompt goes to the check-in channel from /setup channels.
+    # The bot may not post there, so every prompt would fail (and only the log would know).
+    community.guild.set_overwrite(
+        community.checkins, community.bot_member, deny=Permission.SEND_MESSAGES
+    )
+    it = await community.organiser.run_command(
+        "setup checkins", channel=community.checkins, options={"time": "19:00", "zone": "UTC"}
+    )
+    reply = await it.wait_for_response()
+    assert reply.ephemeral
+    assert "can't post" in reply.content
+    assert "Nothing was changed" in reply.content
+    async with bot.db.guild_session(community.guild.id) as session:
+        assert (await session.scalars(select(CheckinSchedule))).all() == []

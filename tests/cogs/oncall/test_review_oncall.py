@@ -1,0 +1,70 @@
+"""Review findings for the on-call rotation: each test names a defect that was found."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot import RecoveryBot
+from cogs.oncall import texts
+from sandbox.community import Community
+
+REPLY_WITHIN = 3.0
+
+
+async def test_review_a_shift_change_job_that_runs_late_still_announces_and_re_arms(
+    bot: RecoveryBot, community: Community
+) -> None:
+    guild_id = community.guild.id
+    job_name = f"oncall-change:{guild_id}"
+    today = bot.clock.now().strftime("%A").lower()
+    it = await community.sam.run_command(
+        "oncall schedule add",
+        channel=community.checkins,
+        specialist=community.riley,
+        day=today,
+        start="00:00",
+        end="24:00",
+        timezone="UTC",
+    )
+    await it.wait_for_response(timeout=REPLY_WITHIN)
+    await community.emu.wait_for_message(channel=community.specialists)
+    job = bot.scheduler.get_job(job_name)
+    assert job is not None
+
+    # The process was suspended (a paused VM, a sleeping host) across the shift change
+    # and wakes 20 minutes late, past APScheduler's default misfire grace of 15 minutes.
+    job.modify(next_run_time=bot.clock.now() - timedelta(minutes=20))
+    late = await community.emu.wait_for_message(channel=community.specialists, timeout=5)
+    assert late.content == texts.ANNOUNCE_SHIFT_CHANGE_NOBODY
+    # ...and the next change is still armed: the one job per server never dies.
+    rearmed = bot.scheduler.get_job(job_name)
+    assert rearmed is not None
+    assert rearmed.next_run_time > bot.clock.now()
+
+
+async def test_review_the_shift_list_is_not_shown_to_members_through_autocomplete(
+    bot: RecoveryBot, community: Community
+) -> None:
+    it = await community.sam.run_command(
+        "oncall schedule add",
+        channel=community.checkins,
+        specialist=community.riley,
+        day="monday",
+        start="09:00",
+        end="17:00",
+        timezone="UTC",
+    )
+    assert "Added shift" in (await it.wait_for_response(timeout=REPLY_WITHIN)).content
+    # /oncall schedule list is for specialists only; typing into /oncall schedule remove
+    # must not hand a member the same list (who is on call when, by name).
+    offered = await community.alice.autocomplete(
+        "oncall schedule remove", focused="shift", value="", channel=community.checkins
+    )
+    assert offered == []
+    listed = await community.alice.run_command("oncall schedule list", channel=community.checkins)
+    assert "Only peer specialists" in (await listed.wait_for_response()).content
+    # A specialist still gets the choices.
+    for_sam = await community.sam.autocomplete(
+        "oncall schedule remove", focused="shift", value="", channel=community.checkins
+    )
+    assert len(for_sam) == 1
