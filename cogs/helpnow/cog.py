@@ -351,6 +351,21 @@ class HelpNowCog(commands.Cog, name="HelpNowCog"):
         """Post a page for `case` to `target`; False when no channel could take it."""
         guild = self.bot.get_guild(case.guild_id)
         config = self.bot.guild_settings.cached(case.guild_id)
+        if (
+            target.kind is TargetKind.USER
+            and target.id
+            and guild is not None
+            and not await self._still_a_specialist(guild, target.id, config.specialist_role_id)
+        ):
+            # Someone who left the role (or the server) must not get crisis pages; the
+            # rota may not know yet, so the whole role is paged instead.
+            log.info(
+                "Paging the role: user %s is no longer a specialist in guild %s",
+                target.id,
+                case.guild_id,
+            )
+            role_id = config.specialist_role_id
+            target = Target(TargetKind.ROLE, role_id) if role_id else Target(TargetKind.CHANNEL)
         values = {
             "target": target.mention(),
             "member": f"<@{case.member_user_id}>",
@@ -384,6 +399,19 @@ class HelpNowCog(commands.Cog, name="HelpNowCog"):
                 self.desk.page_posted(case, specialists.id, message.id)
                 return True
         return await self._page_fallback(guild, config, case, values, mentions)
+
+    @staticmethod
+    async def _still_a_specialist(guild: discord.Guild, user_id: int, role_id: int | None) -> bool:
+        if role_id is None:
+            return True
+        try:
+            # Fetched, not cached: without the members intent the cache misses role changes.
+            member = await guild.fetch_member(user_id)
+        except discord.NotFound:
+            return False
+        except discord.HTTPException:
+            return True  # Discord is struggling; a page to the rota's person beats none
+        return member.get_role(role_id) is not None
 
     async def _page_fallback(
         self,

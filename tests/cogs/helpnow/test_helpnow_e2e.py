@@ -311,3 +311,14 @@ async def test_the_owner_is_told_when_the_last_page_goes_unacknowledged(
     assert "last automatic page" in notice.content
     assert NOTE not in notice.content
     assert community.alice.mention not in notice.content
+
+
+async def test_someone_no_longer_in_the_specialist_role_is_not_paged(
+    bot: RecoveryBot, community: Community
+) -> None:
+    await sam_on_call_riley_backup(bot, community)
+    community.guild.take_role(community.sam, community.role)  # the rota still names sam
+    await community.alice.run_command("help-now", channel=community.checkins, note=NOTE)
+    page = await community.emu.wait_for_message(channel=community.specialists)
+    assert mentioned(page) == {"Peer specialist"}
+    assert "sam" not in {user.username for user in page.mentions}
