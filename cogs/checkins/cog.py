@@ -264,16 +264,27 @@ class CheckinCog(commands.Cog):
         self, interaction: discord.Interaction, prefill: RawCheckin | None = None
     ) -> None:
         guild_id = _guild_id(interaction)
+        blind = prefill is not None  # answers typed earlier, not today's stored ones
         if prefill is None:
             # A form cannot follow a deferral: if the database is slow, the form opens
-            # empty rather than too late.
-            prefill = await _within(
+            # empty rather than too late (and its empty note will not erase the note).
+            found = await _within(
                 self.reply_budget,
-                service.todays_answers(
-                    self.bot.db, guild_id, interaction.user.id, self.content, self.bot.clock.now()
+                _boxed(
+                    service.todays_answers(
+                        self.bot.db,
+                        guild_id,
+                        interaction.user.id,
+                        self.content,
+                        self.bot.clock.now(),
+                    )
                 ),
             )
-        await interaction.response.send_modal(views.CheckinModal(self, self.content, prefill))
+            blind = found is None
+            prefill = found[0] if found else None
+        await interaction.response.send_modal(
+            views.CheckinModal(self, self.content, prefill, blind=blind)
+        )
 
     @commands.Cog.listener()
     async def on_interaction(self, interaction: discord.Interaction) -> None:
@@ -282,14 +293,25 @@ class CheckinCog(commands.Cog):
         if interaction.type is not discord.InteractionType.modal_submit:
             return
         data = cast(dict[str, Any], interaction.data or {})
-        if data.get("custom_id") != views.FORM_ID:
+        form = data.get("custom_id")
+        if form not in (views.FORM_ID, views.BLIND_FORM_ID):
             return
         try:
-            await self.submit(interaction, views.submitted_answers(data))
+            await self.submit(
+                interaction,
+                views.submitted_answers(data),
+                keep_note_if_empty=form == views.BLIND_FORM_ID,
+            )
         except Exception as error:
             await report_interaction_error(interaction, error)
 
-    async def submit(self, interaction: discord.Interaction, answers: RawCheckin) -> None:
+    async def submit(
+        self,
+        interaction: discord.Interaction,
+        answers: RawCheckin,
+        *,
+        keep_note_if_empty: bool = False,
+    ) -> None:
         guild_id = _guild_id(interaction)
         try:
             service.parse_checkin(answers, self.content)  # refusals need no database
@@ -306,6 +328,7 @@ class CheckinCog(commands.Cog):
                 answers,
                 self.content,
                 self.bot.clock.now(),
+                keep_note_if_empty=keep_note_if_empty,
             )
         )
         done, _ = await asyncio.wait({saving}, timeout=self.reply_budget)
@@ -589,6 +612,11 @@ class CheckinCog(commands.Cog):
         if needle and not any(choice.value == needle for choice in choices):
             choices.append(app_commands.Choice(name=current[:100], value=current[:100]))
         return choices
+
+
+async def _boxed(work: Coroutine[Any, Any, T]) -> tuple[T]:
+    """`work`'s result in a 1-tuple, so a None result is told apart from a timeout."""
+    return (await work,)
 
 
 async def _within(seconds: float, work: Coroutine[Any, Any, T]) -> T | None:

@@ -248,8 +248,13 @@ async def record_checkin(
     raw: RawCheckin,
     content: CheckinContent,
     now: datetime,
+    *,
+    keep_note_if_empty: bool = False,
 ) -> CheckinOutcome:
-    """Store today's check-in (or update it); refused values change nothing."""
+    """Store today's check-in (or update it); refused values change nothing.
+
+    `keep_note_if_empty`: the form did not show the stored note, so an empty note field
+    leaves it as it is."""
     values = parse_checkin(raw, content)
     async with db.guild_session(guild_id) as session, session.begin():
         zone = await _member_zone(session, guild_id, user_id)
@@ -258,7 +263,8 @@ async def record_checkin(
             select(CheckinPreference.share_enabled).where(CheckinPreference.user_id == user_id)
         )
         today = now.astimezone(zone).date()
-        created = await _upsert(session, guild_id, user_id, today, values, now)
+        keep_note = keep_note_if_empty and not values.note
+        created = await _upsert(session, guild_id, user_id, today, values, now, keep_note)
         dates = set(
             await session.scalars(select(Checkin.local_date).where(Checkin.user_id == user_id))
         )
@@ -282,6 +288,7 @@ async def _upsert(
     local_date: date,
     values: CheckinValues,
     now: datetime,
+    keep_note: bool = False,
 ) -> bool:
     """Insert or update the day's row in one statement; True when it was new."""
     dialect = session.get_bind().dialect.name
@@ -299,16 +306,17 @@ async def _upsert(
         updated_at=now,
     )
     excluded = values_statement.excluded
+    changes = {
+        "mood": excluded.mood,
+        "craving": excluded.craving,
+        "sleep_hours": excluded.sleep_hours,
+        "triggers": excluded.triggers,
+        "updated_at": excluded.updated_at,
+    }
+    if not keep_note:
+        changes["note"] = excluded.note
     statement = values_statement.on_conflict_do_update(
-        index_elements=[Checkin.guild_id, Checkin.user_id, Checkin.local_date],
-        set_={
-            "mood": excluded.mood,
-            "craving": excluded.craving,
-            "sleep_hours": excluded.sleep_hours,
-            "triggers": excluded.triggers,
-            "note": excluded.note,
-            "updated_at": excluded.updated_at,
-        },
+        index_elements=[Checkin.guild_id, Checkin.user_id, Checkin.local_date], set_=changes
     ).returning(Checkin.created_at)
     created_at = (await session.execute(statement)).scalar_one()
     return bool(created_at == now)

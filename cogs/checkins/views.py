@@ -28,6 +28,9 @@ OPEN_ID = "checkin:open"
 TRIGGERS_ID = "checkin:triggers"
 USED_ID = "checkin:used"
 FORM_ID = "checkin:form"
+# A form opened without today's answers (the database was slow): its empty note field
+# means "not shown", not "erase the note".
+BLIND_FORM_ID = "checkin:form:blind"
 HELP_NOW_ID = "helpnow:open"  # handled by the /help-now feature, never here
 HELP_NOW_LABEL = "Get help now"
 FILL_AGAIN_TIMEOUT_SECONDS = 15 * 60
@@ -156,9 +159,16 @@ class CheckinModal(discord.ui.Modal):
     without a word; an inert form's submit always reaches `CheckinCog.on_interaction`."""
 
     def __init__(
-        self, cog: CheckinCog, content: CheckinContent, prefill: RawCheckin | None = None
+        self,
+        cog: CheckinCog,
+        content: CheckinContent,
+        prefill: RawCheckin | None = None,
+        *,
+        blind: bool = False,
     ) -> None:
-        super().__init__(title=texts.MODAL_TITLE, timeout=None, custom_id=FORM_ID)
+        super().__init__(
+            title=texts.MODAL_TITLE, timeout=None, custom_id=BLIND_FORM_ID if blind else FORM_ID
+        )
         self.stop()  # a stopped modal is never stored by send_modal
         self.cog = cog
         scales = content.scales

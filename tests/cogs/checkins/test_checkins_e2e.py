@@ -123,6 +123,10 @@ async def test_when_saving_is_slow_the_reply_is_acknowledged_first_then_sent_pri
     form = await opened.wait_for_response()
     assert form.type == 9
     assert NOTE not in repr(form.modal)
+    # Its empty note field means "not shown": the note written earlier stays.
+    resubmitted = await community.alice.submit_modal(opened, {**GOOD, "note": ""})
+    await resubmitted.wait_for_followup(where=lambda m: "Thank" in m.content)
+    assert [row.note for row in await stored(bot, community)] == [NOTE]
     cog_of(bot).reply_budget = 2.0
     prefilled = await community.alice.run_command("checkin today", channel=community.checkins)
     assert NOTE in repr((await prefilled.wait_for_response()).modal)
