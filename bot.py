@@ -28,7 +28,7 @@ from core.discord_api import point_discord_at
 from core.error_handler import on_app_command_error
 from core.guild_settings import GuildSettingsStore
 from core.logging import setup_logging
-from core.scheduler import create_scheduler
+from core.scheduler import create_scheduler, pause_and_drain
 from db.engine import Database, attach_cipher, create_engine
 from db.keys import resolve_cipher
 from db.migrate import upgrade_to_head
@@ -37,6 +37,8 @@ log = logging.getLogger("bot")
 
 COGS_DIR = Path(__file__).resolve().parent / "cogs"
 EXIT_CONFIG = 2
+# How long running jobs (a page, a prompt) may take to finish when the bot stops.
+SHUTDOWN_GRACE_SECONDS = 5.0
 
 LOGIN_REFUSED_MESSAGE = (
     "DISCORD_TOKEN was rejected by Discord (401 Unauthorized): copy the bot token again from "
@@ -124,8 +126,11 @@ class RecoveryBot(commands.AutoShardedBot):
         return ((guild_id >> 22) % count) in shard_ids
 
     async def close(self) -> None:
+        scheduler = getattr(self, "scheduler", None)
+        if scheduler is not None and scheduler.running:
+            await pause_and_drain(scheduler, SHUTDOWN_GRACE_SECONDS)
         await super().close()
-        if scheduler := getattr(self, "scheduler", None):
+        if scheduler is not None and scheduler.running:
             scheduler.shutdown(wait=False)
         if db := getattr(self, "db", None):
             await db.dispose()

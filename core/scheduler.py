@@ -7,6 +7,7 @@ APScheduler never needs a job store of its own.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -26,3 +27,21 @@ def create_scheduler() -> AsyncIOScheduler:
             "misfire_grace_time": MISFIRE_GRACE_SECONDS,
         },
     )
+
+
+async def pause_and_drain(scheduler: AsyncIOScheduler, grace_seconds: float) -> None:
+    """Start no new job and give the running ones time to finish.
+
+    APScheduler's own shutdown cancels running coroutine jobs, which can cut a database
+    call in half and leave its connection hanging at exit; jobs still running after
+    `grace_seconds` are left to that shutdown.
+    """
+    scheduler.pause()
+    running = [
+        future
+        for executor in scheduler._executors.values()
+        for future in getattr(executor, "_pending_futures", ())
+        if not future.done()
+    ]
+    if running:
+        await asyncio.wait(running, timeout=grace_seconds)

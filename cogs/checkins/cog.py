@@ -55,6 +55,9 @@ def job_id(kind: str, guild_id: int) -> str:
     return f"checkins:{kind}:{guild_id}"
 
 
+SHUTDOWN_GRACE_SECONDS = 5.0
+
+
 class CheckinCog(commands.Cog):
     checkin = app_commands.Group(
         name="checkin", description=texts.GROUP_DESCRIPTION, guild_only=True
@@ -77,8 +80,12 @@ class CheckinCog(commands.Cog):
         self._startup = asyncio.create_task(self._catch_up(schedules))
 
     async def cog_unload(self) -> None:
-        if self._startup is not None:
-            self._startup.cancel()
+        if self._startup is not None and not self._startup.done():
+            # Let a catch-up that is already posting finish: cancelling it in the middle
+            # of a database call can leave the connection hanging at shutdown.
+            done, _ = await asyncio.wait({self._startup}, timeout=SHUTDOWN_GRACE_SECONDS)
+            if not done:
+                self._startup.cancel()
         for job in self.bot.scheduler.get_jobs():
             if str(job.id).startswith("checkins:"):
                 job.remove()

@@ -148,6 +148,10 @@ class HelpDesk:
         return list(self._cases.values())
 
     async def flush(self) -> bool:
+        """Copy the journal to the database, after the copies already under way."""
+        # Awaited, never left running: a task cancelled at shutdown in the middle of a
+        # database call can leave its connection hanging.
+        await asyncio.gather(*self._flushes, return_exceptions=True)
         return await self._journal.flush()
 
     def _remember(self, case: HelpCase) -> None:
