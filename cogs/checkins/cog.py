@@ -11,7 +11,7 @@ import asyncio
 import io
 import logging
 from collections.abc import Coroutine
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
 import discord
@@ -68,6 +68,8 @@ class CheckinCog(commands.Cog):
         self.content = bot.content.checkins
         self.reply_budget = REPLY_BUDGET_SECONDS
         self._startup: asyncio.Task[None] | None = None
+        # The local date each server's owner was last told a prompt could not be posted.
+        self._owner_told: dict[int, date] = {}
 
     # --- Start and stop -------------------------------------------------------------------
 
@@ -167,9 +169,23 @@ class CheckinCog(commands.Cog):
                 _status(error),
             )
             await service.release_prompt(self.bot.db, claim)
+            if isinstance(error, discord.Forbidden | discord.NotFound | discord.ClientException):
+                await self._tell_owner_once(claim)
             return False
         log.info("Posted the check-in prompt in guild %s for %s", claim.guild_id, claim.local_date)
         return True
+
+    async def _tell_owner_once(self, claim: ClaimedPrompt) -> None:
+        """Retries can't fix a deleted channel or a missing permission: someone must."""
+        if self._owner_told.get(claim.guild_id) == claim.local_date:
+            return
+        self._owner_told[claim.guild_id] = claim.local_date
+        guild = self.bot.get_guild(claim.guild_id)
+        if guild is not None and guild.owner_id is not None:
+            text = texts.PROMPT_FAILED_OWNER.format(
+                guild=guild.name, channel=f"<#{claim.channel_id}>"
+            )
+            await self._dm(guild.owner_id, text, None)
 
     async def reminder_job(self, guild_id: int) -> None:
         try:

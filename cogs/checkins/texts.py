@@ -156,6 +156,12 @@ NO_SPECIALIST_ROLE = (
     "No peer specialist role is set up yet. An admin can choose one with /setup channels."
 )
 
+PROMPT_FAILED_OWNER = (
+    "Today's check-in prompt for {guild} could not be posted in {channel}: the channel is "
+    "gone or I'm missing a permission there. I'll keep trying for a few hours. Please fix "
+    "it with /setup checkins."
+)
+
 # --- Setup ----------------------------------------------------------------------------------
 
 BAD_TIME = "“{value}” isn't a time I understand. Use 24-hour HH:MM, for example 19:30."

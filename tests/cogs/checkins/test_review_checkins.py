@@ -126,3 +126,17 @@ async def test_review_setup_refuses_a_default_channel_where_the_bot_cannot_post(
     assert "Nothing was changed" in reply.content
     async with bot.db.guild_session(community.guild.id) as session:
         assert (await session.scalars(select(CheckinSchedule))).all() == []
+
+
+async def test_a_prompt_channel_that_is_gone_is_reported_to_the_owner_once(
+    bot: RecoveryBot, community: Community, clock: FakeClock
+) -> None:
+    guild_id = community.guild.id
+    await (await set_up_prompt(community, time="19:00")).wait_for_response()
+    community.guild.delete_channel(community.checkins)
+    clock.at = utc(2026, 11, 10, 19, 0)
+    await cog_of(bot).prompt_job(guild_id)
+    notice = await community.emu.wait_for_dm(community.organiser)
+    assert "could not be posted" in notice.content
+    await cog_of(bot).prompt_job(guild_id)  # a retry the same day tells nobody again
+    assert len(community.emu.dms_of(community.organiser)) == 1
