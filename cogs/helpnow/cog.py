@@ -525,7 +525,13 @@ class HelpNowCog(commands.Cog, name="HelpNowCog"):
             type=discord.ChannelType.private_thread,
             invitable=False,
         )
-        await thread.add_user(discord.Object(case.member_user_id))
+        try:
+            await thread.add_user(discord.Object(case.member_user_id))
+        except discord.HTTPException:
+            # The member left the server (or can't be added): a thread without them
+            # would only mislead the specialist, so it goes.
+            await thread.delete()
+            raise
         await thread.send(
             texts.THREAD_WELCOME.format(member=f"<@{case.member_user_id}>"),
             allowed_mentions=discord.AllowedMentions(users=[discord.Object(case.member_user_id)]),

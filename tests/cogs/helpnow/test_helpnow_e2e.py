@@ -322,3 +322,17 @@ async def test_someone_no_longer_in_the_specialist_role_is_not_paged(
     page = await community.emu.wait_for_message(channel=community.specialists)
     assert mentioned(page) == {"Peer specialist"}
     assert "sam" not in {user.username for user in page.mentions}
+
+
+async def test_a_member_who_left_gets_no_empty_thread_and_the_specialist_is_told(
+    bot: RecoveryBot, community: Community
+) -> None:
+    await sam_on_call_riley_backup(bot, community)
+    await community.alice.run_command("help-now", channel=community.checkins)
+    page = await community.emu.wait_for_message(channel=community.specialists)
+    community.guild.remove_member(community.alice)
+
+    ack = await community.sam.click(page, button(page, "ack"))
+    told = await ack.wait_for_followup(where=lambda m: "another way" in m.content)
+    assert told.ephemeral
+    assert [t for t in community.guild.threads if not t.deleted] == []
