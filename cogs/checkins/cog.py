@@ -209,10 +209,15 @@ class CheckinCog(commands.Cog):
             alerts = await service.run_detector(
                 self.bot.db, guild_id, self.content.warning_signs, self.bot.clock.now()
             )
-            for alert in alerts:
-                await self._deliver(guild_id, alert)
         except Exception:
             log.exception("The warning-sign job failed for guild %s", guild_id)
+            return
+        for alert in alerts:
+            # One member's failed delivery must not cost the others theirs.
+            try:
+                await self._deliver(guild_id, alert)
+            except Exception:
+                log.exception("A warning-sign delivery failed in guild %s", guild_id)
 
     async def _deliver(self, guild_id: int, alert: DetectorAlert) -> None:
         state = await service.get_schedule(self.bot.db, guild_id)
