@@ -43,6 +43,7 @@ CLOSING_HINT = (
     "peer specialist there."
 )
 
+BUTTON_OPEN = "Get help now"
 BUTTON_SAFE = "I'm safe now"
 BUTTON_THREAD = "Talk in a private thread"
 BUTTON_ACK = "Acknowledge"

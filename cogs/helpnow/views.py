@@ -94,7 +94,7 @@ class OpenHelpButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"
     def __init__(self) -> None:
         super().__init__(
             discord.ui.Button(
-                label="Get help now", style=discord.ButtonStyle.danger, custom_id="helpnow:open"
+                label=texts.BUTTON_OPEN, style=discord.ButtonStyle.danger, custom_id="helpnow:open"
             )
         )
 
