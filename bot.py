@@ -1,8 +1,11 @@
 """Entry point and the bot that owns the process's resources.
 
-python bot.py                        run the bot against Discord (needs DISCORD_TOKEN)
-python bot.py sync-commands [--guild ID]   register the slash commands, then exit
-python bot.py migrate                apply database migrations, then exit
+Usage (README, 'Running the bot'):
+    python bot.py                             run the bot against Discord (needs DISCORD_TOKEN)
+    python bot.py sync-commands [--guild ID]  register the slash commands, then exit
+    python bot.py migrate                     apply database migrations, then exit
+    python bot.py rotate-key                  re-encrypt stored text with a new key, then exit
+    python bot.py --sandbox [--script FILE]   try the bot in a local pretend Discord
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from core.guild_settings import GuildSettingsStore
 from core.logging import setup_logging
 from core.scheduler import create_scheduler, pause_and_drain
 from db.engine import Database, attach_cipher, create_engine
-from db.keys import resolve_cipher
+from db.keys import resolve_cipher, rotate_stored_text
 from db.migrate import upgrade_to_head
 
 log = logging.getLogger("bot")
@@ -169,6 +172,28 @@ async def sync_commands(bot: RecoveryBot, token: str, guild_id: int | None) -> i
     return 0
 
 
+async def rotate_key(settings: Settings) -> int:
+    keys = settings.encryption_key.get_secret_value() if settings.encryption_key else ""
+    if "," not in keys:
+        raise ConfigError(
+            "rotate-key needs ENCRYPTION_KEY=\"NEW_KEY,OLD_KEY\" (README, section 'Privacy')."
+        )
+    lock = DataDirLock.acquire(settings.data_dir)  # never while the bot is running
+    engine = create_engine(settings.effective_database_url)
+    try:
+        await upgrade_to_head(engine)
+        cipher = await resolve_cipher(engine, keys, settings.data_dir)
+        rewritten = await rotate_stored_text(engine, cipher)
+    finally:
+        await engine.dispose()
+        lock.release()
+    print(
+        f"Re-encrypted {rewritten} stored values with the new key. "
+        "Set ENCRYPTION_KEY to the new key alone from now on."
+    )
+    return 0
+
+
 async def migrate(settings: Settings) -> int:
     engine = create_engine(settings.effective_database_url)
     try:
@@ -191,6 +216,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     sync = commands_.add_parser("sync-commands", help="register the slash commands with Discord")
     sync.add_argument("--guild", type=int, help="register them in one server only (instant)")
     commands_.add_parser("migrate", help="apply database migrations and exit")
+    commands_.add_parser(
+        "rotate-key", help='re-encrypt stored text with the first of ENCRYPTION_KEY="NEW,OLD"'
+    )
     return parser.parse_args(argv)
 
 
@@ -203,6 +231,8 @@ def main(argv: list[str] | None = None) -> int:
         setup_logging("WARNING" if quiet else settings.log_level)
         if args.command == "migrate":
             return asyncio.run(migrate(settings))
+        if args.command == "rotate-key":
+            return asyncio.run(rotate_key(settings))
         content = load_content(settings.content_dir)
         if args.sandbox:
             from sandbox.console import run as run_sandbox

@@ -14,10 +14,13 @@ import os
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from sqlalchemy import Text, select, type_coerce, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from config.settings import ConfigError
+from db.base import Base
 from db.models import AppMeta
+from db.types import EncryptedText
 
 log = logging.getLogger(__name__)
 
@@ -105,3 +108,39 @@ async def resolve_cipher(
         cipher = parse_keys(stored)
     await check_key(engine, cipher)
     return cipher
+
+
+async def rotate_stored_text(engine: AsyncEngine, cipher: MultiFernet) -> int:
+    """Re-encrypt every stored value (and the key check) under `cipher`'s first key.
+
+    Run with ENCRYPTION_KEY="new,old": afterwards the old key can be dropped. Returns how
+    many values were rewritten.
+    """
+    rewritten = 0
+    async with engine.begin() as connection:
+        for table in Base.metadata.sorted_tables:
+            columns = [c for c in table.columns if isinstance(c.type, EncryptedText)]
+            query_filter = []
+            if table.name == AppMeta.__tablename__:
+                columns, query_filter = [table.c.value], [table.c.key == _CANARY_KEY]
+            if not columns:
+                continue
+            keys = list(table.primary_key.columns)
+            # type_coerce to Text: read and write the stored tokens, not the plaintext.
+            raw = [type_coerce(column, Text).label(column.name) for column in columns]
+            query = select(*keys, *raw).where(*query_filter)
+            rows = (await connection.execute(query)).mappings().all()
+            for row in rows:
+                changes = {
+                    column.name: type_coerce(
+                        cipher.rotate(row[column.name].encode("ascii")).decode("ascii"), Text
+                    )
+                    for column in columns
+                    if row[column.name] is not None
+                }
+                if not changes:
+                    continue
+                where = [key == row[key.name] for key in keys]
+                await connection.execute(update(table).where(*where).values(changes))
+                rewritten += len(changes)
+    return rewritten

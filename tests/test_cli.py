@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 
 from config.settings import DEFAULT_CONTENT_DIR, ConfigError
 from fakediscord import FakeDiscord
@@ -94,3 +95,20 @@ async def test_a_second_process_on_the_same_data_folder_is_refused(
     await bot_runner.start()
     with pytest.raises(ConfigError, match="Another bot process"):
         await bot_runner.start()
+
+
+def test_rotate_key_needs_the_new_and_the_old_key_and_then_rewrites(tmp_path: Path) -> None:
+    refused = run_bot(tmp_path, "rotate-key", ENCRYPTION_KEY=Fernet.generate_key().decode())
+    assert refused.returncode == 2
+    assert "NEW_KEY,OLD_KEY" in refused.stderr
+
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    assert run_bot(tmp_path, "migrate").returncode == 0
+    first = run_bot(tmp_path, "rotate-key", ENCRYPTION_KEY=f"{old},{old}")
+    assert first.returncode == 0, first.stderr
+    rotated = run_bot(tmp_path, "rotate-key", ENCRYPTION_KEY=f"{new},{old}")
+    assert rotated.returncode == 0, rotated.stderr
+    assert "Re-encrypted 1 stored values" in rotated.stdout
+    wrong = run_bot(tmp_path, "rotate-key", ENCRYPTION_KEY=f"{old},{old}")
+    assert wrong.returncode == 2
+    assert "does not match" in wrong.stderr

@@ -11,13 +11,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from config.settings import ConfigError
-from db.engine import attach_cipher, create_engine
-from db.keys import key_file_path, resolve_cipher
+from db.engine import Database, attach_cipher, create_engine
+from db.keys import key_file_path, resolve_cipher, rotate_stored_text
 from db.migrate import upgrade_to_head
+from db.models import HelpRequest
 from db.types import EncryptedText, WrongEncryptionKey
 from tests.databases import sqlite_url
 
 PLAINTEXT = "I nearly called my old dealer tonight"
+GUILD = 7_000_000_000_000_000_007
 
 
 class _NotesBase(DeclarativeBase):
@@ -139,3 +141,24 @@ async def test_a_lost_key_file_for_an_encrypted_database_is_refused(
 async def test_a_malformed_key_names_the_setting(engine: AsyncEngine, tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="ENCRYPTION_KEY"):
         await resolve_cipher(engine, "not-a-key", tmp_path)
+
+
+async def test_rotating_the_key_rewrites_stored_text_so_the_old_key_can_go(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
+    old, new = _key(), _key()
+    await resolve_cipher(engine, old, tmp_path)
+    attach_cipher(engine, MultiFernet([Fernet(old)]))
+    database = Database(engine)
+    async with database.guild_session(GUILD) as session, session.begin():
+        session.add(
+            HelpRequest(guild_id=GUILD, public_id="a" * 32, member_user_id=1, note=PLAINTEXT)
+        )
+
+    both = MultiFernet([Fernet(new), Fernet(old)])
+    assert await rotate_stored_text(engine, both) == 2  # the note and the key check
+
+    await resolve_cipher(engine, new, tmp_path)  # the key check opens with the new key alone
+    attach_cipher(engine, MultiFernet([Fernet(new)]))
+    async with database.guild_session(GUILD) as session:
+        assert (await session.scalars(select(HelpRequest.note))).one() == PLAINTEXT
