@@ -10,7 +10,7 @@ Start one, point discord.py at it, set up a guild, and act as its members::
     guild.add_bot(app)
     alice = guild.add_member("alice")
 
-See STATUS.md for the API and fakediscord.testing for the pytest fixture.
+See README.md for the API and fakediscord.testing for the pytest fixture.
 """
 
 from fakediscord.discordpy import point_discord_py_at, running_client
