@@ -22,6 +22,7 @@ from discord.ext import commands
 from cogs.helpnow import texts
 from cogs.helpnow.crisis import PageState, crisis_message
 from cogs.helpnow.policy import Chain, Policy, Target, TargetKind
+from cogs.helpnow.sender import PageSender
 from cogs.helpnow.service import (
     AlreadyAcknowledged,
     HelpCase,
@@ -32,7 +33,13 @@ from cogs.helpnow.service import (
     new_public_id,
     to_chain,
 )
-from cogs.helpnow.views import DYNAMIC_ITEMS, ResolveModal, member_view, page_view
+from cogs.helpnow.views import (
+    DYNAMIC_ITEMS,
+    ResolveModal,
+    member_view,
+    page_view,
+    page_view_after,
+)
 from core.guild_settings import ServerConfig
 
 if TYPE_CHECKING:
@@ -44,6 +51,8 @@ JOURNAL_JOB_ID = "helpnow:journal"
 # Owners hear about a broken specialists channel at most this often per server.
 ADMIN_NOTICE_INTERVAL = timedelta(hours=1)
 NOTE_MAX_LENGTH = 500
+# Pages still queued when the bot stops get this long to go out.
+SENDER_GRACE_SECONDS = 5.0
 INTERACTION_ALREADY_ANSWERED = 40060
 
 
@@ -91,6 +100,7 @@ class HelpNowCog(commands.Cog, name="HelpNowCog"):
         self._case_locks: dict[str, asyncio.Lock] = {}
         self._admin_noticed: dict[int, datetime] = {}
         self._starting: dict[tuple[int, int], _Starting] = {}
+        self._sender = PageSender()
 
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(*DYNAMIC_ITEMS)
@@ -110,6 +120,7 @@ class HelpNowCog(commands.Cog, name="HelpNowCog"):
         if self.bot.scheduler.get_job(JOURNAL_JOB_ID):
             self.bot.scheduler.remove_job(JOURNAL_JOB_ID)
         self.bot.remove_dynamic_items(*DYNAMIC_ITEMS)
+        await self._sender.close(SENDER_GRACE_SECONDS)
         await self.desk.flush()
 
     # -- the member's side ---------------------------------------------------------
@@ -270,13 +281,15 @@ class HelpNowCog(commands.Cog, name="HelpNowCog"):
             return
         self._unschedule(case.public_id)
         stamp = texts.ACKNOWLEDGED.format(
+            member=f"<@{case.member_user_id}>",
             specialist=interaction.user.mention,
             time=discord.utils.format_dt(case.acknowledged_at or self.bot.clock.now(), "t"),
         )
         original = interaction.message.content if interaction.message else ""
+        components = interaction.message.components if interaction.message else []
         await interaction.response.edit_message(
             content=f"{original}\n{stamp}",
-            view=page_view(case.public_id, acknowledged=True),
+            view=page_view_after(components, case.public_id, acknowledged=True),
             allowed_mentions=discord.AllowedMentions.none(),
         )
         thread = await self._ensure_thread(case, specialist_id=interaction.user.id)
@@ -317,6 +330,7 @@ class HelpNowCog(commands.Cog, name="HelpNowCog"):
         self._forget_lock(public_id)
         await interaction.response.send_message(texts.RESOLVED_DONE, ephemeral=True)
         note = texts.RESOLVED.format(
+            member=f"<@{case.member_user_id}>",
             specialist=interaction.user.mention,
             time=discord.utils.format_dt(case.closed_at or self.bot.clock.now(), "t"),
         )
@@ -378,7 +392,6 @@ class HelpNowCog(commands.Cog, name="HelpNowCog"):
             text = f"{text}\n{texts.PAGE_NO_NOTE}" if not note else text
         if note:
             text = f"{text}\n{texts.PAGE_NOTE.format(note=discord.utils.escape_mentions(note))}"
-        mentions = _mentions_for(target)
         specialists = (
             guild.get_channel(config.specialists_channel_id)
             if guild and config.specialists_channel_id
@@ -386,9 +399,7 @@ class HelpNowCog(commands.Cog, name="HelpNowCog"):
         )
         if isinstance(specialists, discord.TextChannel):
             try:
-                message = await specialists.send(
-                    text, view=page_view(case.public_id), allowed_mentions=mentions
-                )
+                message = await self._sender.send(specialists, case.public_id, text, target)
             except discord.HTTPException as error:
                 log.warning(
                     "Page to the specialists channel failed in guild %s (HTTP %s)",
@@ -398,7 +409,7 @@ class HelpNowCog(commands.Cog, name="HelpNowCog"):
             else:
                 self.desk.page_posted(case, specialists.id, message.id)
                 return True
-        return await self._page_fallback(guild, config, case, values, mentions)
+        return await self._page_fallback(guild, config, case, values, _mentions_for(target))
 
     @staticmethod
     async def _still_a_specialist(guild: discord.Guild, user_id: int, role_id: int | None) -> bool:
@@ -474,7 +485,7 @@ class HelpNowCog(commands.Cog, name="HelpNowCog"):
             message = await channel.fetch_message(case.page_message_id)
             await message.edit(
                 content=f"{message.content}\n{note}",
-                view=None,
+                view=page_view_after(message.components, case.public_id, closed=True),
                 allowed_mentions=discord.AllowedMentions.none(),
             )
         except discord.HTTPException as error:

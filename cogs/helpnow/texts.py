@@ -86,8 +86,8 @@ PAGE_FALLBACK = (
     "{target} — someone asked for help with /help-now at {time}. The specialists channel "
     "isn't reachable, so the details aren't shown here; please check with the team."
 )
-ACKNOWLEDGED = "✅ Acknowledged by {specialist} at {time}."
-RESOLVED = "Closed as resolved by {specialist} at {time}."
+ACKNOWLEDGED = "✅ Acknowledged by {specialist} at {time} ({member})."
+RESOLVED = "Closed as resolved by {specialist} at {time} ({member})."
 MEMBER_SAFE = "{member} said they're safe now and closed the request at {time}."
 MEMBER_SAFE_UNNAMED = "The person who asked said they're safe now and closed the request at {time}."
 ACK_DONE = "You've got it. I've added you and {member} to {thread}."

@@ -4,6 +4,7 @@ registered as dynamic items, so they keep working after the bot restarts."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -30,13 +31,14 @@ class _RequestButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"
     label = ""
     style = discord.ButtonStyle.secondary
 
-    def __init__(self, public_id: str, *, disabled: bool = False) -> None:
+    def __init__(self, public_id: str, *, disabled: bool = False, row: int | None = None) -> None:
         super().__init__(
             discord.ui.Button(
                 label=self.label,
                 style=self.style,
                 custom_id=f"helpnow:{self.action}:{public_id}",
                 disabled=disabled,
+                row=row,
             )
         )
         self.public_id = public_id
@@ -125,12 +127,53 @@ def member_view(public_id: str) -> discord.ui.View:
     return view
 
 
-def page_view(public_id: str, *, acknowledged: bool = False) -> discord.ui.View:
+_PAGE_BUTTONS: dict[str, type[_RequestButton]] = {
+    "ack": AckButton,
+    "backup": BackupButton,
+    "resolve": ResolveButton,
+}
+# Discord allows five rows of buttons on a message: one row per request.
+MAX_REQUESTS_PER_PAGE = 5
+
+
+def page_view(*public_ids: str) -> discord.ui.View:
+    """The buttons of a page: one row per request it carries."""
     view = discord.ui.View(timeout=None)
-    view.add_item(AckButton(public_id, disabled=acknowledged))
-    view.add_item(BackupButton(public_id))
-    view.add_item(ResolveButton(public_id))
+    for row, public_id in enumerate(public_ids):
+        for button in _PAGE_BUTTONS.values():
+            view.add_item(button(public_id, row=row))
     return view
+
+
+def page_view_after(
+    components: Sequence[discord.Component],
+    public_id: str,
+    *,
+    acknowledged: bool = False,
+    closed: bool = False,
+) -> discord.ui.View | None:
+    """A page's buttons as they stand, with one request acknowledged (its Acknowledge
+    disabled) or closed (its row gone); the other requests on the page keep theirs."""
+    view = discord.ui.View(timeout=None)
+    rows = [c for c in components if isinstance(c, discord.ActionRow)]
+    kept_row = 0
+    for row in rows:
+        buttons = []
+        for child in row.children:
+            if not isinstance(child, discord.Button) or not child.custom_id:
+                continue
+            match = re.fullmatch(r"helpnow:(\w+):([0-9a-f]{32})", child.custom_id)
+            if match is None or match[1] not in _PAGE_BUTTONS:
+                continue
+            action, owner = match[1], match[2]
+            if closed and owner == public_id:
+                continue
+            disabled = child.disabled or (acknowledged and owner == public_id and action == "ack")
+            buttons.append(_PAGE_BUTTONS[action](owner, disabled=disabled, row=kept_row))
+        for button in buttons:
+            view.add_item(button)
+        kept_row += bool(buttons)
+    return view if view.children else None
 
 
 class ResolveModal(ReportingModal, title=texts.RESOLVE_MODAL_TITLE):

@@ -1,0 +1,97 @@
+"""Posting pages within Discord's rate limits.
+
+Discord lets a bot post five messages per channel every five seconds. When several
+people ask for help at once, pages that queue behind that limit go out together, up to
+five requests in one message, instead of one by one: the tenth page then arrives in
+seconds rather than a minute. A page that finds the channel free goes out at once, alone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+import discord
+
+from cogs.helpnow.crisis import DISCORD_MESSAGE_LIMIT
+from cogs.helpnow.policy import Target, TargetKind
+from cogs.helpnow.views import MAX_REQUESTS_PER_PAGE, page_view
+
+_SEPARATOR = "\n\n"
+
+
+@dataclass
+class _Queued:
+    public_id: str
+    text: str
+    target: Target
+    posted: asyncio.Future[discord.Message] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
+
+
+def _mentions(targets: list[Target]) -> discord.AllowedMentions:
+    """Ping exactly the people and roles paged, nobody else."""
+    # Discord refuses a list that names someone twice.
+    user_ids = dict.fromkeys(t.id for t in targets if t.kind is TargetKind.USER and t.id)
+    role_ids = dict.fromkeys(t.id for t in targets if t.kind is TargetKind.ROLE and t.id)
+    users = [discord.Object(i) for i in user_ids if i is not None]
+    roles = [discord.Object(i) for i in role_ids if i is not None]
+    return discord.AllowedMentions(users=users or False, roles=roles or False, everyone=False)
+
+
+def _next_batch(queue: list[_Queued]) -> list[_Queued]:
+    batch = [queue.pop(0)]
+    length = len(batch[0].text)
+    while queue and len(batch) < MAX_REQUESTS_PER_PAGE:
+        grown = length + len(_SEPARATOR) + len(queue[0].text)
+        if grown > DISCORD_MESSAGE_LIMIT:
+            break
+        length = grown
+        batch.append(queue.pop(0))
+    return batch
+
+
+class PageSender:
+    def __init__(self) -> None:
+        self._queues: dict[int, list[_Queued]] = {}
+        self._workers: dict[int, asyncio.Task[None]] = {}
+
+    async def send(
+        self, channel: discord.TextChannel, public_id: str, text: str, target: Target
+    ) -> discord.Message:
+        """Post the page (perhaps together with others); raises what Discord refused."""
+        queued = _Queued(public_id, text, target)
+        self._queues.setdefault(channel.id, []).append(queued)
+        worker = self._workers.get(channel.id)
+        if worker is None or worker.done():
+            self._workers[channel.id] = asyncio.create_task(self._drain(channel))
+        return await queued.posted
+
+    async def _drain(self, channel: discord.TextChannel) -> None:
+        queue = self._queues[channel.id]
+        while queue:
+            batch = _next_batch(queue)
+            try:
+                message = await channel.send(
+                    _SEPARATOR.join(item.text for item in batch),
+                    view=page_view(*(item.public_id for item in batch)),
+                    allowed_mentions=_mentions([item.target for item in batch]),
+                )
+            except Exception as error:
+                # Each page's caller falls back on its own (another channel, a log line).
+                for item in batch:
+                    if not item.posted.done():
+                        item.posted.set_exception(error)
+            else:
+                for item in batch:
+                    if not item.posted.done():
+                        item.posted.set_result(message)
+
+    async def close(self, grace_seconds: float) -> None:
+        """Let queued pages go out before the bot stops, within `grace_seconds`."""
+        workers = [w for w in self._workers.values() if not w.done()]
+        if workers:
+            _, late = await asyncio.wait(workers, timeout=grace_seconds)
+            for worker in late:
+                worker.cancel()
