@@ -29,6 +29,7 @@ def test_the_shipped_tour_runs_and_shows_each_person_what_they_see(tmp_path: Pat
     assert "@sam — @alice asked for help" in out
     assert "Acknowledged by @sam" in out
     assert "bob sees no messages yet" in out
+    assert "attachment: check-ins.png" in out
 
 
 def test_a_failing_step_stops_the_script_with_its_line(tmp_path: Path) -> None:
