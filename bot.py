@@ -31,7 +31,7 @@ from core.discord_api import point_discord_at
 from core.error_handler import on_app_command_error
 from core.guild_settings import GuildSettingsStore
 from core.logging import setup_logging
-from core.scheduler import create_scheduler, pause_and_drain
+from core.scheduler import SHUTDOWN_GRACE_SECONDS, create_scheduler, pause_and_drain
 from db.engine import Database, attach_cipher, create_engine
 from db.keys import resolve_cipher, rotate_stored_text
 from db.migrate import upgrade_to_head
@@ -40,8 +40,6 @@ log = logging.getLogger("bot")
 
 COGS_DIR = Path(__file__).resolve().parent / "cogs"
 EXIT_CONFIG = 2
-# How long running jobs (a page, a prompt) may take to finish when the bot stops.
-SHUTDOWN_GRACE_SECONDS = 5.0
 
 LOGIN_REFUSED_MESSAGE = (
     "DISCORD_TOKEN was rejected by Discord (401 Unauthorized): copy the bot token again from "

@@ -16,6 +16,9 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 # this window instead of being silently skipped; features handle longer outages
 # themselves from their tables.
 MISFIRE_GRACE_SECONDS = 15 * 60
+# When the bot stops, work already under way (a page, a prompt, a journal copy) gets
+# this long to finish before it is cut off.
+SHUTDOWN_GRACE_SECONDS = 5.0
 
 
 def create_scheduler() -> AsyncIOScheduler:

@@ -23,6 +23,7 @@ from cogs.checkins.service import ClaimedPrompt, DetectorAlert, RawCheckin, Sche
 from cogs.setup import service as setup_service
 from core.error_handler import report_interaction_error
 from core.errors import UserFacingError
+from core.scheduler import SHUTDOWN_GRACE_SECONDS
 
 if TYPE_CHECKING:
     from bot import RecoveryBot
@@ -53,9 +54,6 @@ def _guild_id(interaction: discord.Interaction) -> int:
 
 def job_id(kind: str, guild_id: int) -> str:
     return f"checkins:{kind}:{guild_id}"
-
-
-SHUTDOWN_GRACE_SECONDS = 5.0
 
 
 class CheckinCog(commands.Cog):

@@ -41,6 +41,7 @@ from cogs.helpnow.views import (
     page_view_after,
 )
 from core.guild_settings import ServerConfig
+from core.scheduler import SHUTDOWN_GRACE_SECONDS
 
 if TYPE_CHECKING:
     from bot import RecoveryBot
@@ -51,8 +52,6 @@ JOURNAL_JOB_ID = "helpnow:journal"
 # Owners hear about a broken specialists channel at most this often per server.
 ADMIN_NOTICE_INTERVAL = timedelta(hours=1)
 NOTE_MAX_LENGTH = 500
-# Pages still queued when the bot stops get this long to go out.
-SENDER_GRACE_SECONDS = 5.0
 INTERACTION_ALREADY_ANSWERED = 40060
 
 
@@ -120,7 +119,7 @@ class HelpNowCog(commands.Cog, name="HelpNowCog"):
         if self.bot.scheduler.get_job(JOURNAL_JOB_ID):
             self.bot.scheduler.remove_job(JOURNAL_JOB_ID)
         self.bot.remove_dynamic_items(*DYNAMIC_ITEMS)
-        await self._sender.close(SENDER_GRACE_SECONDS)
+        await self._sender.close(SHUTDOWN_GRACE_SECONDS)
         await self.desk.flush()
 
     # -- the member's side ---------------------------------------------------------
