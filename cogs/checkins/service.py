@@ -709,6 +709,14 @@ async def _preference(session: AsyncSession, guild_id: int, user_id: int) -> Che
     return row
 
 
+async def _member(session: AsyncSession, guild_id: int, user_id: int) -> Member:
+    row = await session.scalar(select(Member).where(Member.user_id == user_id))
+    if row is None:
+        row = Member(guild_id=guild_id, user_id=user_id)
+        session.add(row)
+    return row
+
+
 async def set_share(db: Database, guild_id: int, user_id: int, on: bool) -> None:
     async with db.guild_session(guild_id) as session, session.begin():
         (await _preference(session, guild_id, user_id)).share_enabled = on
@@ -740,10 +748,7 @@ async def set_specialist_consent(
 ) -> None:
     """The member's own choice; recorded in the audit log they can see."""
     async with db.guild_session(guild_id) as session, session.begin():
-        member = await session.scalar(select(Member).where(Member.user_id == user_id))
-        if member is None:
-            member = Member(guild_id=guild_id, user_id=user_id)
-            session.add(member)
+        member = await _member(session, guild_id, user_id)
         member.share_signals_with_specialists = on
         member.consent_updated_at = now
         session.add(
@@ -760,10 +765,7 @@ async def set_specialist_consent(
 async def set_member_timezone(db: Database, guild_id: int, user_id: int, zone: str) -> None:
     """The zone whose days a member's check-ins, streak and reminders follow."""
     async with db.guild_session(guild_id) as session, session.begin():
-        member = await session.scalar(select(Member).where(Member.user_id == user_id))
-        if member is None:
-            member = Member(guild_id=guild_id, user_id=user_id)
-            session.add(member)
+        member = await _member(session, guild_id, user_id)
         member.timezone = zone
 
 
