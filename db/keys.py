@@ -15,10 +15,11 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from sqlalchemy import Text, select, type_coerce, update
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from config.settings import ConfigError
 from db.base import Base
+from db.engine import Database
 from db.models import AppMeta
 from db.types import EncryptedText
 
@@ -64,7 +65,7 @@ def create_key_file(path: Path) -> str:
 
 async def check_key(engine: AsyncEngine, cipher: MultiFernet) -> None:
     """Prove `cipher` opens this database's data, recording a check value on first use."""
-    async with AsyncSession(engine) as session, session.begin():
+    async with Database(engine).meta_session() as session, session.begin():
         canary = await session.get(AppMeta, _CANARY_KEY)
         if canary is None:
             token = cipher.encrypt(_CANARY_PLAINTEXT).decode("ascii")
@@ -83,7 +84,7 @@ async def check_key(engine: AsyncEngine, cipher: MultiFernet) -> None:
 
 
 async def database_has_key_check(engine: AsyncEngine) -> bool:
-    async with AsyncSession(engine) as session:
+    async with Database(engine).meta_session() as session:
         return await session.get(AppMeta, _CANARY_KEY) is not None
 
 
