@@ -21,6 +21,7 @@ from discord.ext import commands
 from cogs.checkins import chart, service, texts, views
 from cogs.checkins.service import ClaimedPrompt, DetectorAlert, RawCheckin, ScheduleState, Sign
 from cogs.setup import service as setup_service
+from cogs.setup.cog import timezone_choices
 from core.error_handler import report_interaction_error
 from core.errors import UserFacingError
 from core.scheduler import SHUTDOWN_GRACE_SECONDS
@@ -490,10 +491,7 @@ class CheckinCog(commands.Cog):
     async def _member_zone_autocomplete(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        return [
-            app_commands.Choice(name=z, value=z)
-            for z in setup_service.timezone_suggestions(current)
-        ]
+        return timezone_choices(current)
 
     @checkin.command(name="history", description=texts.HISTORY_DESCRIPTION)
     @app_commands.describe(days=texts.PARAM_DAYS)
@@ -620,10 +618,7 @@ class CheckinCog(commands.Cog):
     async def _zone_autocomplete(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        return [
-            app_commands.Choice(name=z, value=z)
-            for z in setup_service.timezone_suggestions(current)
-        ]
+        return timezone_choices(current)
 
     @setup_checkins.autocomplete("days")
     async def _days_autocomplete(

@@ -18,7 +18,8 @@ from discord.ext import commands
 
 from cogs.oncall import service, texts
 from cogs.oncall.service import OnCallChain, Override, Report, Shift
-from cogs.setup.service import AUTOCOMPLETE_LIMIT, timezone_suggestions
+from cogs.setup.cog import timezone_choices
+from cogs.setup.service import AUTOCOMPLETE_LIMIT
 from core.errors import UserFacingError
 
 if TYPE_CHECKING:
@@ -306,7 +307,7 @@ class OnCallCog(commands.Cog):
     async def _timezone_autocomplete(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        return [app_commands.Choice(name=z, value=z) for z in timezone_suggestions(current)]
+        return timezone_choices(current)
 
     @schedule_group.command(name="remove", description=texts.REMOVE_DESCRIPTION)
     @app_commands.describe(shift=texts.REMOVE_SHIFT_DESCRIPTION)

@@ -103,7 +103,7 @@ class SetupCog(commands.Cog):
     async def _timezone_autocomplete(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        return [app_commands.Choice(name=z, value=z) for z in service.timezone_suggestions(current)]
+        return timezone_choices(current)
 
     @setup_group.command(name="region", description="Choose which crisis resources members see")
     @app_commands.describe(region="The country or region whose crisis lines to show")
@@ -282,6 +282,11 @@ async def _create(guild: discord.Guild, plan: _ChannelPlan, reason: str) -> set[
         what = "a channel" if plan.create_channels else "the role"
         raise UserFacingError(texts.CREATION_FAILED.format(what=what)) from error
     return created
+
+
+def timezone_choices(current: str) -> list[app_commands.Choice[str]]:
+    """Autocomplete for any time-zone option (server, group, member, shift)."""
+    return [app_commands.Choice(name=z, value=z) for z in service.timezone_suggestions(current)]
 
 
 def add_setup_subcommand(
