@@ -22,7 +22,7 @@ from discord.ext import commands
 from cogs.helpnow import texts
 from cogs.helpnow.crisis import PageState, crisis_message
 from cogs.helpnow.policy import Chain, Policy, Target, TargetKind
-from cogs.helpnow.sender import PageSender
+from cogs.helpnow.sender import PageSender, allowed_mentions_for
 from cogs.helpnow.service import (
     AlreadyAcknowledged,
     HelpCase,
@@ -69,18 +69,6 @@ def policy_of(config: ServerConfig) -> Policy:
         repeat_interval=timedelta(seconds=config.repeat_interval_seconds),
         max_repeats=config.max_repeats,
     )
-
-
-def _mentions_for(target: Target) -> discord.AllowedMentions:
-    if target.kind is TargetKind.USER and target.id:
-        return discord.AllowedMentions(
-            users=[discord.Object(target.id)], roles=False, everyone=False
-        )
-    if target.kind is TargetKind.ROLE and target.id:
-        return discord.AllowedMentions(
-            users=False, roles=[discord.Object(target.id)], everyone=False
-        )
-    return discord.AllowedMentions.none()
 
 
 class HelpNowCog(commands.Cog, name="HelpNowCog"):
@@ -408,7 +396,8 @@ class HelpNowCog(commands.Cog, name="HelpNowCog"):
             else:
                 self.desk.page_posted(case, specialists.id, message.id)
                 return True
-        return await self._page_fallback(guild, config, case, values, _mentions_for(target))
+        mentions = allowed_mentions_for([target])
+        return await self._page_fallback(guild, config, case, values, mentions)
 
     @staticmethod
     async def _still_a_specialist(guild: discord.Guild, user_id: int, role_id: int | None) -> bool:

@@ -30,7 +30,7 @@ class _Queued:
     )
 
 
-def _mentions(targets: list[Target]) -> discord.AllowedMentions:
+def allowed_mentions_for(targets: list[Target]) -> discord.AllowedMentions:
     """Ping exactly the people and roles paged, nobody else."""
     # Discord refuses a list that names someone twice.
     user_ids = dict.fromkeys(t.id for t in targets if t.kind is TargetKind.USER and t.id)
@@ -76,7 +76,7 @@ class PageSender:
                 message = await channel.send(
                     _SEPARATOR.join(item.text for item in batch),
                     view=page_view(*(item.public_id for item in batch)),
-                    allowed_mentions=_mentions([item.target for item in batch]),
+                    allowed_mentions=allowed_mentions_for([item.target for item in batch]),
                 )
             except Exception as error:
                 # Each page's caller falls back on its own (another channel, a log line).
