@@ -83,11 +83,3 @@ class ReportingView(discord.ui.View):
         /,
     ) -> None:
         await report_interaction_error(interaction, error)
-
-
-class ReportingModal(discord.ui.Modal):
-    # discord.py's Modal narrows BaseView.on_error (no item); match Modal's signature.
-    async def on_error(  # type: ignore[override]
-        self, interaction: discord.Interaction, error: Exception, /
-    ) -> None:
-        await report_interaction_error(interaction, error)

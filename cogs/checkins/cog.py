@@ -24,6 +24,7 @@ from cogs.setup import service as setup_service
 from cogs.setup.cog import timezone_choices
 from core.error_handler import report_interaction_error
 from core.errors import UserFacingError
+from core.forms import submitted_form_id
 from core.scheduler import SHUTDOWN_GRACE_SECONDS
 
 if TYPE_CHECKING:
@@ -317,12 +318,10 @@ class CheckinCog(commands.Cog):
     async def on_interaction(self, interaction: discord.Interaction) -> None:
         """Every submit of the check-in form, whenever and by whichever process it was
         opened (the form is never stored: see `views.CheckinModal`)."""
-        if interaction.type is not discord.InteractionType.modal_submit:
-            return
-        data = cast(dict[str, Any], interaction.data or {})
-        form = data.get("custom_id")
+        form = submitted_form_id(interaction)
         if form not in (views.FORM_ID, views.BLIND_FORM_ID):
             return
+        data = cast(dict[str, Any], interaction.data)
         try:
             await self.submit(
                 interaction,

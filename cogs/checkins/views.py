@@ -11,7 +11,7 @@ stored, and every submit of it (even one opened before a restart) reaches the co
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -20,6 +20,7 @@ from cogs.checkins import texts
 from cogs.checkins.service import NOTE_MAX_LENGTH, OTHER, TRIGGERS_MAX_LENGTH, RawCheckin
 from config.content import CheckinContent
 from core.error_handler import ReportingView
+from core.forms import InertForm, submitted_values
 
 if TYPE_CHECKING:
     from cogs.checkins.cog import CheckinCog
@@ -153,10 +154,9 @@ class CheckinHandlers(ReportingView):
 # --- The form -------------------------------------------------------------------------------
 
 
-class CheckinModal(discord.ui.Modal):
-    """The form as sent: rendered only. discord.py forgets a form it stored when the bot
-    restarts or the form times out, and then drops its submit (and the member's answers)
-    without a word; an inert form's submit always reaches `CheckinCog.on_interaction`."""
+class CheckinModal(InertForm):
+    """The form as sent (see `core.forms`): its submit always reaches
+    `CheckinCog.on_interaction`, even after a restart."""
 
     def __init__(
         self,
@@ -166,10 +166,7 @@ class CheckinModal(discord.ui.Modal):
         *,
         blind: bool = False,
     ) -> None:
-        super().__init__(
-            title=texts.MODAL_TITLE, timeout=None, custom_id=BLIND_FORM_ID if blind else FORM_ID
-        )
-        self.stop()  # a stopped modal is never stored by send_modal
+        super().__init__(title=texts.MODAL_TITLE, custom_id=BLIND_FORM_ID if blind else FORM_ID)
         self.cog = cog
         scales = content.scales
         before = prefill or RawCheckin("", "", "", "", "")
@@ -219,20 +216,7 @@ class CheckinModal(discord.ui.Modal):
 
 def submitted_answers(data: Mapping[str, Any]) -> RawCheckin:
     """What a member typed, from the `data` of the form's submit interaction."""
-    values: dict[str, str] = {}
-
-    def walk(components: Iterable[Any]) -> None:
-        for component in components:
-            if not isinstance(component, Mapping):
-                continue
-            value = component.get("value")
-            if isinstance(value, str) and isinstance(component.get("custom_id"), str):
-                values[component["custom_id"]] = value
-            walk(component.get("components") or ())
-            if isinstance(component.get("component"), Mapping):  # inside a label
-                walk((component["component"],))
-
-    walk(data.get("components") or ())
+    values = submitted_values(data)
     return RawCheckin(
         mood=values.get("mood", ""),
         craving=values.get("craving", ""),

@@ -1,17 +1,24 @@
 """/help-now: the Discord side of the crisis path.
 
-Order matters here. The member's reply is built from memory and sent first, inside
-Discord's 3-second window; the page to the specialists goes out next; records are
-written last (through the desk's journal, which survives a database outage).
+Order matters here. The request is recorded first, in the desk's journal on local disk
+(no database, a fraction of a millisecond), so a bot that dies at any later moment still
+pages after its restart. The member's reply, built from memory, and the page to the
+specialists then go out side by side: a reply Discord is slow to take never holds up
+the page. The database copy of the records follows when it can.
+
+Silence is impossible by construction: every page a request owes is derived from its
+recorded state (`HelpDesk.page_owed`), one task per request posts them
+(`HelpNowCog._drive`), and a watchdog (`check_escalations`) re-arms any open request
+found with nothing scheduled.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 import discord
 from apscheduler.triggers.date import DateTrigger
@@ -21,7 +28,7 @@ from discord.ext import commands
 
 from cogs.helpnow import texts
 from cogs.helpnow.crisis import PageState, crisis_message
-from cogs.helpnow.policy import Chain, Policy, Target, TargetKind
+from cogs.helpnow.policy import Chain, Policy, Target, TargetKind, repeat_of
 from cogs.helpnow.sender import PageSender, allowed_mentions_for
 from cogs.helpnow.service import (
     AlreadyAcknowledged,
@@ -30,16 +37,20 @@ from cogs.helpnow.service import (
     OnCallSource,
     RequestClosed,
     Status,
+    StepPage,
     new_public_id,
     to_chain,
 )
 from cogs.helpnow.views import (
     DYNAMIC_ITEMS,
+    RESOLVE_FORM_PREFIX,
     ResolveModal,
     member_view,
     page_view,
     page_view_after,
 )
+from core.error_handler import report_interaction_error
+from core.forms import submitted_form_id, submitted_values
 from core.guild_settings import ServerConfig
 from core.scheduler import SHUTDOWN_GRACE_SECONDS
 
@@ -49,18 +60,13 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 JOURNAL_JOB_ID = "helpnow:journal"
+WATCHDOG_JOB_ID = "helpnow:watchdog"
 # Owners hear about a broken specialists channel at most this often per server.
 ADMIN_NOTICE_INTERVAL = timedelta(hours=1)
 NOTE_MAX_LENGTH = 500
-INTERACTION_ALREADY_ANSWERED = 40060
-
-
-@dataclass
-class _Starting:
-    """A request whose member reply is on its way and which the desk has not opened yet."""
-
-    public_id: str
-    done: asyncio.Event = field(default_factory=asyncio.Event)
+# Discord takes an interaction's reply only within 3 s of the interaction; discord.py's
+# retries of a failing reply (about 25 s of them) can't succeed past that.
+REPLY_PATIENCE_SECONDS = 4.0
 
 
 def policy_of(config: ServerConfig) -> Policy:
@@ -79,14 +85,17 @@ class HelpNowCog(commands.Cog, name="HelpNowCog"):
         rotation: OnCallSource,
         *,
         journal_retry_seconds: float = 2.0,
+        watchdog_seconds: float = 30.0,
     ) -> None:
         self.bot = bot
         self.desk = desk
         self.rotation = rotation
         self.journal_retry_seconds = journal_retry_seconds
+        self.watchdog_seconds = watchdog_seconds
         self._case_locks: dict[str, asyncio.Lock] = {}
         self._admin_noticed: dict[int, datetime] = {}
-        self._starting: dict[tuple[int, int], _Starting] = {}
+        self._drivers: dict[str, asyncio.Task[None]] = {}
+        self._closing = False
         self._sender = PageSender()
 
     async def cog_load(self) -> None:
@@ -94,19 +103,36 @@ class HelpNowCog(commands.Cog, name="HelpNowCog"):
         for case in await self.desk.load():
             if self.bot.serves_guild(case.guild_id):
                 self._schedule(case)
+        # At start nothing is wrong yet: this only drives requests whose chain ended
+        # while the bot was down, so their owner still hears of them.
+        self.check_escalations()
         self.bot.scheduler.add_job(
             self.desk.flush,
             IntervalTrigger(seconds=self.journal_retry_seconds),
             id=JOURNAL_JOB_ID,
             replace_existing=True,
         )
+        self.bot.scheduler.add_job(
+            self._watchdog,
+            IntervalTrigger(seconds=self.watchdog_seconds),
+            id=WATCHDOG_JOB_ID,
+            replace_existing=True,
+        )
 
     async def cog_unload(self) -> None:
+        self._closing = True
+        for job_id in (JOURNAL_JOB_ID, WATCHDOG_JOB_ID):
+            if self.bot.scheduler.get_job(job_id):
+                self.bot.scheduler.remove_job(job_id)
         for case in self.desk.open_cases():
             self._unschedule(case.public_id)
-        if self.bot.scheduler.get_job(JOURNAL_JOB_ID):
-            self.bot.scheduler.remove_job(JOURNAL_JOB_ID)
         self.bot.remove_dynamic_items(*DYNAMIC_ITEMS)
+        drivers = [task for task in self._drivers.values() if not task.done()]
+        if drivers:
+            # A page cut off here is still owed in the journal: the next start sends it.
+            _, late = await asyncio.wait(drivers, timeout=SHUTDOWN_GRACE_SECONDS)
+            for task in late:
+                task.cancel()
         await self._sender.close(SHUTDOWN_GRACE_SECONDS)
         await self.desk.flush()
 
@@ -127,83 +153,62 @@ class HelpNowCog(commands.Cog, name="HelpNowCog"):
         assert guild_id is not None, "guild_only"
         config = self.bot.guild_settings.cached(guild_id)
         chain = self._chain(guild_id)
-        key = (guild_id, interaction.user.id)
-        existing = self.desk.open_case_of(guild_id, interaction.user.id)
-        # The same member asking again while their first request is still being opened
-        # (its reply on its way) joins that request: one request, buttons that work.
-        earlier = None if existing else self._starting.get(key)
-        mine: _Starting | None = None
-        if existing is not None:
-            state, public_id = PageState.REPAGED, existing.public_id
-        elif earlier is not None:
-            state, public_id = PageState.REPAGED, earlier.public_id
+        if self.desk.open_case_of(guild_id, interaction.user.id) is not None:
+            state = PageState.REPAGED
+        elif not (config.specialists_channel_id or config.specialist_role_id):
+            state = PageState.NOT_SET_UP
         else:
-            if not (config.specialists_channel_id or config.specialist_role_id):
-                state = PageState.NOT_SET_UP
-            else:
-                state = PageState.PAGED_ONCALL if chain.primary else PageState.PAGED_ROLE
-            public_id = new_public_id()
-            mine = self._starting[key] = _Starting(public_id)
+            state = PageState.PAGED_ONCALL if chain.primary else PageState.PAGED_ROLE
+        cleaned = (note.strip() or None) if note else None
+        # Nothing is awaited before this: a second /help-now from the same member always
+        # finds this request, and it is on disk before anything is sent.
+        opened = self.desk.open(
+            public_id=new_public_id(),
+            guild_id=guild_id,
+            member_user_id=interaction.user.id,
+            origin_channel_id=interaction.channel_id,
+            note=cleaned,
+            chain=chain,
+            role_id=config.specialist_role_id,
+            policy=policy_of(config),
+        )
+        case = opened.case
+        paging: asyncio.Task[Any]
+        if opened.is_new:
+            paging = self._drive(case.public_id)
+        else:
+            template = (
+                texts.PAGE_AGAIN_ACKNOWLEDGED
+                if case.status is Status.ACKNOWLEDGED
+                else texts.PAGE_AGAIN
+            )
+            paging = asyncio.create_task(self._repage(case, opened.target, template, cleaned))
         try:
-            try:
-                await interaction.response.send_message(
+            await asyncio.wait_for(
+                interaction.response.send_message(
                     crisis_message(
                         self.bot.content.crisis, config.region, config.local_resources, state
                     ),
-                    view=member_view(public_id),
+                    view=member_view(case.public_id),
                     ephemeral=True,
-                )
-            except discord.HTTPException as error:
-                if error.code == INTERACTION_ALREADY_ANSWERED:
-                    return  # another bot process answered, and pages
-                # Too late for Discord's 3-second window (a busy event loop), or Discord
-                # refused the reply: the member did not get it, but the page still goes out.
-                log.warning(
-                    "The /help-now reply failed in guild %s (HTTP %s, code %s); paging anyway",
-                    guild_id,
-                    error.status,
-                    error.code,
-                )
-            if earlier is not None:
-                await earlier.done.wait()
-            cleaned = note.strip() if note else None
-            opened = self.desk.open(
-                public_id=public_id,
-                guild_id=guild_id,
-                member_user_id=interaction.user.id,
-                origin_channel_id=interaction.channel_id,
-                note=cleaned,
-                chain=chain,
-                role_id=config.specialist_role_id,
-                policy=policy_of(config),
+                ),
+                REPLY_PATIENCE_SECONDS,
             )
-            case = opened.case
-            if opened.is_new:
-                template = texts.PAGE
-            elif case.status is Status.ACKNOWLEDGED:
-                template = texts.PAGE_AGAIN_ACKNOWLEDGED
-            else:
-                template = texts.PAGE_AGAIN
-            try:
-                delivered = await self._page(
-                    case,
-                    opened.target,
-                    template,
-                    with_note=opened.is_new,
-                    note=None if opened.is_new else cleaned,
-                )
-            finally:
-                self._schedule(case)
-        finally:
-            if mine is not None:
-                mine.done.set()
-                if self._starting.get(key) is mine:
-                    del self._starting[key]
+        except (discord.HTTPException, TimeoutError) as error:
+            # Too late for Discord's 3-second window (a busy event loop), or Discord
+            # refused the reply: the member did not get it; the page is on its way.
+            log.warning(
+                "The /help-now reply failed in guild %s (%s %s); paging anyway",
+                guild_id,
+                type(error).__name__,
+                getattr(error, "code", ""),
+            )
+        await asyncio.wait([paging])
+        if paging.cancelled():
+            return  # the bot is stopping; the page is still owed in the journal
+        delivered = case.page_message_id is not None if opened.is_new else paging.result()
         if not delivered and interaction.response.is_done():
             await interaction.followup.send(texts.PAGE_FAILED, ephemeral=True)
-        if opened.is_new and case.next_step_at is None:
-            # The policy allows no further page (nobody on call and no repeats).
-            await self._tell_admins(interaction.guild, texts.ADMIN_UNANSWERED, None)
 
     # -- buttons -----------------------------------------------------------------
 
@@ -211,6 +216,12 @@ class HelpNowCog(commands.Cog, name="HelpNowCog"):
         self, interaction: discord.Interaction, action: str, public_id: str
     ) -> None:
         case = self.desk.get(public_id)
+        if case is not None and case.guild_id != interaction.guild_id:
+            # Discord only delivers ids that are on the clicked message; a crisis record
+            # still never answers to a button from another server.
+            log.warning("A help-now button named a request of another guild; refused")
+            await interaction.response.send_message(texts.NOT_THIS_SERVER, ephemeral=True)
+            return
         if action in ("safe", "thread"):
             if case is None:
                 await interaction.response.send_message(texts.ALREADY_CLOSED, ephemeral=True)
@@ -291,23 +302,40 @@ class HelpNowCog(commands.Cog, name="HelpNowCog"):
     async def _backup(self, interaction: discord.Interaction, case: HelpCase) -> None:
         config = self.bot.guild_settings.cached(case.guild_id)
         try:
-            _, target = self.desk.request_backup(
+            self.desk.request_backup(
                 case.public_id,
                 interaction.user.id,
                 self._chain(case.guild_id),
                 config.specialist_role_id,
-                policy_of(config),
             )
         except RequestClosed:
             await interaction.response.send_message(texts.ALREADY_CLOSED, ephemeral=True)
             return
+        self._drive(case.public_id)
+        await interaction.response.send_message(texts.BACKUP_PAGED, ephemeral=True)
+
+    @commands.Cog.listener()
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        """Every submit of the Resolved form, whenever and by whichever process it was
+        opened (the form is inert: see `core.forms`)."""
+        form = submitted_form_id(interaction)
+        if form is None or not form.startswith(RESOLVE_FORM_PREFIX):
+            return
+        public_id = form.removeprefix(RESOLVE_FORM_PREFIX)
+        outcome = submitted_values(cast(Mapping[str, Any], interaction.data)).get("outcome", "")
         try:
-            await interaction.response.send_message(texts.BACKUP_PAGED, ephemeral=True)
-            await self._page(case, target, texts.PAGE_BACKUP, specialist=interaction.user.id)
-        finally:
-            self._schedule(case)
+            await self.resolve(interaction, public_id, outcome)
+        except Exception as error:  # every failure gets the kind reply and a log line
+            await report_interaction_error(interaction, error)
 
     async def resolve(self, interaction: discord.Interaction, public_id: str, outcome: str) -> None:
+        case = self.desk.get(public_id)
+        if case is not None and case.guild_id != interaction.guild_id:
+            await interaction.response.send_message(texts.NOT_THIS_SERVER, ephemeral=True)
+            return
+        if not self._is_specialist(interaction):
+            await interaction.response.send_message(texts.ONLY_SPECIALISTS, ephemeral=True)
+            return
         try:
             case = self.desk.close(public_id, interaction.user.id, Status.RESOLVED, outcome.strip())
         except RequestClosed:
@@ -339,6 +367,15 @@ class HelpNowCog(commands.Cog, name="HelpNowCog"):
             log.exception("On-call lookup failed in guild %s; paging the role", guild_id)
             return Chain(primary=None, backups=())
 
+    async def _repage(
+        self, case: HelpCase, target: Target, template: str, note: str | None
+    ) -> bool:
+        try:
+            return await self._page(case, target, template, note=note)
+        except Exception:
+            log.exception("A help-now re-page failed in guild %s", case.guild_id)
+            return False
+
     async def _page(
         self,
         case: HelpCase,
@@ -348,6 +385,8 @@ class HelpNowCog(commands.Cog, name="HelpNowCog"):
         with_note: bool = False,
         note: str | None = None,
         specialist: int | None = None,
+        repeat: int = 0,
+        resent: bool = False,
     ) -> bool:
         """Post a page for `case` to `target`; False when no channel could take it."""
         guild = self.bot.get_guild(case.guild_id)
@@ -372,6 +411,8 @@ class HelpNowCog(commands.Cog, name="HelpNowCog"):
             "member": f"<@{case.member_user_id}>",
             "time": discord.utils.format_dt(case.created_at, "t"),
             "specialist": f"<@{specialist}>" if specialist else "",
+            "repeat": str(repeat),
+            "repeats": str(self.bot.guild_settings.cached(case.guild_id).max_repeats),
         }
         text = template.format(**values)
         if with_note:
@@ -379,6 +420,8 @@ class HelpNowCog(commands.Cog, name="HelpNowCog"):
             text = f"{text}\n{texts.PAGE_NO_NOTE}" if not note else text
         if note:
             text = f"{text}\n{texts.PAGE_NOTE.format(note=discord.utils.escape_mentions(note))}"
+        if resent:
+            text = f"{text}\n{texts.PAGE_RESENT}"
         specialists = (
             guild.get_channel(config.specialists_channel_id)
             if guild and config.specialists_channel_id
@@ -387,17 +430,20 @@ class HelpNowCog(commands.Cog, name="HelpNowCog"):
         if isinstance(specialists, discord.TextChannel):
             try:
                 message = await self._sender.send(specialists, case.public_id, text, target)
-            except discord.HTTPException as error:
+            except Exception as error:
+                # Whatever stopped it (Discord refusing, the network failing), the
+                # fallback channel and the owner are next.
                 log.warning(
-                    "Page to the specialists channel failed in guild %s (HTTP %s)",
+                    "Page to the specialists channel failed in guild %s (%s %s)",
                     case.guild_id,
-                    error.status,
+                    type(error).__name__,
+                    getattr(error, "status", ""),
                 )
             else:
                 self.desk.page_posted(case, specialists.id, message.id)
                 return True
         mentions = allowed_mentions_for([target])
-        return await self._page_fallback(guild, config, case, values, mentions)
+        return await self._page_fallback(guild, config, case, values, mentions, resent=resent)
 
     @staticmethod
     async def _still_a_specialist(guild: discord.Guild, user_id: int, role_id: int | None) -> bool:
@@ -419,9 +465,13 @@ class HelpNowCog(commands.Cog, name="HelpNowCog"):
         case: HelpCase,
         values: dict[str, str],
         mentions: discord.AllowedMentions,
+        *,
+        resent: bool,
     ) -> bool:
         # Outside the private channel the page names nobody and carries no note.
         text = texts.PAGE_FALLBACK.format(**values)
+        if resent:
+            text = f"{text}\n{texts.PAGE_RESENT}"
         for channel_id in (config.fallback_channel_id, config.checkin_channel_id):
             channel = guild.get_channel(channel_id) if guild and channel_id else None
             if not isinstance(channel, discord.TextChannel):
@@ -430,9 +480,12 @@ class HelpNowCog(commands.Cog, name="HelpNowCog"):
                 message = await channel.send(
                     text, view=page_view(case.public_id), allowed_mentions=mentions
                 )
-            except discord.HTTPException as error:
+            except Exception as error:
                 log.warning(
-                    "Fallback page failed in guild %s (HTTP %s)", case.guild_id, error.status
+                    "Fallback page failed in guild %s (%s %s)",
+                    case.guild_id,
+                    type(error).__name__,
+                    getattr(error, "status", ""),
                 )
                 continue
             self.desk.page_posted(case, channel.id, message.id)
@@ -447,20 +500,32 @@ class HelpNowCog(commands.Cog, name="HelpNowCog"):
     async def _tell_admins(
         self, guild: discord.Guild | None, template: str, fallback: discord.TextChannel | None
     ) -> None:
-        if guild is None or guild.owner_id is None:
+        """Tell the owner of a problem with the server's channels, at most hourly."""
+        if guild is None:
             return
         now = self.bot.clock.now()
         last = self._admin_noticed.get(guild.id)
         if last and now - last < ADMIN_NOTICE_INTERVAL:
             return
         self._admin_noticed[guild.id] = now
+        await self._tell_owner(
+            guild, template.format(guild=guild.name, fallback=fallback.mention if fallback else "")
+        )
+
+    async def _tell_owner(self, guild: discord.Guild | None, text: str) -> None:
+        if guild is None or guild.owner_id is None:
+            log.error("A help-now notice for a server's owner could not be sent: no owner known")
+            return
         try:
             dm = await self.bot.create_dm(discord.Object(guild.owner_id))
-            await dm.send(
-                template.format(guild=guild.name, fallback=fallback.mention if fallback else "")
+            await dm.send(text)
+        except Exception as error:
+            log.error(
+                "Could not tell the owner of guild %s (%s %s)",
+                guild.id,
+                type(error).__name__,
+                getattr(error, "status", ""),
             )
-        except discord.HTTPException as error:
-            log.warning("Could not tell the owner of guild %s (HTTP %s)", guild.id, error.status)
 
     async def _close_page(self, case: HelpCase, note: str) -> None:
         """Add `note` under the page and take its buttons away."""
@@ -541,21 +606,23 @@ class HelpNowCog(commands.Cog, name="HelpNowCog"):
     # -- escalation --------------------------------------------------------------
 
     def _schedule(self, case: HelpCase) -> None:
-        if case.status is not Status.OPEN or case.next_step_at is None:
+        if self._closing:
+            return
+        if self.desk.get(case.public_id) is None or case.next_step_at is None:
             self._unschedule(case.public_id)
             return
         self.bot.scheduler.add_job(
             self._on_due,
             DateTrigger(run_date=case.next_step_at),
             args=[case.public_id],
-            id=f"helpnow:step:{case.public_id}",
+            id=_step_job_id(case.public_id),
             replace_existing=True,
             # A step that came due while the bot was down still runs, once, at start.
             misfire_grace_time=None,
         )
 
     def _unschedule(self, public_id: str) -> None:
-        job = self.bot.scheduler.get_job(f"helpnow:step:{public_id}")
+        job = self.bot.scheduler.get_job(_step_job_id(public_id))
         if job is not None:
             job.remove()
 
@@ -567,22 +634,115 @@ class HelpNowCog(commands.Cog, name="HelpNowCog"):
             del self._case_locks[public_id]
 
     async def _on_due(self, public_id: str) -> None:
+        # The job only hands over and returns at once: a job still running when the next
+        # step comes due would make APScheduler skip that step.
+        self._drive(public_id)
+
+    def _drive(self, public_id: str) -> asyncio.Task[None]:
+        """The task posting what the request owes; one per request at a time."""
+        running = self._drivers.get(public_id)
+        if running is not None and not running.done():
+            return running
+        task = asyncio.get_running_loop().create_task(self._post_owed(public_id))
+        self._drivers[public_id] = task
+        return task
+
+    async def _post_owed(self, public_id: str) -> None:
         await self.bot.wait_until_ready()
         case = self.desk.get(public_id)
         if case is None:
             return
-        config = self.bot.guild_settings.cached(case.guild_id)
-        escalation = self.desk.escalation_due(
-            public_id, self._chain(case.guild_id), config.specialist_role_id, policy_of(config)
-        )
         try:
-            if escalation is not None:
-                await self._page(case, escalation.target, texts.PAGE_ESCALATED)
-                self.desk.record_escalation(escalation)
-                if escalation.is_last and case.status is Status.OPEN:
-                    await self._tell_admins(
-                        self.bot.get_guild(case.guild_id), texts.ADMIN_UNANSWERED, None
-                    )
+            config = self.bot.guild_settings.cached(case.guild_id)
+            while (
+                page := self.desk.page_owed(
+                    public_id, self._chain(case.guild_id), config.specialist_role_id
+                )
+            ) is not None:
+                await self._post_step(page)
+                config = self.bot.guild_settings.cached(case.guild_id)
+            if self.desk.chain_finished(case) and case.owner_told_at is None:
+                self.desk.owner_told(case)
+                await self._tell_owner(
+                    self.bot.get_guild(case.guild_id),
+                    texts.ADMIN_UNANSWERED.format(guild=self._guild_name(case.guild_id)),
+                )
+        except Exception:
+            log.exception("Help-now escalation failed in guild %s", case.guild_id)
         finally:
-            # Whatever happened to this page, the next step stays scheduled.
+            if self._drivers.get(public_id) is asyncio.current_task():
+                del self._drivers[public_id]
+            # Whatever happened, the request's next step stays scheduled.
             self._schedule(case)
+
+    async def _post_step(self, page: StepPage) -> None:
+        case = page.case
+        config = self.bot.guild_settings.cached(case.guild_id)
+        first = case.page_message_id is None and page.backup_for is None
+        if page.backup_for is not None:
+            template = texts.PAGE_BACKUP
+        elif first:
+            template = texts.PAGE
+        elif repeat_of(page.step):
+            template = texts.PAGE_REPEATED
+        else:
+            template = texts.PAGE_ESCALATED
+        try:
+            await self._page(
+                case,
+                page.target,
+                template,
+                with_note=first,
+                specialist=page.backup_for,
+                repeat=repeat_of(page.step),
+                resent=page.resent,
+            )
+        except Exception:
+            # Counted as sent all the same: the chain goes on to its next target rather
+            # than retrying this one forever.
+            log.exception("A help-now page failed in guild %s", case.guild_id)
+        self.desk.step_paged(page, policy_of(config))
+
+    def _guild_name(self, guild_id: int) -> str:
+        guild = self.bot.get_guild(guild_id)
+        return guild.name if guild else str(guild_id)
+
+    def _driving(self, public_id: str) -> bool:
+        task = self._drivers.get(public_id)
+        return task is not None and not task.done()
+
+    async def _watchdog(self) -> None:
+        self.check_escalations()
+
+    def check_escalations(self) -> list[str]:
+        """Hold the invariant: every open, unacknowledged request this process serves has
+        its next step scheduled, or is being paged now, or has finished its chain with
+        the owner told. Repairs any that has not, and returns their ids."""
+        repaired = []
+        for case in self.desk.open_cases():
+            if (
+                case.status is not Status.OPEN
+                or not self.bot.serves_guild(case.guild_id)
+                or self._driving(case.public_id)
+            ):
+                continue
+            if case.next_step_at is not None:
+                job = self.bot.scheduler.get_job(_step_job_id(case.public_id))
+                if job is not None and job.next_run_time is not None:
+                    continue
+                log.error(
+                    "A help-now request in guild %s had no next step scheduled; re-armed",
+                    case.guild_id,
+                )
+                self._schedule(case)
+            elif case.owner_told_at is None:
+                # Its last page went out just before a restart: the owner is still owed.
+                self._drive(case.public_id)
+            else:
+                continue
+            repaired.append(case.public_id)
+        return repaired
+
+
+def _step_job_id(public_id: str) -> str:
+    return f"helpnow:step:{public_id}"

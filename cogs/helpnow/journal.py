@@ -36,6 +36,8 @@ REQUEST_FIELDS = (
     "created_at",
     "step",
     "next_step_at",
+    "paged_at",
+    "owner_told_at",
     "page_channel_id",
     "page_message_id",
     "thread_id",
@@ -45,7 +47,14 @@ REQUEST_FIELDS = (
     "closed_by",
     "outcome",
 )
-_DATETIMES = {"created_at", "next_step_at", "acknowledged_at", "closed_at"}
+_DATETIMES = {
+    "created_at",
+    "next_step_at",
+    "paged_at",
+    "owner_told_at",
+    "acknowledged_at",
+    "closed_at",
+}
 
 
 @dataclass(frozen=True)
@@ -78,6 +87,10 @@ def _decode(data: dict[str, Any]) -> Entry:
         key: (datetime.fromisoformat(value) if key in _DATETIMES and value is not None else value)
         for key, value in data["request"].items()
     }
+    # Lines written before steps carried `paged_at` recorded a step only once it was
+    # paged (migration 0004 says the same of the database's rows).
+    request.setdefault("paged_at", request["created_at"])
+    request.setdefault("owner_told_at", None)
     events = [
         EventRecord(**(event | {"at": datetime.fromisoformat(event["at"])}))
         for event in data["events"]

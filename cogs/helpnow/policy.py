@@ -73,6 +73,11 @@ def next_step(step: int, chain: Chain) -> int:
     return following
 
 
+def repeat_of(step: int) -> int:
+    """Which repeat of the role page `step` is: 0 for the first role page or before it."""
+    return max(step - FIRST_ROLE_STEP, 0)
+
+
 def due_after(step: int, paged_at: datetime, policy: Policy) -> datetime | None:
     """When the step after `step` is due, or None once the role repeats are used up."""
     if step < FIRST_ROLE_STEP:

@@ -74,6 +74,8 @@ class HelpCase:
     closed_at: datetime | None = None
     closed_by: int | None = None
     outcome: str | None = None
+    paged_at: datetime | None = None
+    owner_told_at: datetime | None = None
 
     def snapshot(self) -> dict[str, Any]:
         values = {name: getattr(self, name) for name in REQUEST_FIELDS}
@@ -89,17 +91,17 @@ class Opened:
 
 
 @dataclass(frozen=True)
-class Escalation:
-    """A due escalation step, not yet taken."""
+class StepPage:
+    """The page a request's escalation owes now: its current step's, not yet posted."""
 
     case: HelpCase
     step: int
     target: Target
-    next_step_at: datetime | None
-
-    @property
-    def is_last(self) -> bool:
-        return self.next_step_at is None
+    # The bot stopped after this page was due and before it was known to be posted:
+    # it may already be in the channel once.
+    resent: bool
+    # The specialist who asked for a second person, when that is why the page is owed.
+    backup_for: int | None = None
 
 
 class AlreadyAcknowledged(UserFacingError):
@@ -128,6 +130,9 @@ class HelpDesk:
         self._cases: dict[str, HelpCase] = {}
         self._by_member: dict[tuple[int, int], str] = {}
         self._flushes: set[asyncio.Task[bool]] = set()
+        # Requests whose current page was owed when the process started.
+        self._owed_at_start: set[str] = set()
+        self._backup_asked_by: dict[str, int] = {}
 
     # -- start and persistence ------------------------------------------------
 
@@ -145,6 +150,9 @@ class HelpDesk:
             self._remember(HelpCase(guild_id=row.guild_id, **values))
         for entry in self._journal.pending_entries():
             self._remember(HelpCase(guild_id=entry.guild_id, **entry.request))
+        self._owed_at_start = {
+            case.public_id for case in self._cases.values() if case.paged_at is None
+        }
         return list(self._cases.values())
 
     async def flush(self) -> bool:
@@ -213,6 +221,8 @@ class HelpDesk:
             return Opened(existing, target, is_new=False)
         now = self._clock.now()
         step = first_step(chain)
+        # Recorded before anything is sent, with its first page owed at once: a bot that
+        # dies right after answering the member still pages after its restart.
         case = HelpCase(
             public_id=public_id,
             guild_id=guild_id,
@@ -221,7 +231,7 @@ class HelpDesk:
             note=note,
             created_at=now,
             step=step,
-            next_step_at=due_after(step, now, policy),
+            next_step_at=now,
         )
         target = target_for(step, chain, role_id)
         self._remember(case)
@@ -234,57 +244,72 @@ class HelpDesk:
             case.page_message_id = message_id
         self._record(case, "paged", target=f"channel:{channel_id}")
 
-    def escalation_due(
-        self, public_id: str, chain: Chain, role_id: int | None, policy: Policy
-    ) -> Escalation | None:
-        """The next page, when this request's step is due and still unacknowledged.
+    def page_owed(self, public_id: str, chain: Chain, role_id: int | None) -> StepPage | None:
+        """The page this request owes now, if any: its current step's, not yet posted, or,
+        once that step's wait is over unacknowledged, the next step's.
 
-        Nothing changes until `record_escalation`: the caller pages first, so a bot that
-        dies in between pages again after a restart rather than never.
+        Moving to the next step is recorded before its page is sent, and the page counts as
+        sent only through `step_paged`: a bot that dies in between sends the page again
+        after its restart (marked as perhaps a repeat), never not at all.
         """
         case = self._cases.get(public_id)
         now = self._clock.now()
-        if (
-            case is None
-            or case.status is not Status.OPEN
-            or case.next_step_at is None
-            or case.next_step_at > now + _DUE_TOLERANCE
-        ):
+        if case is None or case.next_step_at is None or case.next_step_at > now + _DUE_TOLERANCE:
             return None
-        step = next_step(case.step, chain)
-        return Escalation(
-            case, step, target_for(step, chain, role_id), due_after(step, now, policy)
+        if case.paged_at is not None:
+            case.step = next_step(case.step, chain)
+            case.paged_at = None
+            case.next_step_at = now
+            self._owed_at_start.discard(public_id)
+            self._backup_asked_by.pop(public_id, None)
+            self._record(case, "escalated", target=target_for(case.step, chain, role_id).key())
+        return StepPage(
+            case,
+            case.step,
+            target_for(case.step, chain, role_id),
+            resent=public_id in self._owed_at_start,
+            backup_for=self._backup_asked_by.get(public_id),
         )
 
-    def record_escalation(self, escalation: Escalation) -> None:
-        case = escalation.case
-        case.step = escalation.step
-        case.next_step_at = escalation.next_step_at if case.status is Status.OPEN else None
-        self._record(case, "escalated", target=escalation.target.key())
-
-    def request_backup(
-        self, public_id: str, specialist_id: int, chain: Chain, role_id: int | None, policy: Policy
-    ) -> tuple[HelpCase, Target]:
-        case = self._open_case(public_id)
-        return case, self._advance(case, chain, role_id, policy, "backup_requested", specialist_id)
-
-    def _advance(
-        self,
-        case: HelpCase,
-        chain: Chain,
-        role_id: int | None,
-        policy: Policy,
-        kind: str,
-        actor: int | None,
-    ) -> Target:
+    def step_paged(self, page: StepPage, policy: Policy) -> None:
+        """The page of `page.step` went out (or no channel would take it: the chain goes
+        on all the same); the next step is due one wait after now."""
+        case = page.case
+        if case.step != page.step or case.paged_at is not None:
+            return  # the request moved on meanwhile (a backup asked for): its own page counts
         now = self._clock.now()
-        case.step = next_step(case.step, chain)
-        target = target_for(case.step, chain, role_id)
+        case.paged_at = now
         case.next_step_at = (
             due_after(case.step, now, policy) if case.status is Status.OPEN else None
         )
-        self._record(case, kind, actor_user_id=actor, target=target.key())
-        return target
+        self._owed_at_start.discard(case.public_id)
+        self._backup_asked_by.pop(case.public_id, None)
+        self._record(case, "step_paged", target=page.target.key())
+
+    def owner_told(self, case: HelpCase) -> None:
+        case.owner_told_at = self._clock.now()
+        self._record(case, "owner_told")
+
+    def chain_finished(self, case: HelpCase) -> bool:
+        """Every automatic page went out and nobody acknowledged."""
+        return (
+            case.status is Status.OPEN and case.paged_at is not None and case.next_step_at is None
+        )
+
+    def request_backup(
+        self, public_id: str, specialist_id: int, chain: Chain, role_id: int | None
+    ) -> HelpCase:
+        """Move to the next step at once; its page is owed now, as an escalation's is (on
+        an acknowledged request too, without resuming its chain: see `step_paged`)."""
+        case = self._open_case(public_id)
+        case.step = next_step(case.step, chain)
+        case.paged_at = None
+        case.next_step_at = self._clock.now()
+        self._owed_at_start.discard(public_id)
+        self._backup_asked_by[public_id] = specialist_id
+        target = target_for(case.step, chain, role_id)
+        self._record(case, "backup_requested", actor_user_id=specialist_id, target=target.key())
+        return case
 
     def acknowledge(self, public_id: str, specialist_id: int) -> HelpCase:
         case = self._open_case(public_id)

@@ -81,6 +81,14 @@ PAGE_AGAIN_ACKNOWLEDGED = (
     "request; they may still need you."
 )
 PAGE_ESCALATED = "{target} — not acknowledged yet: {member}'s request from {time} needs someone."
+PAGE_REPEATED = (
+    "{target} — still not acknowledged (repeat {repeat} of {repeats}): {member}'s request "
+    "from {time} needs someone."
+)
+PAGE_RESENT = (
+    "(Sent again because the bot restarted while sending it: if you saw this page before, "
+    "it is the same request.)"
+)
 PAGE_BACKUP = "{target} — {specialist} asked for backup on {member}'s request from {time}."
 PAGE_FALLBACK = (
     "{target} — someone asked for help with /help-now at {time}. The specialists channel "
@@ -102,6 +110,7 @@ RESOLVE_OUTCOME_PLACEHOLDER = "A few words for the team's records"
 RESOLVED_DONE = "Closed. Thank you for being there."
 ONLY_SPECIALISTS = "Only peer specialists can use these buttons."
 NOT_YOUR_REQUEST = "These buttons belong to the person who asked for help."
+NOT_THIS_SERVER = "This button belongs to a request in another server, so I can't use it here."
 ADMIN_CHANNEL_PROBLEM = (
     "A /help-now page could not be posted in the specialists channel of {guild} (it is "
     "missing or I lack permission there). I posted it in {fallback} instead. Please fix "
@@ -138,3 +147,16 @@ RESOURCE_TOO_LONG = (
     "With that line the /help-now reply would be too long for Discord. Please shorten it."
 )
 NO_RESOURCES = "none"
+
+# The /help-now reply when it takes more than one message (members).
+MORE_LINES_HEADER = "More lines you can reach:"
+
+# /setup help-now local lines (admins), added with the split reply.
+RESOURCE_UNREADABLE = (
+    "Please give the line a name and a way to reach it in letters or numbers, not only "
+    "spaces or formatting."
+)
+RESOURCE_CROWDS_FIRST_MESSAGE = (
+    "With that line the local lines would no longer fit in the first /help-now message in "
+    "every region. Please shorten it or remove another line."
+)

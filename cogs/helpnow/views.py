@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from cogs.helpnow import texts
-from core.error_handler import ReportingModal, report_interaction_error
+from core.error_handler import report_interaction_error
+from core.forms import InertForm
 
 if TYPE_CHECKING:
     from cogs.helpnow.cog import HelpNowCog
@@ -176,19 +177,22 @@ def page_view_after(
     return view if view.children else None
 
 
-class ResolveModal(ReportingModal, title=texts.RESOLVE_MODAL_TITLE):
-    outcome: discord.ui.TextInput[ResolveModal] = discord.ui.TextInput(
-        label=texts.RESOLVE_OUTCOME_LABEL,
-        custom_id="outcome",
-        placeholder=texts.RESOLVE_OUTCOME_PLACEHOLDER,
-        style=discord.TextStyle.paragraph,
-        required=False,
-        max_length=OUTCOME_MAX_LENGTH,
-    )
+RESOLVE_FORM_PREFIX = "helpnow:resolve-modal:"
+
+
+class ResolveModal(InertForm):
+    """The outcome form; its submit reaches `HelpNowCog.on_interaction`, even one opened
+    before a restart (see `core.forms`)."""
 
     def __init__(self, public_id: str) -> None:
-        super().__init__(custom_id=f"helpnow:resolve-modal:{public_id}", timeout=None)
-        self.public_id = public_id
-
-    async def on_submit(self, interaction: discord.Interaction) -> None:
-        await _cog(interaction).resolve(interaction, self.public_id, self.outcome.value)
+        super().__init__(title=texts.RESOLVE_MODAL_TITLE, custom_id=RESOLVE_FORM_PREFIX + public_id)
+        self.add_item(
+            discord.ui.TextInput(
+                label=texts.RESOLVE_OUTCOME_LABEL,
+                custom_id="outcome",
+                placeholder=texts.RESOLVE_OUTCOME_PLACEHOLDER,
+                style=discord.TextStyle.paragraph,
+                required=False,
+                max_length=OUTCOME_MAX_LENGTH,
+            )
+        )

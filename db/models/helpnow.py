@@ -45,6 +45,11 @@ class HelpRequest(GuildScoped, Base):
     # no due time once acknowledged or closed.
     step: Mapped[int] = mapped_column(Integer, default=0)
     next_step_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the page of the step reached went out (or was given up on); none while it
+    # is still to be posted, so a restart posts it instead of losing it.
+    paged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the owner heard that the last automatic page went unanswered (once only).
+    owner_told_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     page_channel_id: Mapped[int | None] = mapped_column(BigInteger)
     page_message_id: Mapped[int | None] = mapped_column(BigInteger)
     thread_id: Mapped[int | None] = mapped_column(BigInteger)

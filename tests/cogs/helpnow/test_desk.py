@@ -50,31 +50,45 @@ def open_request(desk: HelpDesk, note: str | None = "can't stop thinking about u
     return opened.case.public_id
 
 
-async def test_a_request_escalates_on_call_backup_role_and_is_recorded(
+async def test_a_request_pages_on_call_then_backup_then_role_each_step_once(
     database: Database, tmp_path: Path, cipher: MultiFernet
 ) -> None:
     clock = SteppingClock()
     desk = make_desk(database, tmp_path, cipher, clock)
     public_id = open_request(desk)
-    assert desk.escalation_due(public_id, CHAIN, ROLE, POLICY) is None  # not due yet
+    first = desk.page_owed(public_id, CHAIN, ROLE)
+    assert first is not None  # the first page is owed from the moment of the request
+    assert first.target.id == ONCALL
+    # Until the page is known to be out it stays owed: a crash here pages again, never never.
+    assert desk.page_owed(public_id, CHAIN, ROLE) == first
+    clock.current += timedelta(seconds=40)  # the page took a while to get through
+    desk.step_paged(first, POLICY)
+    assert desk.page_owed(public_id, CHAIN, ROLE) is None  # not due yet
 
-    clock.current += timedelta(minutes=5)
-    backup = desk.escalation_due(public_id, CHAIN, ROLE, POLICY)
+    # The wait runs from when the page went out, not from when it was asked for.
+    clock.current += timedelta(minutes=5) - timedelta(seconds=2)
+    assert desk.page_owed(public_id, CHAIN, ROLE) is None
+    clock.current += timedelta(seconds=2)
+    backup = desk.page_owed(public_id, CHAIN, ROLE)
     assert backup is not None
     assert backup.target.id == BACKUP
-    # Until the page is recorded the step stays due: a crash here pages again, never never.
-    assert desk.escalation_due(public_id, CHAIN, ROLE, POLICY) == backup
-    desk.record_escalation(backup)
+    assert desk.page_owed(public_id, CHAIN, ROLE) == backup  # moved on once, not twice
+    desk.step_paged(backup, POLICY)
     clock.current += timedelta(minutes=5)
-    role = desk.escalation_due(public_id, CHAIN, ROLE, POLICY)
+    role = desk.page_owed(public_id, CHAIN, ROLE)
     assert role is not None
     assert role.target.kind is TargetKind.ROLE
-    assert not role.is_last
-    desk.record_escalation(role)
+    desk.step_paged(role, POLICY)
+    assert not desk.chain_finished(role.case)  # one repeat to go
+    clock.current += timedelta(minutes=10)
+    repeat = desk.page_owed(public_id, CHAIN, ROLE)
+    assert repeat is not None
+    desk.step_paged(repeat, POLICY)
+    assert desk.chain_finished(repeat.case)
 
     desk.acknowledge(public_id, BACKUP)
     clock.current += timedelta(hours=1)
-    assert desk.escalation_due(public_id, CHAIN, ROLE, POLICY) is None
+    assert desk.page_owed(public_id, CHAIN, ROLE) is None
     with pytest.raises(AlreadyAcknowledged):
         desk.acknowledge(public_id, ONCALL)
     assert await desk.flush()
@@ -85,7 +99,41 @@ async def test_a_request_escalates_on_call_backup_role_and_is_recorded(
     assert row.status == "acknowledged"
     assert row.acknowledged_by == BACKUP
     assert row.note == "can't stop thinking about using"
-    assert kinds == ["requested", "escalated", "escalated", "acknowledged"]
+    assert kinds == [
+        "requested",
+        "step_paged",
+        "escalated",
+        "step_paged",
+        "escalated",
+        "step_paged",
+        "escalated",
+        "step_paged",
+        "acknowledged",
+    ]
+
+
+async def test_a_page_owed_when_the_bot_stopped_is_owed_after_the_restart_marked_resent(
+    database: Database, tmp_path: Path, cipher: MultiFernet
+) -> None:
+    clock = SteppingClock()
+    desk = make_desk(database, tmp_path, cipher, clock)
+    public_id = open_request(desk)
+    first = desk.page_owed(public_id, CHAIN, ROLE)
+    assert first is not None
+    assert not first.resent
+    # The process dies here, before the page is known to be posted.
+
+    restarted = make_desk(database, tmp_path, cipher, clock)
+    await restarted.load()
+    again = restarted.page_owed(public_id, CHAIN, ROLE)
+    assert again is not None
+    assert again.target.id == ONCALL
+    assert again.resent
+    restarted.step_paged(again, POLICY)
+    clock.current += timedelta(minutes=5)
+    backup = restarted.page_owed(public_id, CHAIN, ROLE)
+    assert backup is not None
+    assert not backup.resent  # only the page that was in doubt
 
 
 async def test_a_second_request_repages_the_open_one(
@@ -150,5 +198,5 @@ async def test_open_requests_survive_a_restart(
     restarted = HelpDesk(database, Journal(tmp_path / "other-journal", cipher, database), clock)
     cases = await restarted.load()
     assert [case.public_id for case in cases] == [public_id]
-    assert cases[0].next_step_at == clock.current + timedelta(minutes=5)
+    assert cases[0].next_step_at == clock.current  # its first page is still owed
     assert restarted.open_case_of(GUILD, MEMBER) is cases[0]
