@@ -229,7 +229,11 @@ def _apply_mentions(world: World, message: Message, body: Mapping[str, Any]) -> 
     if guild is not None:
         for raw in _ROLE_MENTION.findall(content):
             role = guild.roles.get(int(raw))
-            if role is not None and ("roles" in parse or role.id in allowed_roles):
+            if (
+                role is not None
+                and ("roles" in parse or role.id in allowed_roles)
+                and role not in roles  # Discord lists a role mentioned twice once
+            ):
                 roles.append(role)
     everyone = False
     if "everyone" in parse and ("@everyone" in content or "@here" in content):

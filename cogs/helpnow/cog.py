@@ -27,7 +27,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from cogs.helpnow import texts
-from cogs.helpnow.crisis import PageState, crisis_message
+from cogs.helpnow.crisis import PageState, crisis_messages
 from cogs.helpnow.policy import Chain, Policy, Target, TargetKind, repeat_of
 from cogs.helpnow.sender import PageSender, allowed_mentions_for
 from cogs.helpnow.service import (
@@ -183,25 +183,25 @@ class HelpNowCog(commands.Cog, name="HelpNowCog"):
                 else texts.PAGE_AGAIN
             )
             paging = asyncio.create_task(self._repage(case, opened.target, template, cleaned))
+        first, *more = crisis_messages(
+            self.bot.content.crisis, config.region, config.local_resources, state
+        )
         try:
             await asyncio.wait_for(
                 interaction.response.send_message(
-                    crisis_message(
-                        self.bot.content.crisis, config.region, config.local_resources, state
-                    ),
-                    view=member_view(case.public_id),
-                    ephemeral=True,
+                    first, view=member_view(case.public_id), ephemeral=True
                 ),
                 REPLY_PATIENCE_SECONDS,
             )
+            for text in more:
+                await interaction.followup.send(text, ephemeral=True)
         except (discord.HTTPException, TimeoutError) as error:
             # Too late for Discord's 3-second window (a busy event loop), or Discord
             # refused the reply: the member did not get it; the page is on its way.
             log.warning(
-                "The /help-now reply failed in guild %s (%s %s); paging anyway",
+                "The /help-now reply failed in guild %s (%s); paging anyway",
                 guild_id,
-                type(error).__name__,
-                getattr(error, "code", ""),
+                _failure(error),
             )
         await asyncio.wait([paging])
         if paging.cancelled():
@@ -434,10 +434,9 @@ class HelpNowCog(commands.Cog, name="HelpNowCog"):
                 # Whatever stopped it (Discord refusing, the network failing), the
                 # fallback channel and the owner are next.
                 log.warning(
-                    "Page to the specialists channel failed in guild %s (%s %s)",
+                    "Page to the specialists channel failed in guild %s (%s)",
                     case.guild_id,
-                    type(error).__name__,
-                    getattr(error, "status", ""),
+                    _failure(error),
                 )
             else:
                 self.desk.page_posted(case, specialists.id, message.id)
@@ -482,10 +481,9 @@ class HelpNowCog(commands.Cog, name="HelpNowCog"):
                 )
             except Exception as error:
                 log.warning(
-                    "Fallback page failed in guild %s (%s %s)",
+                    "Fallback page failed in guild %s (%s)",
                     case.guild_id,
-                    type(error).__name__,
-                    getattr(error, "status", ""),
+                    _failure(error),
                 )
                 continue
             self.desk.page_posted(case, channel.id, message.id)
@@ -521,10 +519,9 @@ class HelpNowCog(commands.Cog, name="HelpNowCog"):
             await dm.send(text)
         except Exception as error:
             log.error(
-                "Could not tell the owner of guild %s (%s %s)",
+                "Could not tell the owner of guild %s (%s)",
                 guild.id,
-                type(error).__name__,
-                getattr(error, "status", ""),
+                _failure(error),
             )
 
     async def _close_page(self, case: HelpCase, note: str) -> None:
@@ -742,6 +739,13 @@ class HelpNowCog(commands.Cog, name="HelpNowCog"):
                 continue
             repaired.append(case.public_id)
         return repaired
+
+
+def _failure(error: BaseException) -> str:
+    """What went wrong, for a log line: the kind of error and Discord's status, never text
+    that could carry what a member wrote."""
+    details = (getattr(error, "status", None), getattr(error, "code", None))
+    return " ".join([type(error).__name__, *(str(d) for d in details if d)])
 
 
 def _step_job_id(public_id: str) -> str:

@@ -36,8 +36,9 @@ from db.models.helpnow import OPEN_STATUSES
 
 log = logging.getLogger(__name__)
 
-# A due time this close counts as due: the scheduler may fire a hair early.
-_DUE_TOLERANCE = timedelta(seconds=1)
+# A due time this close counts as due: the scheduler may fire a hair early. (A job that
+# fires earlier still finds nothing owed and is scheduled again for the due time.)
+_DUE_TOLERANCE = timedelta(milliseconds=50)
 
 
 class Status(StrEnum):

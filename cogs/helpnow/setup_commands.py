@@ -68,11 +68,14 @@ def build_group(bot: RecoveryBot) -> app_commands.Group:
             interaction.guild_id, interaction.user.id, local_resources=updated
         )
         await interaction.response.send_message(
-            texts.RESOURCE_ADDED.format(name=name.strip()), ephemeral=True
+            texts.RESOURCE_ADDED.format(name=settings.echo(name)), ephemeral=True
         )
 
     @group.command(name="remove-line", description="Remove a local crisis line")
-    async def remove_line(interaction: discord.Interaction, name: str) -> None:
+    async def remove_line(
+        interaction: discord.Interaction,
+        name: app_commands.Range[str, 1, settings.RESOURCE_NAME_MAX],
+    ) -> None:
         assert interaction.guild_id is not None
         config = await bot.guild_settings.get(interaction.guild_id)
         updated = settings.remove_resource(config, name)
@@ -80,7 +83,7 @@ def build_group(bot: RecoveryBot) -> app_commands.Group:
             interaction.guild_id, interaction.user.id, local_resources=updated
         )
         await interaction.response.send_message(
-            texts.RESOURCE_REMOVED.format(name=name.strip()), ephemeral=True
+            texts.RESOURCE_REMOVED.format(name=settings.echo(name)), ephemeral=True
         )
 
     @remove_line.autocomplete("name")

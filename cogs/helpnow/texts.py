@@ -143,9 +143,6 @@ RESOURCE_REMOVED = "Removed **{name}**."
 RESOURCE_UNKNOWN = "There's no local line called “{name}”. Current ones: {names}."
 RESOURCE_LIMIT = "A server can add at most {limit} local lines; remove one first."
 RESOURCE_DUPLICATE = "There's already a local line called “{name}”."
-RESOURCE_TOO_LONG = (
-    "With that line the /help-now reply would be too long for Discord. Please shorten it."
-)
 NO_RESOURCES = "none"
 
 # The /help-now reply when it takes more than one message (members).
@@ -157,6 +154,6 @@ RESOURCE_UNREADABLE = (
     "spaces or formatting."
 )
 RESOURCE_CROWDS_FIRST_MESSAGE = (
-    "With that line the local lines would no longer fit in the first /help-now message in "
-    "every region. Please shorten it or remove another line."
+    "That line would push the local lines out of the first /help-now message; please "
+    "shorten it or remove another line first."
 )

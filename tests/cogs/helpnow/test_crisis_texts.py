@@ -7,7 +7,7 @@ import re
 import pytest
 
 from cogs.helpnow import texts
-from cogs.helpnow.crisis import DISCORD_MESSAGE_LIMIT, PageState, crisis_message
+from cogs.helpnow.crisis import DISCORD_MESSAGE_LIMIT, PageState, crisis_messages
 from config.content import load_content
 from config.settings import DEFAULT_CONTENT_DIR
 from core.guild_settings import LocalResource
@@ -48,9 +48,16 @@ def all_crisis_texts() -> list[tuple[str, str]]:
     for code in CRISIS.regions:
         for state in PageState:
             for local in ((), CLINIC):
-                text = crisis_message(CRISIS, code, local, state)
+                text = "\n\n".join(crisis_messages(CRISIS, code, local, state))
                 out.append((f"{code}-{state.value}-{len(local)}", _bot_written_part(text, code)))
-    for name in ("PAGE_FAILED", "THREAD_FAILED", "SAFE_THANKS", "THREAD_OPENED", "CLOSING_HINT"):
+    for name in (
+        "PAGE_FAILED",
+        "THREAD_FAILED",
+        "SAFE_THANKS",
+        "THREAD_OPENED",
+        "CLOSING_HINT",
+        "MORE_LINES_HEADER",
+    ):
         out.append((name, getattr(texts, name)))
     return out
 
@@ -72,7 +79,7 @@ def test_every_reply_puts_danger_first_and_shows_at_least_two_other_lines(
     code: str, state: PageState
 ) -> None:
     region = CRISIS.regions[code]
-    text = crisis_message(CRISIS, code, (), state)
+    text = crisis_messages(CRISIS, code, (), state)[0]
     first_paragraph = text.split("\n\n")[0]
     assert region.emergency in first_paragraph
     shown = [line for line in region.lines if line.how in text]
@@ -82,7 +89,7 @@ def test_every_reply_puts_danger_first_and_shows_at_least_two_other_lines(
 
 
 def test_the_us_reply_has_911_988_and_more() -> None:
-    text = crisis_message(CRISIS, "US", CLINIC, PageState.PAGED_ONCALL)
+    text = crisis_messages(CRISIS, "US", CLINIC, PageState.PAGED_ONCALL)[0]
     assert "911" in text
     assert "988" in text
     assert "741741" in text
@@ -91,11 +98,14 @@ def test_the_us_reply_has_911_988_and_more() -> None:
 
 
 def test_an_unknown_region_falls_back_to_the_international_lines() -> None:
-    text = crisis_message(CRISIS, "ZZ", (), PageState.PAGED_ROLE)
+    text = crisis_messages(CRISIS, "ZZ", (), PageState.PAGED_ROLE)[0]
     assert "findahelpline.com" in text
 
 
 def test_a_long_emergency_plan_never_pushes_the_lines_out() -> None:
-    text = crisis_message(CRISIS, "US", CLINIC, PageState.PAGED_ONCALL, emergency_plan="x" * 3000)
-    assert len(text) <= DISCORD_MESSAGE_LIMIT
-    assert "988" in text
+    messages = crisis_messages(
+        CRISIS, "US", CLINIC, PageState.PAGED_ONCALL, emergency_plan="x" * 3000
+    )
+    assert all(len(m) <= DISCORD_MESSAGE_LIMIT for m in messages)
+    assert "988" in messages[0]
+    assert "Riverside Clinic" in messages[0]
