@@ -67,6 +67,7 @@ NOTE_MAX_LENGTH = 500
 # Discord takes an interaction's reply only within 3 s of the interaction; discord.py's
 # retries of a failing reply (about 25 s of them) can't succeed past that.
 REPLY_PATIENCE_SECONDS = 4.0
+REPLY_HEAD_START_SECONDS = 0.5
 
 
 def policy_of(config: ServerConfig) -> Policy:
@@ -173,23 +174,38 @@ class HelpNowCog(commands.Cog, name="HelpNowCog"):
             policy=policy_of(config),
         )
         case = opened.case
+        first, *more = crisis_messages(
+            self.bot.content.crisis, config.region, config.local_resources, state
+        )
+        reply = asyncio.create_task(self._reply(interaction, first, more, case.public_id))
         paging: asyncio.Task[Any]
         if opened.is_new:
-            paging = self._drive(case.public_id)
+            paging = self._drive(case.public_id, after=reply)
         else:
             template = (
                 texts.PAGE_AGAIN_ACKNOWLEDGED
                 if case.status is Status.ACKNOWLEDGED
                 else texts.PAGE_AGAIN
             )
-            paging = asyncio.create_task(self._repage(case, opened.target, template, cleaned))
-        first, *more = crisis_messages(
-            self.bot.content.crisis, config.region, config.local_resources, state
-        )
+            paging = asyncio.create_task(
+                self._repage(
+                    case, opened.target, template, cleaned, self._drivers.get(case.public_id)
+                )
+            )
+        await asyncio.wait([reply, paging])
+        if paging.cancelled():
+            return  # the bot is stopping; the page is still owed in the journal
+        delivered = case.page_message_id is not None if opened.is_new else paging.result()
+        if not delivered and interaction.response.is_done():
+            await interaction.followup.send(texts.PAGE_FAILED, ephemeral=True)
+
+    async def _reply(
+        self, interaction: discord.Interaction, first: str, more: list[str], public_id: str
+    ) -> None:
         try:
             await asyncio.wait_for(
                 interaction.response.send_message(
-                    first, view=member_view(case.public_id), ephemeral=True
+                    first, view=member_view(public_id), ephemeral=True
                 ),
                 REPLY_PATIENCE_SECONDS,
             )
@@ -197,18 +213,12 @@ class HelpNowCog(commands.Cog, name="HelpNowCog"):
                 await interaction.followup.send(text, ephemeral=True)
         except (discord.HTTPException, TimeoutError) as error:
             # Too late for Discord's 3-second window (a busy event loop), or Discord
-            # refused the reply: the member did not get it; the page is on its way.
+            # refused the reply: the member did not get it; the page goes out all the same.
             log.warning(
                 "The /help-now reply failed in guild %s (%s); paging anyway",
-                guild_id,
+                interaction.guild_id,
                 _failure(error),
             )
-        await asyncio.wait([paging])
-        if paging.cancelled():
-            return  # the bot is stopping; the page is still owed in the journal
-        delivered = case.page_message_id is not None if opened.is_new else paging.result()
-        if not delivered and interaction.response.is_done():
-            await interaction.followup.send(texts.PAGE_FAILED, ephemeral=True)
 
     # -- buttons -----------------------------------------------------------------
 
@@ -285,12 +295,23 @@ class HelpNowCog(commands.Cog, name="HelpNowCog"):
         )
         original = interaction.message.content if interaction.message else ""
         components = interaction.message.components if interaction.message else []
-        await interaction.response.edit_message(
-            content=f"{original}\n{stamp}",
-            view=page_view_after(components, case.public_id, acknowledged=True),
-            allowed_mentions=discord.AllowedMentions.none(),
-        )
+        try:
+            await interaction.response.edit_message(
+                content=f"{original}\n{stamp}",
+                view=page_view_after(components, case.public_id, acknowledged=True),
+                allowed_mentions=discord.AllowedMentions.none(),
+            )
+        except discord.HTTPException as error:
+            # The escalation already stopped for this press: without the thread nobody
+            # would be brought together with the member.
+            log.warning(
+                "Could not update an acknowledged page in guild %s (%s)",
+                case.guild_id,
+                _failure(error),
+            )
         thread = await self._ensure_thread(case, specialist_id=interaction.user.id)
+        if not interaction.response.is_done():
+            return  # no reply can reach the specialist; the thread pings them instead
         member = f"<@{case.member_user_id}>"
         reply = (
             texts.ACK_DONE.format(member=member, thread=thread.mention)
@@ -368,8 +389,16 @@ class HelpNowCog(commands.Cog, name="HelpNowCog"):
             return Chain(primary=None, backups=())
 
     async def _repage(
-        self, case: HelpCase, target: Target, template: str, note: str | None
+        self,
+        case: HelpCase,
+        target: Target,
+        template: str,
+        note: str | None,
+        first_page: asyncio.Task[None] | None,
     ) -> bool:
+        if first_page is not None:
+            # "Asked again" must not reach the specialists before the page it follows.
+            await asyncio.wait([first_page])
         try:
             return await self._page(case, target, template, note=note)
         except Exception:
@@ -419,7 +448,10 @@ class HelpNowCog(commands.Cog, name="HelpNowCog"):
             note = case.note
             text = f"{text}\n{texts.PAGE_NO_NOTE}" if not note else text
         if note:
-            text = f"{text}\n{texts.PAGE_NOTE.format(note=discord.utils.escape_mentions(note))}"
+            # Pages share a message under load: markdown in one member's note (an unclosed
+            # code block, a spoiler) must not swallow the pages after it.
+            shown_note = discord.utils.escape_mentions(discord.utils.escape_markdown(note))
+            text = f"{text}\n{texts.PAGE_NOTE.format(note=shown_note)}"
         if resent:
             text = f"{text}\n{texts.PAGE_RESENT}"
         specialists = (
@@ -635,20 +667,29 @@ class HelpNowCog(commands.Cog, name="HelpNowCog"):
         # step comes due would make APScheduler skip that step.
         self._drive(public_id)
 
-    def _drive(self, public_id: str) -> asyncio.Task[None]:
+    def _drive(
+        self, public_id: str, *, after: asyncio.Task[None] | None = None
+    ) -> asyncio.Task[None]:
         """The task posting what the request owes; one per request at a time."""
         running = self._drivers.get(public_id)
         if running is not None and not running.done():
             return running
-        task = asyncio.get_running_loop().create_task(self._post_owed(public_id))
+        task = asyncio.get_running_loop().create_task(self._post_owed(public_id, after))
         self._drivers[public_id] = task
         return task
 
-    async def _post_owed(self, public_id: str) -> None:
-        await self.bot.wait_until_ready()
+    async def _post_owed(self, public_id: str, reply: asyncio.Task[None] | None = None) -> None:
+        if reply is not None:
+            # The member's reply has the loop to itself until it is out, or until a short
+            # head start is over when Discord is slow to take it: the page never waits longer.
+            await asyncio.wait([reply], timeout=REPLY_HEAD_START_SECONDS)
         case = self.desk.get(public_id)
         if case is None:
             return
+        if self.bot.get_guild(case.guild_id) is None:
+            # Only at start, before Discord has sent the server: a member who asks while
+            # the bot waits for the rest of its servers is paged without waiting too.
+            await self.bot.wait_until_ready()
         try:
             config = self.bot.guild_settings.cached(case.guild_id)
             while (

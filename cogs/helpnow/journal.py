@@ -87,9 +87,13 @@ def _decode(data: dict[str, Any]) -> Entry:
         key: (datetime.fromisoformat(value) if key in _DATETIMES and value is not None else value)
         for key, value in data["request"].items()
     }
-    # Lines written before steps carried `paged_at` recorded a step only once it was
-    # paged (migration 0004 says the same of the database's rows).
-    request.setdefault("paged_at", request["created_at"])
+    if "paged_at" not in request:
+        # Lines written before steps carried `paged_at` recorded a step only once it was
+        # paged, and told the owner when the last page went out: a line with nothing more
+        # due must not tell them again (migration 0004 says the same of the database's rows).
+        request["paged_at"] = request["created_at"]
+        if request["next_step_at"] is None:
+            request.setdefault("owner_told_at", request["created_at"])
     request.setdefault("owner_told_at", None)
     events = [
         EventRecord(**(event | {"at": datetime.fromisoformat(event["at"])}))

@@ -36,6 +36,7 @@ from db.models.helpnow import OPEN_STATUSES
 
 log = logging.getLogger(__name__)
 
+_COPY_PAUSE_SECONDS = 0.2
 # A due time this close counts as due: the scheduler may fire a hair early. (A job that
 # fires earlier still finds nothing owed and is scheduled again for the due time.)
 _DUE_TOLERANCE = timedelta(milliseconds=50)
@@ -131,6 +132,7 @@ class HelpDesk:
         self._cases: dict[str, HelpCase] = {}
         self._by_member: dict[tuple[int, int], str] = {}
         self._flushes: set[asyncio.Task[bool]] = set()
+        self._copy_scheduled = False
         # Requests whose current page was owed when the process started.
         self._owed_at_start: set[str] = set()
         self._backup_asked_by: dict[str, int] = {}
@@ -177,9 +179,18 @@ class HelpDesk:
     def _record(self, case: HelpCase, kind: str, **event: Any) -> None:
         record = EventRecord(key=new_public_id(), kind=kind, at=self._clock.now(), **event)
         self._journal.append(Entry(case.guild_id, case.snapshot(), [record]))
-        task = asyncio.get_running_loop().create_task(self._journal.flush())
-        self._flushes.add(task)
-        task.add_done_callback(self._flushes.discard)
+        if not self._copy_scheduled:
+            self._copy_scheduled = True
+            task = asyncio.get_running_loop().create_task(self._copy_soon())
+            self._flushes.add(task)
+            task.add_done_callback(self._flushes.discard)
+
+    async def _copy_soon(self) -> bool:
+        # Records made together (fifty people asking at once) are copied in one go, after
+        # the replies and pages they came with: they are safe on disk meanwhile.
+        await asyncio.sleep(_COPY_PAUSE_SECONDS)
+        self._copy_scheduled = False
+        return await self._journal.flush()
 
     # -- reading ---------------------------------------------------------------
 

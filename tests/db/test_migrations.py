@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 from alembic import command
@@ -72,3 +74,42 @@ async def test_sqlite_connections_use_wal_foreign_keys_and_a_busy_timeout(tmp_pa
     assert journal == "wal"
     assert foreign_keys == 1
     assert busy >= 5000
+
+
+async def test_help_now_rows_from_before_0004_count_as_paged_and_a_finished_chain_as_told(
+    database_url: str,
+) -> None:
+    engine = create_engine(database_url)
+
+    def to(revision: str) -> Callable[[Connection], None]:
+        def run(connection: Connection) -> None:
+            config = alembic_config()
+            config.attributes["connection"] = connection
+            command.upgrade(config, revision)
+
+        return run
+
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(to("0003"))
+            # One request still waiting for its next step, one whose chain had ended.
+            for member, public_id, due in (
+                (2, "waiting", datetime(2026, 11, 25, 20, 5, tzinfo=UTC)),
+                (3, "ended", None),
+            ):
+                await connection.execute(
+                    text(
+                        "INSERT INTO help_requests (guild_id, public_id, member_user_id, "
+                        "status, created_at, step, next_step_at) VALUES (1, :id, :member, 'open', "
+                        "'2026-11-25 20:00:00', 0, :due)"
+                    ),
+                    {"id": public_id, "member": member, "due": due},
+                )
+            await connection.run_sync(to("head"))
+            rows = await connection.execute(
+                text("SELECT public_id, paged_at, owner_told_at FROM help_requests")
+            )
+            found = {row[0]: (row[1] is not None, row[2] is not None) for row in rows}
+    finally:
+        await engine.dispose()
+    assert found == {"waiting": (True, False), "ended": (True, True)}

@@ -25,6 +25,9 @@ def upgrade() -> None:
     # Before this revision a step was recorded only once its page was posted, so the
     # step every existing request stands at has been paged.
     op.execute("UPDATE help_requests SET paged_at = created_at")
+    # That code told the owner when a chain's last page went out: nothing more due means
+    # they heard (or were spared within the hour), and a restart must not tell them again.
+    op.execute("UPDATE help_requests SET owner_told_at = created_at WHERE next_step_at IS NULL")
 
 
 def downgrade() -> None:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -7,7 +8,7 @@ import pytest
 from cryptography.fernet import MultiFernet
 from sqlalchemy import select
 
-from cogs.helpnow.journal import Journal
+from cogs.helpnow.journal import Journal, _encode
 from cogs.helpnow.policy import Chain, Policy, TargetKind
 from cogs.helpnow.service import AlreadyAcknowledged, HelpDesk, Status, new_public_id
 from db.engine import Database, create_engine
@@ -200,3 +201,28 @@ async def test_open_requests_survive_a_restart(
     assert [case.public_id for case in cases] == [public_id]
     assert cases[0].next_step_at == clock.current  # its first page is still owed
     assert restarted.open_case_of(GUILD, MEMBER) is cases[0]
+
+
+async def test_a_chain_that_ended_before_the_upgrade_is_not_announced_to_the_owner_again(
+    database: Database, tmp_path: Path, cipher: MultiFernet
+) -> None:
+    # A line as the code before `paged_at` wrote it: its chain had ended (nothing more
+    # due, still open), and that code had already told the owner then.
+    clock = SteppingClock()
+    desk = make_desk(database, tmp_path, cipher, clock)
+    public_id = open_request(desk)
+    desk_entries = Journal(tmp_path / "journal", cipher, database).pending_entries()
+    assert await desk.flush()
+    [entry] = desk_entries
+    request = _encode(entry)["request"]
+    for added in ("paged_at", "owner_told_at"):
+        del request[added]
+    request["next_step_at"] = None
+    old_line = {"guild_id": GUILD, "request": request, "events": []}
+    (tmp_path / "old-journal").write_bytes(cipher.encrypt(json.dumps(old_line).encode()) + b"\n")
+
+    upgraded = HelpDesk(database, Journal(tmp_path / "old-journal", cipher, database), clock)
+    [case] = await upgraded.load()
+    assert case.public_id == public_id
+    assert upgraded.chain_finished(case)
+    assert case.owner_told_at is not None
