@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
 
@@ -29,7 +29,12 @@ from discord.ext import commands
 from cogs.helpnow import texts
 from cogs.helpnow.crisis import PageState, crisis_messages
 from cogs.helpnow.policy import Chain, Policy, Target, TargetKind, repeat_of
-from cogs.helpnow.sender import PageSender, allowed_mentions_for
+from cogs.helpnow.sender import (
+    SEND_DEADLINE_SECONDS,
+    PageNotNeeded,
+    PageSender,
+    allowed_mentions_for,
+)
 from cogs.helpnow.service import (
     AlreadyAcknowledged,
     HelpCase,
@@ -64,6 +69,9 @@ WATCHDOG_JOB_ID = "helpnow:watchdog"
 # Owners hear about a broken specialists channel at most this often per server.
 ADMIN_NOTICE_INTERVAL = timedelta(hours=1)
 NOTE_MAX_LENGTH = 500
+INTERACTION_ALREADY_ANSWERED = 40060
+# Of the notes a request gathered, what a page shows (the records keep them all).
+NOTE_SHOWN_MAX_LENGTH = 1200
 # Discord takes an interaction's reply only within 3 s of the interaction; discord.py's
 # retries of a failing reply (about 25 s of them) can't succeed past that.
 REPLY_PATIENCE_SECONDS = 4.0
@@ -201,7 +209,8 @@ class HelpNowCog(commands.Cog, name="HelpNowCog"):
 
     async def _reply(
         self, interaction: discord.Interaction, first: str, more: list[str], public_id: str
-    ) -> None:
+    ) -> bool:
+        """Send the member's crisis reply; False when another bot process answered first."""
         try:
             await asyncio.wait_for(
                 interaction.response.send_message(
@@ -212,6 +221,11 @@ class HelpNowCog(commands.Cog, name="HelpNowCog"):
             for text in more:
                 await interaction.followup.send(text, ephemeral=True)
         except (discord.HTTPException, TimeoutError) as error:
+            if getattr(error, "code", None) == INTERACTION_ALREADY_ANSWERED:
+                log.info(
+                    "Another bot process answered a /help-now in guild %s", interaction.guild_id
+                )
+                return False
             # Too late for Discord's 3-second window (a busy event loop), or Discord
             # refused the reply: the member did not get it; the page goes out all the same.
             log.warning(
@@ -219,6 +233,7 @@ class HelpNowCog(commands.Cog, name="HelpNowCog"):
                 interaction.guild_id,
                 _failure(error),
             )
+        return True
 
     # -- buttons -----------------------------------------------------------------
 
@@ -416,8 +431,12 @@ class HelpNowCog(commands.Cog, name="HelpNowCog"):
         specialist: int | None = None,
         repeat: int = 0,
         resent: bool = False,
+        wanted: Callable[[], bool] | None = None,
     ) -> bool:
-        """Post a page for `case` to `target`; False when no channel could take it."""
+        """Post a page for `case` to `target`; False when no channel could take it.
+
+        A page still queued when `wanted()` (by default: the request is still open) turns
+        false is not posted, and counts as delivered: nobody needs it any more."""
         guild = self.bot.get_guild(case.guild_id)
         config = self.bot.guild_settings.cached(case.guild_id)
         if (
@@ -448,6 +467,9 @@ class HelpNowCog(commands.Cog, name="HelpNowCog"):
             note = case.note
             text = f"{text}\n{texts.PAGE_NO_NOTE}" if not note else text
         if note:
+            if len(note) > NOTE_SHOWN_MAX_LENGTH:
+                # Notes of several /help-nows add up; the page must still fit one message.
+                note = texts.NOTE_CUT + note[-NOTE_SHOWN_MAX_LENGTH:]
             # Pages share a message under load: markdown in one member's note (an unclosed
             # code block, a spoiler) must not swallow the pages after it.
             shown_note = discord.utils.escape_mentions(discord.utils.escape_markdown(note))
@@ -461,7 +483,15 @@ class HelpNowCog(commands.Cog, name="HelpNowCog"):
         )
         if isinstance(specialists, discord.TextChannel):
             try:
-                message = await self._sender.send(specialists, case.public_id, text, target)
+                message = await self._sender.send(
+                    specialists,
+                    case.public_id,
+                    text,
+                    target,
+                    wanted or (lambda: self.desk.get(case.public_id) is not None),
+                )
+            except PageNotNeeded:
+                return True
             except Exception as error:
                 # Whatever stopped it (Discord refusing, the network failing), the
                 # fallback channel and the owner are next.
@@ -508,8 +538,9 @@ class HelpNowCog(commands.Cog, name="HelpNowCog"):
             if not isinstance(channel, discord.TextChannel):
                 continue
             try:
-                message = await channel.send(
-                    text, view=page_view(case.public_id), allowed_mentions=mentions
+                message = await asyncio.wait_for(
+                    channel.send(text, view=page_view(case.public_id), allowed_mentions=mentions),
+                    SEND_DEADLINE_SECONDS,
                 )
             except Exception as error:
                 log.warning(
@@ -668,7 +699,7 @@ class HelpNowCog(commands.Cog, name="HelpNowCog"):
         self._drive(public_id)
 
     def _drive(
-        self, public_id: str, *, after: asyncio.Task[None] | None = None
+        self, public_id: str, *, after: asyncio.Task[bool] | None = None
     ) -> asyncio.Task[None]:
         """The task posting what the request owes; one per request at a time."""
         running = self._drivers.get(public_id)
@@ -678,11 +709,16 @@ class HelpNowCog(commands.Cog, name="HelpNowCog"):
         self._drivers[public_id] = task
         return task
 
-    async def _post_owed(self, public_id: str, reply: asyncio.Task[None] | None = None) -> None:
+    async def _post_owed(self, public_id: str, reply: asyncio.Task[bool] | None = None) -> None:
         if reply is not None:
             # The member's reply has the loop to itself until it is out, or until a short
             # head start is over when Discord is slow to take it: the page never waits longer.
             await asyncio.wait([reply], timeout=REPLY_HEAD_START_SECONDS)
+            if reply.done() and not reply.cancelled() and reply.result() is False:
+                # Two processes got this interaction (one shard held twice, in a deploy's
+                # overlap); the one whose reply Discord took pages, so one chain runs.
+                self.desk.withdraw(public_id)
+                return
         case = self.desk.get(public_id)
         if case is None:
             return
@@ -734,6 +770,11 @@ class HelpNowCog(commands.Cog, name="HelpNowCog"):
                 specialist=page.backup_for,
                 repeat=repeat_of(page.step),
                 resent=page.resent,
+                # An escalation is not needed once someone acknowledged; a backup asked for is.
+                wanted=lambda: (
+                    self.desk.get(case.public_id) is not None
+                    and (case.status is Status.OPEN or page.backup_for is not None)
+                ),
             )
         except Exception:
             # Counted as sent all the same: the chain goes on to its next target rather

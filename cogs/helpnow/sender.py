@@ -9,6 +9,7 @@ seconds rather than a minute. A page that finds the channel free goes out at onc
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import discord
@@ -18,6 +19,13 @@ from cogs.helpnow.policy import Target, TargetKind
 from cogs.helpnow.views import MAX_REQUESTS_PER_PAGE, page_view
 
 _SEPARATOR = "\n\n"
+# A send Discord holds longer than this (a hung connection: aiohttp's own limit is five
+# minutes) is given up, so the page can go to the fallback channel instead.
+SEND_DEADLINE_SECONDS = 30.0
+
+
+class PageNotNeeded(Exception):
+    """The request was closed or acknowledged while its page waited in the queue."""
 
 
 @dataclass
@@ -25,6 +33,7 @@ class _Queued:
     public_id: str
     text: str
     target: Target
+    wanted: Callable[[], bool]
     posted: asyncio.Future[discord.Message] = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
@@ -38,6 +47,13 @@ def allowed_mentions_for(targets: list[Target]) -> discord.AllowedMentions:
     users = [discord.Object(i) for i in user_ids if i is not None]
     roles = [discord.Object(i) for i in role_ids if i is not None]
     return discord.AllowedMentions(users=users or False, roles=roles or False, everyone=False)
+
+
+def _drop_unwanted(queue: list[_Queued]) -> None:
+    for item in [item for item in queue if not item.wanted()]:
+        queue.remove(item)
+        if not item.posted.done():
+            item.posted.set_exception(PageNotNeeded())
 
 
 def _next_batch(queue: list[_Queued]) -> list[_Queued]:
@@ -58,10 +74,16 @@ class PageSender:
         self._workers: dict[int, asyncio.Task[None]] = {}
 
     async def send(
-        self, channel: discord.TextChannel, public_id: str, text: str, target: Target
+        self,
+        channel: discord.TextChannel,
+        public_id: str,
+        text: str,
+        target: Target,
+        wanted: Callable[[], bool],
     ) -> discord.Message:
-        """Post the page (perhaps together with others); raises what Discord refused."""
-        queued = _Queued(public_id, text, target)
+        """Post the page (perhaps together with others) unless `wanted()` turns false while
+        it waits (PageNotNeeded); raises what Discord refused, or TimeoutError."""
+        queued = _Queued(public_id, text, target, wanted)
         self._queues.setdefault(channel.id, []).append(queued)
         worker = self._workers.get(channel.id)
         if worker is None or worker.done():
@@ -71,12 +93,18 @@ class PageSender:
     async def _drain(self, channel: discord.TextChannel) -> None:
         queue = self._queues[channel.id]
         while queue:
+            _drop_unwanted(queue)
+            if not queue:
+                break
             batch = _next_batch(queue)
             try:
-                message = await channel.send(
-                    _SEPARATOR.join(item.text for item in batch),
-                    view=page_view(*(item.public_id for item in batch)),
-                    allowed_mentions=allowed_mentions_for([item.target for item in batch]),
+                message = await asyncio.wait_for(
+                    channel.send(
+                        _SEPARATOR.join(item.text for item in batch),
+                        view=page_view(*(item.public_id for item in batch)),
+                        allowed_mentions=allowed_mentions_for([item.target for item in batch]),
+                    ),
+                    SEND_DEADLINE_SECONDS,
                 )
             except Exception as error:
                 # Each page's caller falls back on its own (another channel, a log line).

@@ -32,7 +32,7 @@ from core.clock import Clock
 from core.errors import UserFacingError
 from db.engine import Database
 from db.models import HelpRequest
-from db.models.helpnow import OPEN_STATUSES
+from db.models.helpnow import OPEN_STATUSES, WITHDRAWN
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +47,7 @@ class Status(StrEnum):
     ACKNOWLEDGED = "acknowledged"
     RESOLVED = "resolved"
     SAFE = "safe"
+    WITHDRAWN = WITHDRAWN
 
 
 class OnCallSource(Protocol):
@@ -352,6 +353,17 @@ class HelpDesk:
         )
         self._remember(case)
         return case
+
+    def withdraw(self, public_id: str) -> None:
+        """Another bot process answered this request's interaction first and pages it."""
+        case = self._cases.get(public_id)
+        if case is None:
+            return
+        case.status = Status.WITHDRAWN
+        case.next_step_at = None
+        case.closed_at = self._clock.now()
+        self._record(case, "withdrawn")
+        self._remember(case)
 
     def record_fallback(self, case: HelpCase, channel_id: int | None) -> None:
         self._record(case, "fallback_used", target=f"channel:{channel_id}" if channel_id else None)

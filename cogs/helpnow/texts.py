@@ -75,6 +75,7 @@ THREAD_SPECIALIST_JOINED = "{specialist} has joined."
 PAGE = "{target} — {member} asked for help with /help-now at {time}."
 PAGE_NOTE = "Their note: {note}"
 PAGE_NO_NOTE = "They left no note."
+NOTE_CUT = "(earlier words cut here; all of them are in the records) …"
 PAGE_AGAIN = "{target} — paging again: {member} asked again with /help-now. Still unacknowledged."
 PAGE_AGAIN_ACKNOWLEDGED = (
     "{target} — paging again: {member} asked again with /help-now. You acknowledged their "

@@ -37,6 +37,7 @@ from core.clock import Clock
 from core.errors import UserFacingError
 from db.engine import Database
 from db.models import AuditEntry, HelpEvent, HelpRequest, OnCallOverride, OnCallShift
+from db.models.helpnow import WITHDRAWN
 
 log = logging.getLogger(__name__)
 
@@ -625,7 +626,7 @@ class Rotation:
                         HelpRequest.acknowledged_at,
                         HelpRequest.acknowledged_by,
                         HelpRequest.closed_at,
-                    ).where(HelpRequest.created_at >= since)
+                    ).where(HelpRequest.created_at >= since, HelpRequest.status != WITHDRAWN)
                 )
             ).all()
             events = (
@@ -634,7 +635,7 @@ class Rotation:
                         HelpEvent.request_id, HelpEvent.kind, HelpEvent.at, HelpEvent.actor_user_id
                     )
                     .join(HelpRequest, HelpRequest.id == HelpEvent.request_id)
-                    .where(HelpRequest.created_at >= since)
+                    .where(HelpRequest.created_at >= since, HelpRequest.status != WITHDRAWN)
                     .order_by(HelpEvent.at, HelpEvent.id)
                 )
             ).all()

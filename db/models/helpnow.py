@@ -11,6 +11,9 @@ from db.base import Base, GuildScoped, utcnow
 from db.types import EncryptedText, UTCDateTime
 
 OPEN_STATUSES = ("open", "acknowledged")
+# A request another bot process answered first (two processes holding one shard, as in
+# a deploy's overlap): that process pages it; this record stays out of every report.
+WITHDRAWN = "withdrawn"
 
 
 class HelpRequest(GuildScoped, Base):

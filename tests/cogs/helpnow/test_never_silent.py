@@ -4,6 +4,8 @@ the real bot, the emulator with Discord's rate limits on, and a real database.""
 from __future__ import annotations
 
 import logging
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -13,6 +15,7 @@ from fakediscord.models import Channel, Member, overwrite
 from fakediscord.permissions import Permission
 from sandbox.community import SEE_AND_TALK, BotRunner, Community
 from tests.cogs.helpnow.helpers import button, cog_of, public_id_of, sam_on_call_riley_backup
+from tests.databases import sqlite_url
 from tests.waiting import wait_for
 
 MESSAGES = "/channels/{channel_id}/messages"
@@ -241,3 +244,77 @@ async def test_a_page_button_naming_another_servers_request_is_refused(
     case = cog_of(bot).desk.get(public_id)
     assert case is not None
     assert case.acknowledged_by is None
+
+
+async def test_a_page_discord_holds_past_the_send_deadline_goes_to_the_fallback_channel(
+    bot: RecoveryBot, community: Community, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await sam_on_call_riley_backup(bot, community)
+    # A hung connection: Discord never answers the page (aiohttp would wait 5 minutes).
+    monkeypatch.setattr(sys.modules["cogs.helpnow.sender"], "SEND_DEADLINE_SECONDS", 0.5)
+    community.emu.faults.slow("POST", MESSAGES, delay=20, times=1)
+    await community.alice.run_command("help-now", channel=community.checkins, note="hung")
+
+    fallback = await community.emu.wait_for_message(channel=community.checkins, timeout=5)
+    assert targets(community, [fallback.content]) == ["sam"]
+    assert "hung" not in fallback.content
+    notice = await community.emu.wait_for_dm(community.organiser)
+    assert "specialists channel" in notice.content
+
+
+async def test_a_queued_page_of_a_request_closed_meanwhile_is_never_posted(
+    bot: RecoveryBot, community: Community
+) -> None:
+    await sam_on_call_riley_backup(bot, community)
+    emu = community.emu
+    emu.faults.slow("POST", MESSAGES, delay=1.5, times=1)  # alice's page holds the channel
+    await community.alice.run_command("help-now", channel=community.checkins)
+    asked = await community.bob.run_command("help-now", channel=community.checkins)
+    reply = await asked.wait_for_response()
+    assert reply.message is not None
+    bobs = public_id_of(reply.message, "safe")
+    safe = await community.bob.click(reply.message, button(reply.message, "safe"))
+    await safe.wait_for_response()
+
+    alices = await emu.wait_for_message(channel=community.specialists, timeout=5)
+    cog = cog_of(bot)
+
+    async def bobs_page_settled() -> bool | None:
+        return None if cog._driving(bobs) else True
+
+    await wait_for(bobs_page_settled, within=5, what="bob's page taken off the queue")
+    assert bobs not in "".join(alices.custom_ids)
+    assert [
+        m for m in emu.messages_in(community.specialists) if bobs in "".join(m.custom_ids)
+    ] == []
+
+
+async def test_two_processes_given_one_interaction_run_one_chain(
+    bot_runner: BotRunner, bot: RecoveryBot, community: Community, tmp_path: Path
+) -> None:
+    # A deploy's overlap: the old and the new process both hold the shard.
+    await bot_runner.configure(bot, ack_timeout_seconds=60)
+    await sam_on_call_riley_backup(bot, community)
+    other_runner = BotRunner(community, sqlite_url(tmp_path / "other"), tmp_path / "other-data")
+    try:
+        other = await other_runner.start(sync=False)
+        await other_runner.configure(other, ack_timeout_seconds=60)
+        await sam_on_call_riley_backup(other, community)
+        it = await community.alice.run_command("help-now", channel=community.checkins)
+        assert "988" in (await it.wait_for_response()).content
+        page = await community.emu.wait_for_message(channel=community.specialists)
+
+        def open_in(running: RecoveryBot) -> bool:
+            return (
+                cog_of(running).desk.open_case_of(community.guild.id, community.alice.id)
+                is not None
+            )
+
+        async def one_withdrawn() -> bool | None:
+            return True if open_in(bot) != open_in(other) else None
+
+        await wait_for(one_withdrawn, within=5, what="the slower process withdrawing")
+        assert community.emu.messages_in(community.specialists) == [page]
+        assert it.rejections == ["40060 already acknowledged"]
+    finally:
+        await other_runner.stop_all()
