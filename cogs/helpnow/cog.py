@@ -502,6 +502,10 @@ class HelpNowCog(commands.Cog, name="HelpNowCog"):
                 )
             else:
                 self.desk.page_posted(case, specialists.id, message.id)
+                if self.desk.get(case.public_id) is None:
+                    # Closed while its page was on the way: its buttons would only mislead.
+                    note = texts.PAGE_CLOSED_MEANWHILE.format(member=values["member"])
+                    await self._close_page(case, note, message.id)
                 return True
         mentions = allowed_mentions_for([target])
         return await self._page_fallback(guild, config, case, values, mentions, resent=resent)
@@ -587,15 +591,17 @@ class HelpNowCog(commands.Cog, name="HelpNowCog"):
                 _failure(error),
             )
 
-    async def _close_page(self, case: HelpCase, note: str) -> None:
-        """Add `note` under the page and take its buttons away."""
-        if case.page_channel_id is None or case.page_message_id is None:
+    async def _close_page(self, case: HelpCase, note: str, message_id: int | None = None) -> None:
+        """Add `note` under the request's page (or the page `message_id` of it) and take
+        its buttons away."""
+        message_id = message_id or case.page_message_id
+        if case.page_channel_id is None or message_id is None:
             return
         channel = self.bot.get_channel(case.page_channel_id)
         if not isinstance(channel, discord.TextChannel):
             return
         try:
-            message = await channel.fetch_message(case.page_message_id)
+            message = await channel.fetch_message(message_id)
             await message.edit(
                 content=f"{message.content}\n{note}",
                 view=page_view_after(message.components, case.public_id, closed=True),

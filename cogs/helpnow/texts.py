@@ -98,6 +98,7 @@ PAGE_FALLBACK = (
 ACKNOWLEDGED = "✅ Acknowledged by {specialist} at {time} ({member})."
 RESOLVED = "Closed as resolved by {specialist} at {time} ({member})."
 MEMBER_SAFE = "{member} said they're safe now and closed the request at {time}."
+PAGE_CLOSED_MEANWHILE = "{member}'s request was closed while this page was on its way."
 MEMBER_SAFE_UNNAMED = "The person who asked said they're safe now and closed the request at {time}."
 ACK_DONE = "You've got it. I've added you and {member} to {thread}."
 ACK_NO_THREAD = (

@@ -318,3 +318,26 @@ async def test_two_processes_given_one_interaction_run_one_chain(
         assert it.rejections == ["40060 already acknowledged"]
     finally:
         await other_runner.stop_all()
+
+
+async def test_a_page_that_lands_after_its_request_closed_loses_its_buttons(
+    bot: RecoveryBot, community: Community
+) -> None:
+    await sam_on_call_riley_backup(bot, community)
+    emu = community.emu
+    emu.faults.slow("POST", MESSAGES, delay=1.5, times=1)
+    asked = await community.alice.run_command("help-now", channel=community.checkins)
+    reply = await asked.wait_for_response()
+    assert reply.message is not None
+
+    async def page_under_way() -> bool | None:
+        return True if emu.requests_to("POST", MESSAGES) else None
+
+    await wait_for(page_under_way, within=5, what="the page sent to Discord")
+    safe = await community.alice.click(reply.message, button(reply.message, "safe"))
+    await safe.wait_for_response()
+
+    page = await emu.wait_for_message(channel=community.specialists, timeout=5)
+    await emu.wait_for_request("PATCH", "/channels/{channel_id}/messages/{message_id}")
+    assert "closed while this page was on its way" in page.content
+    assert page.custom_ids == []
