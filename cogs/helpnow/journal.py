@@ -4,6 +4,10 @@ Every change to a request is appended here first (encrypted, since it can hold t
 member's note) and then copied into the database. When the database is down, pages
 still go out and the records wait here; they are written, once each, when it is back.
 Replaying is idempotent: requests are matched by `public_id`, events by `key`.
+
+An entry the database refuses for good (a constraint it breaks, a value its column
+cannot hold) is set aside, still encrypted, so that it does not hold up every record
+after it; anything else the database raises leaves the records waiting.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from typing import Any
 
 from cryptography.fernet import InvalidToken, MultiFernet
 from sqlalchemy import select
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
 
 from db.engine import Database
 from db.models import HelpEvent, HelpRequest
@@ -55,6 +60,14 @@ _DATETIMES = {
     "acknowledged_at",
     "closed_at",
 }
+
+# SQLSTATE classes a statement gets again however often it is retried: 22, a data
+# exception (a value too long or out of range); 23, an integrity constraint violation
+# (such as a second open request of one member, written by another bot process).
+_REFUSED_SQLSTATE_CLASSES = ("22", "23")
+# What a column type or a driver raises on a value it cannot send at all (a naive
+# datetime, an integer past 64 bits in SQLite): the entry's fault, not the database's.
+_UNSENDABLE_VALUES = (ValueError, TypeError, OverflowError)
 
 
 @dataclass(frozen=True)
@@ -135,23 +148,33 @@ class Journal:
             )
 
     async def flush(self) -> bool:
-        """Copy pending entries into the database in order; True when none are left."""
+        """Copy pending entries into the database in order; True when none are left.
+
+        A request's entries are written as one where that ends the same (see
+        `_runs_by_request`). An entry the database refuses for good is set aside and the
+        flush goes on; any other failure leaves it, and every entry after it, for the
+        next flush.
+        """
         async with self._lock:
-            written = 0
+            # Entries written or set aside, by identity: entries appended meanwhile stay.
+            done: set[int] = set()
             try:
-                for entry in self._pending:
-                    await self._write(entry)
-                    written += 1
+                # Again for what was appended while the database was writing, as the
+                # caller waits for those too.
+                while batch := [entry for entry in self._pending if id(entry) not in done]:
+                    for run in _runs_by_request(batch):
+                        await self._copy(run, done)
+            except _NotSetAside:
+                pass  # logged; it waits in the journal, and so does everything after it
             except Exception as error:
-                # Whatever the database raised, the entry stays on disk and is retried.
                 log.warning(
                     "Database unavailable for help-now records (%s); %d waiting on disk",
                     type(error).__name__,
-                    len(self._pending) - written,
+                    len(self._pending) - len(done),
                 )
             finally:
-                if written:
-                    del self._pending[:written]
+                if done:
+                    self._pending[:] = [entry for entry in self._pending if id(entry) not in done]
                     try:
                         self._rewrite()
                     except OSError as error:
@@ -162,27 +185,48 @@ class Journal:
                         )
             return not self._pending
 
-    async def _write(self, entry: Entry) -> None:
-        async with self._db.guild_session(entry.guild_id) as session, session.begin():
-            public_id = entry.request["public_id"]
+    async def _copy(self, run: list[Entry], done: set[int]) -> None:
+        """Write one request's run of entries; raise when the database may take it later."""
+        try:
+            await self._write(run)
+        except Exception as error:
+            if not _refused_for_good(error):
+                raise
+            if len(run) > 1:
+                # Perhaps one entry of the run is refused and the others are fine: one
+                # at a time, only that one is set aside. A later one may well land even
+                # after an earlier one was refused, since each carries the whole request.
+                for entry in run:
+                    await self._copy([entry], done)
+                return
+            self._set_aside(run[0], error)
+        done.update(id(entry) for entry in run)
+
+    async def _write(self, run: list[Entry]) -> None:
+        # Each entry carries the whole request, so the last one is where all of them end;
+        # with all their events (matched by key) it is the same as writing each in turn.
+        latest = run[-1]
+        events = list({event.key: event for entry in run for event in entry.events}.values())
+        async with self._db.guild_session(latest.guild_id) as session, session.begin():
+            public_id = latest.request["public_id"]
             row = await session.scalar(
                 select(HelpRequest).where(HelpRequest.public_id == public_id)
             )
             if row is None:
-                row = HelpRequest(guild_id=entry.guild_id)
+                row = HelpRequest(guild_id=latest.guild_id)
                 session.add(row)
             for name in REQUEST_FIELDS:
-                setattr(row, name, entry.request[name])
+                setattr(row, name, latest.request[name])
             await session.flush()
-            keys = [event.key for event in entry.events]
+            keys = [event.key for event in events]
             known = set(
                 (await session.scalars(select(HelpEvent.key).where(HelpEvent.key.in_(keys)))).all()
             )
-            for event in entry.events:
+            for event in events:
                 if event.key not in known:
                     session.add(
                         HelpEvent(
-                            guild_id=entry.guild_id,
+                            guild_id=latest.guild_id,
                             request_id=row.id,
                             key=event.key,
                             kind=event.kind,
@@ -191,6 +235,33 @@ class Journal:
                             target=event.target,
                         )
                     )
+
+    def _set_aside(self, entry: Entry, error: Exception) -> None:
+        aside = self._path.with_name(self._path.name + ".unwritable")
+        # Only the error's type and code: SQLAlchemy's text carries the statement's
+        # parameters, and a driver's detail can quote the row's values.
+        code = _sqlstate(error)
+        refused = type(error).__name__ + (f", SQLSTATE {code}" if code else "")
+        public_id = entry.request["public_id"]
+        try:
+            _append_durably(aside, [self._cipher.encrypt(json.dumps(_encode(entry)).encode())])
+        except OSError as disk_error:
+            log.error(
+                "The database refused a help-now record of request %s (%s) and it could not "
+                "be kept aside (%s); it stays in the journal",
+                public_id,
+                refused,
+                type(disk_error).__name__,
+            )
+            # Written later, it could overwrite newer records of its request: it waits
+            # in order instead, as when the database is down.
+            raise _NotSetAside from disk_error
+        log.error(
+            "The database refused a help-now record of request %s (%s); kept in %s",
+            public_id,
+            refused,
+            aside,
+        )
 
     def _read(self) -> list[Entry]:
         try:
@@ -229,10 +300,7 @@ class Journal:
             aside,
         )
         try:
-            with aside.open("ab") as handle:
-                handle.write(b"".join(line + b"\n" for line in lines))
-                handle.flush()
-                os.fsync(handle.fileno())
+            _append_durably(aside, lines)
         except OSError as error:
             log.error("Could not keep the unreadable journal lines (%s)", type(error).__name__)
             return False
@@ -247,3 +315,65 @@ class Journal:
             handle.flush()
             os.fsync(handle.fileno())
         temporary.replace(self._path)
+
+
+class _NotSetAside(Exception):
+    """An entry the database refused could not be kept aside on disk either."""
+
+
+def _append_durably(path: Path, lines: list[bytes]) -> None:
+    with path.open("ab") as handle:
+        handle.write(b"".join(line + b"\n" for line in lines))
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _sqlstate(error: Exception) -> str | None:
+    code = getattr(getattr(error, "orig", None), "sqlstate", None)
+    return code if isinstance(code, str) else None
+
+
+def _refused_for_good(error: Exception) -> bool:
+    """Whether the database will refuse this write again however often it is tried.
+
+    Anything else (the server down or restarting, a lost connection, a lock, a database
+    not created or migrated yet) may pass later, so the entry waits for it.
+    """
+    if isinstance(error, DBAPIError):
+        if error.connection_invalidated:
+            return False
+        if isinstance(error, IntegrityError | DataError):
+            return True
+        # Through asyncpg, only integrity errors get their own class; a value too long
+        # or out of range arrives as a bare DBAPIError, like a server shutting down.
+        code = _sqlstate(error)
+        return code is not None and code[:2] in _REFUSED_SQLSTATE_CLASSES
+    if isinstance(error, StatementError):
+        # Raised before anything was sent: a parameter its column type refuses.
+        return isinstance(error.orig, _UNSENDABLE_VALUES)
+    # sqlite3 raises this one as it is, for an integer it cannot bind.
+    return isinstance(error, OverflowError)
+
+
+def _runs_by_request(entries: list[Entry]) -> list[list[Entry]]:
+    """Group entries by request, in the order of each request's first entry.
+
+    Each group is written as one (see `_write`). Writes of different requests meet only
+    on a member's single open request (uq_help_requests_one_open_per_member): an entry is
+    never moved ahead of one of another request of the same member, so a request opened
+    after another closed cannot be written before that close, and be refused for it.
+    """
+    runs: list[list[Entry]] = []
+    run_of: dict[tuple[int, str], list[Entry]] = {}
+    last_request_of: dict[tuple[int, int], str] = {}
+    for entry in entries:
+        public_id = entry.request["public_id"]
+        member = (entry.guild_id, entry.request["member_user_id"])
+        if last_request_of.get(member) == public_id:
+            run_of[entry.guild_id, public_id].append(entry)
+        else:
+            run = [entry]
+            runs.append(run)
+            run_of[entry.guild_id, public_id] = run
+        last_request_of[member] = public_id
+    return runs
