@@ -37,11 +37,13 @@ def make_desk(
     return HelpDesk(database, Journal(tmp_path / "journal", cipher, database), clock)
 
 
-def open_request(desk: HelpDesk, note: str | None = "can't stop thinking about using") -> str:
+def open_request(
+    desk: HelpDesk, note: str | None = "can't stop thinking about using", member: int = MEMBER
+) -> str:
     opened = desk.open(
         public_id=new_public_id(),
         guild_id=GUILD,
-        member_user_id=MEMBER,
+        member_user_id=member,
         origin_channel_id=1,
         note=note,
         chain=CHAIN,

@@ -21,6 +21,7 @@ from cogs.helpnow.service import HelpDesk, Status, new_public_id
 from db.engine import Database, create_engine
 from db.migrate import upgrade_to_head
 from db.models import HelpEvent, HelpRequest
+from tests.cogs.helpnow.test_desk import open_request
 from tests.databases import POSTGRES_URL
 
 GUILD = 10_000_000_000_000_001
@@ -56,19 +57,6 @@ def snapshot(public_id: str, member: int = MEMBER, **changes: Any) -> dict[str, 
 def entry(public_id: str, kind: str, member: int = MEMBER, **changes: Any) -> Entry:
     record = EventRecord(key=new_public_id(), kind=kind, at=AT)
     return Entry(GUILD, snapshot(public_id, member, **changes), [record])
-
-
-def open_for(desk: HelpDesk, member: int) -> str:
-    return desk.open(
-        public_id=new_public_id(),
-        guild_id=GUILD,
-        member_user_id=member,
-        origin_channel_id=1,
-        note=NOTE,
-        chain=CHAIN,
-        role_id=None,
-        policy=POLICY,
-    ).case.public_id
 
 
 async def rows(database: Database) -> dict[str, tuple[str, list[str]]]:
@@ -108,9 +96,9 @@ async def test_a_request_another_process_opened_first_is_set_aside_and_the_rest_
     # that writes second breaks the member's single open request, however often it tries.
     first = HelpDesk(database, Journal(tmp_path / "first-journal", cipher, database), Clock())
     second = HelpDesk(database, Journal(tmp_path / "journal", cipher, database), Clock())
-    kept = open_for(first, MEMBER)
-    refused = open_for(second, MEMBER)
-    other = open_for(second, OTHER_MEMBER)
+    kept = open_request(first, NOTE)
+    refused = open_request(second, NOTE)
+    other = open_request(second, NOTE, member=OTHER_MEMBER)
     assert await first.flush()
 
     caplog.set_level(logging.WARNING, logger="cogs.helpnow.journal")
