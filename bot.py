@@ -1,4 +1,4 @@
-"""Entry point and the bot that owns the process's resources.
+"""The entry point: the command line that runs the bot (`core/bot.py`) or one of its tools.
 
 Usage (README, 'Running the bot'):
     python bot.py                             run the bot against Discord (needs DISCORD_TOKEN)
@@ -12,142 +12,28 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import os
 import sys
 from pathlib import Path
 
 import discord
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from cryptography.fernet import MultiFernet
-from discord.ext import commands
 
-from cogs.oncall.service import Rotation
-from config.content import Content, load_content
+from config.content import load_content
 from config.settings import ConfigError, Settings, load_settings
-from core.clock import Clock, SystemClock
+from core.bot import RecoveryBot
 from core.data_dir import DataDirLock
 from core.discord_api import point_discord_at
-from core.error_handler import on_app_command_error
-from core.guild_settings import GuildSettingsStore
 from core.logging import setup_logging
-from core.scheduler import SHUTDOWN_GRACE_SECONDS, create_scheduler, pause_and_drain
-from db.engine import Database, attach_cipher, create_engine
+from db.engine import create_engine
 from db.keys import resolve_cipher, rotate_stored_text
 from db.migrate import upgrade_to_head
 
-log = logging.getLogger("bot")
-
-COGS_DIR = Path(__file__).resolve().parent / "cogs"
 EXIT_CONFIG = 2
 
 LOGIN_REFUSED_MESSAGE = (
     "DISCORD_TOKEN was rejected by Discord (401 Unauthorized): copy the bot token again from "
     "the Developer Portal (README, section 'Running the bot')."
 )
-
-
-def intents() -> discord.Intents:
-    # No privileged intents (message content, presences, member list): the bot works
-    # from interactions, server and voice-state events only.
-    wanted = discord.Intents.none()
-    wanted.guilds = True
-    wanted.voice_states = True
-    wanted.guild_scheduled_events = True
-    return wanted
-
-
-class RecoveryBot(commands.AutoShardedBot):
-    """Owns the database, the scheduler and the server settings cache for its lifetime."""
-
-    db: Database
-    cipher: MultiFernet
-    scheduler: AsyncIOScheduler
-    guild_settings: GuildSettingsStore
-    rotation: Rotation
-
-    def __init__(
-        self,
-        settings: Settings,
-        content: Content,
-        clock: Clock | None = None,
-        *,
-        guild_ready_timeout: float = 2.0,
-    ) -> None:
-        super().__init__(
-            command_prefix=commands.when_mentioned,
-            intents=intents(),
-            help_command=None,
-            shard_count=settings.shard_count,
-            # None (let Discord spread the shards) is discord.py's own default, though
-            # its type hints only name lists.
-            shard_ids=settings.shard_ids,  # type: ignore[arg-type]
-            # Nobody is pinged unless a message asks for it explicitly (a page does).
-            allowed_mentions=discord.AllowedMentions.none(),
-            guild_ready_timeout=guild_ready_timeout,
-        )
-        self.settings = settings
-        self.content = content
-        self.clock = clock or SystemClock()
-        self._data_dir_lock: DataDirLock | None = None
-
-    async def setup_hook(self) -> None:
-        self._data_dir_lock = DataDirLock.acquire(self.settings.data_dir)
-        engine = create_engine(self.settings.effective_database_url)
-        # Owned from here on, so close() disposes it whatever fails next.
-        self.db = Database(engine)
-        await upgrade_to_head(engine)
-        encryption_key = self.settings.encryption_key
-        self.cipher = await resolve_cipher(
-            engine,
-            encryption_key.get_secret_value() if encryption_key else None,
-            self.settings.data_dir,
-        )
-        attach_cipher(engine, self.cipher)
-        self.guild_settings = GuildSettingsStore(self.db)
-        await self.guild_settings.warm()
-        self.rotation = Rotation(self.db, self.clock)
-        await self.rotation.warm()
-        self.scheduler = create_scheduler()
-        self.scheduler.start()
-        self.tree.error(on_app_command_error)
-        for package in feature_packages():
-            await self.load_extension(package)
-        log.info("Loaded features: %s", ", ".join(sorted(self.extensions)))
-
-    def serves_guild(self, guild_id: int) -> bool:
-        """Whether this process's shards hold the server.
-
-        With shards spread over processes, each process runs the scheduled work
-        (prompts, escalations, announcements) of its own servers only.
-        """
-        shard_ids, count = self.shard_ids, self.shard_count
-        if shard_ids is None or not count:
-            return True
-        return ((guild_id >> 22) % count) in shard_ids
-
-    async def close(self) -> None:
-        scheduler = getattr(self, "scheduler", None)
-        if scheduler is not None and scheduler.running:
-            await pause_and_drain(scheduler, SHUTDOWN_GRACE_SECONDS)
-        await super().close()
-        if scheduler is not None and scheduler.running:
-            scheduler.shutdown(wait=False)
-        if db := getattr(self, "db", None):
-            await db.dispose()
-        if self._data_dir_lock is not None:
-            self._data_dir_lock.release()
-            self._data_dir_lock = None
-
-
-def feature_packages() -> list[str]:
-    """Every package under cogs/, /setup first: other features add their settings to it."""
-    found = sorted(
-        f"cogs.{path.name}"
-        for path in COGS_DIR.iterdir()
-        if path.is_dir() and (path / "__init__.py").exists()
-    )
-    return sorted(found, key=lambda name: name != "cogs.setup")
 
 
 async def run_bot(bot: RecoveryBot, token: str) -> None:
@@ -235,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.sandbox:
             from sandbox.console import run as run_sandbox
 
-            return asyncio.run(run_sandbox(args.script))
+            return asyncio.run(run_sandbox(args.script, content))
         token = settings.require_token()
         point_discord_at(settings.discord_api_base_url, settings.discord_gateway_url)
         bot = RecoveryBot(settings, content)

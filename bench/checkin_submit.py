@@ -31,8 +31,8 @@ from pathlib import Path
 from cryptography.fernet import Fernet, MultiFernet
 from sqlalchemy.engine import make_url
 
-from cogs.checkins import service
-from cogs.checkins.service import RawCheckin
+from cogs.checkins import records
+from cogs.checkins.form import RawCheckin
 from config.content import load_content
 from config.settings import DEFAULT_CONTENT_DIR
 from db.engine import Database, create_engine
@@ -83,7 +83,7 @@ async def through_service(members: int, database_url: str) -> None:
         for label in ("new check-ins", "same-day updates"):
             calls = [
                 (
-                    lambda n=n: service.record_checkin(
+                    lambda n=n: records.record_checkin(
                         db, GUILD, FIRST_USER + n, _answers(n), CONTENT.checkins, now
                     )
                 )

@@ -1,1 +1,2 @@
-"""Pieces every feature uses: logging, the scheduler, the clock, errors, server settings."""
+"""Pieces every feature uses: the bot itself, logging, the scheduler, the clock, errors,
+server settings."""

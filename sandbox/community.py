@@ -5,17 +5,17 @@ restarts). The sandbox and the end-to-end tests share both."""
 from __future__ import annotations
 
 import asyncio
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot import RecoveryBot
-from config.content import load_content
+from config.content import Content, load_content
 from config.settings import DEFAULT_CONTENT_DIR, Settings
+from core.bot import RecoveryBot
 from fakediscord import FakeDiscord
 from fakediscord.models import Application, Channel, Guild, Member, Role, overwrite
 from fakediscord.permissions import Permission
 
-CONTENT = load_content(DEFAULT_CONTENT_DIR)
 SEE_AND_TALK = Permission.VIEW_CHANNEL | Permission.SEND_MESSAGES | Permission.READ_MESSAGE_HISTORY
 
 
@@ -70,9 +70,19 @@ def build_community(emu: FakeDiscord) -> Community:
     )
 
 
+@functools.cache
+def default_content() -> Content:
+    """The content the project ships (config/content/), for runners not handed any."""
+    return load_content(DEFAULT_CONTENT_DIR)
+
+
 @dataclass
 class BotRunner:
-    """Starts the real bot against the emulator; `restart()` is a stop and a fresh process."""
+    """Starts the real bot against the emulator; `restart()` is a stop and a fresh process.
+
+    `content` is what the bot tells people: the sandbox passes what `bot.py` loaded from
+    CONTENT_DIR; the tests keep the shipped content.
+    """
 
     community: Community
     database_url: str
@@ -80,6 +90,7 @@ class BotRunner:
     shard_count: int | None = None
     shard_ids: list[int] | None = None
     running: list[tuple[RecoveryBot, asyncio.Task[None]]] = field(default_factory=list)
+    content: Content = field(default_factory=default_content, kw_only=True)
 
     def settings(self) -> Settings:
         return Settings(
@@ -93,7 +104,7 @@ class BotRunner:
         )
 
     async def start(self, *, sync: bool = True) -> RecoveryBot:
-        bot = RecoveryBot(self.settings(), CONTENT, guild_ready_timeout=0.05)
+        bot = RecoveryBot(self.settings(), self.content, guild_ready_timeout=0.05)
         task = asyncio.create_task(bot.start(self.community.app.token))
         ready = asyncio.create_task(bot.wait_until_ready())
         done, _ = await asyncio.wait({task, ready}, timeout=15, return_when=asyncio.FIRST_COMPLETED)

@@ -22,7 +22,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from bot import RecoveryBot
+from config.content import Content
+from core.bot import RecoveryBot
 from fakediscord import FakeDiscord
 from fakediscord.discordpy import point_discord_py_at
 from fakediscord.driver import UserInteraction
@@ -308,12 +309,19 @@ def _place(channel: Channel) -> str:
     return f"#{channel.name}"
 
 
-async def _start(workdir: Path, out: TextIO) -> tuple[FakeDiscord, BotRunner, Sandbox]:
+async def _start(
+    workdir: Path, content: Content, out: TextIO
+) -> tuple[FakeDiscord, BotRunner, Sandbox]:
     emu = FakeDiscord()
     await emu.start()
     point_discord_py_at(emu.api_base_url, emu.gateway_url)
     community = build_community(emu)
-    runner = BotRunner(community, f"sqlite+aiosqlite:///{workdir / 'sandbox.db'}", workdir / "data")
+    runner = BotRunner(
+        community,
+        f"sqlite+aiosqlite:///{workdir / 'sandbox.db'}",
+        workdir / "data",
+        content=content,
+    )
     bot = await runner.start()
     await runner.configure(bot)
     await bot.rotation.take(community.guild.id, community.sam.id, hours=8)
@@ -336,9 +344,10 @@ Type 'help' for everything, 'quit' to leave.
 """
 
 
-async def run(script: Path | None, out: TextIO = sys.stdout) -> int:
+async def run(script: Path | None, content: Content, out: TextIO = sys.stdout) -> int:
+    """The sandbox, with the content `bot.py` loaded from CONTENT_DIR."""
     with tempfile.TemporaryDirectory(prefix="recovery-sandbox-") as workdir:
-        emu, runner, sandbox = await _start(Path(workdir), out)
+        emu, runner, sandbox = await _start(Path(workdir), content, out)
         try:
             if script is not None:
                 return await _run_script(sandbox, script)

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet, MultiFernet
 
-from bot import RecoveryBot
+from core.bot import RecoveryBot
 from db.engine import Database, create_engine
 from db.migrate import upgrade_to_head
 from fakediscord import FakeDiscord

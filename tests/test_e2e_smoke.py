@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from bot import RecoveryBot
+from core.bot import RecoveryBot
 from sandbox.community import Community
 
 

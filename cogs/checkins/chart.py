@@ -20,7 +20,8 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from cogs.checkins import texts
-from cogs.checkins.service import OTHER, HistoryPoint
+from cogs.checkins.form import OTHER
+from cogs.checkins.records import HistoryPoint
 
 _MOOD_COLOUR = "#2a7ab9"
 _CRAVING_COLOUR = "#d9822b"

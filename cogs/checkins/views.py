@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from cogs.checkins import texts
-from cogs.checkins.service import NOTE_MAX_LENGTH, OTHER, TRIGGERS_MAX_LENGTH, RawCheckin
+from cogs.checkins.form import NOTE_MAX_LENGTH, OTHER, TRIGGERS_MAX_LENGTH, RawCheckin
 from config.content import CheckinContent
 from core.error_handler import ReportingView
 from core.forms import InertForm, submitted_values

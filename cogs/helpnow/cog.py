@@ -60,7 +60,7 @@ from core.guild_settings import ServerConfig
 from core.scheduler import SHUTDOWN_GRACE_SECONDS
 
 if TYPE_CHECKING:
-    from bot import RecoveryBot
+    from core.bot import RecoveryBot
 
 log = logging.getLogger(__name__)
 

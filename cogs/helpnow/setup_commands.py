@@ -11,7 +11,7 @@ from cogs.helpnow import settings, texts
 from core.errors import UserFacingError
 
 if TYPE_CHECKING:
-    from bot import RecoveryBot
+    from core.bot import RecoveryBot
 
 
 def build_group(bot: RecoveryBot) -> app_commands.Group:

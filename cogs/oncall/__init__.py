@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from bot import RecoveryBot
+    from core.bot import RecoveryBot
 
 
 async def setup(bot: RecoveryBot) -> None:

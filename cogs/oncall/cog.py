@@ -23,7 +23,7 @@ from cogs.setup.service import AUTOCOMPLETE_LIMIT
 from core.errors import UserFacingError
 
 if TYPE_CHECKING:
-    from bot import RecoveryBot
+    from core.bot import RecoveryBot
 
 log = logging.getLogger(__name__)
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from cogs.checkins import service
-from cogs.checkins.service import RawCheckin
+from cogs.checkins.form import RawCheckin
+from cogs.checkins.records import CheckinOutcome, record_checkin
+from cogs.checkins.schedule import ScheduleState, parse_local_time, parse_weekdays, save_schedule
 from config.content import load_content
 from config.settings import DEFAULT_CONTENT_DIR
 from db.engine import Database
@@ -50,9 +51,9 @@ async def schedule(
     at: str = "19:00",
     zone: str = "UTC",
     days: str = "every day",
-) -> service.ScheduleState:
-    hour, minute = service.parse_local_time(at)
-    return await service.save_schedule(
+) -> ScheduleState:
+    hour, minute = parse_local_time(at)
+    return await save_schedule(
         database,
         guild_id,
         ADMIN,
@@ -60,7 +61,7 @@ async def schedule(
         hour=hour,
         minute=minute,
         timezone=zone,
-        weekdays=service.parse_weekdays(days),
+        weekdays=parse_weekdays(days),
         enabled=True,
     )
 
@@ -76,9 +77,9 @@ async def check_in(
     sleep: float = 7.5,
     triggers: str = "",
     note: str = "",
-) -> service.CheckinOutcome:
+) -> CheckinOutcome:
     raw = RawCheckin(str(mood), str(craving), str(sleep), triggers, note)
-    return await service.record_checkin(database, guild_id, user_id, raw, CHECKINS, now)
+    return await record_checkin(database, guild_id, user_id, raw, CHECKINS, now)
 
 
 class FakeClock:

@@ -6,8 +6,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from cogs.checkins import chart, service, texts
-from cogs.checkins.service import HistoryPoint
+from cogs.checkins import chart, form, texts
+from cogs.checkins.records import HistoryPoint
 from core.errors import UserFacingError
 from tests.cogs.checkins.helpers import CHECKINS
 
@@ -43,7 +43,7 @@ def test_the_history_chart_without_triggers_and_the_group_chart_are_pngs() -> No
 
 
 def test_triggers_are_read_as_numbers_names_or_other() -> None:
-    parse = service.parse_triggers
+    parse = form.parse_triggers
     assert parse("", CHECKINS) == ()
     assert parse("none", CHECKINS) == ()
     assert parse("3, 1", CHECKINS) == ("Stress (money, work, legal)", "Loneliness")

@@ -1,7 +1,7 @@
 """Daily check-ins end to end: the real bot, the emulator's Discord rules, a real database.
 
 The bot's clock is replaced by one the test moves; scheduled jobs are run the way the
-scheduler runs them (the cog's job methods), so no test waits for real time to pass.
+scheduler runs them (the methods of the cog's `jobs`), so no test waits for real time to pass.
 """
 
 from __future__ import annotations
@@ -15,9 +15,10 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
-from bot import RecoveryBot
 from cogs.checkins import views
-from cogs.checkins.cog import CheckinCog, job_id
+from cogs.checkins.cog import CheckinCog
+from cogs.checkins.jobs import job_id
+from core.bot import RecoveryBot
 from db.models import Checkin
 from db.models import Member as DbMember
 from fakediscord.driver import UserInteraction
@@ -237,8 +238,8 @@ async def test_the_prompt_goes_out_at_the_local_time_once_and_its_button_opens_t
 
     cog = cog_of(bot)
     clock.at = utc(2026, 11, 11, 0, 30)  # 19:30 in New York
-    await cog.prompt_job(community.guild.id)
-    await cog.prompt_job(community.guild.id)  # a doubled run sends nothing more
+    await cog.jobs.prompt_job(community.guild.id)
+    await cog.jobs.prompt_job(community.guild.id)  # a doubled run sends nothing more
     prompts = community.emu.messages_in(community.checkins)
     assert len(prompts) == 1
     assert views.OPEN_ID in prompts[0].custom_ids
@@ -296,7 +297,7 @@ async def test_a_prompt_missed_longer_than_the_grace_period_is_skipped(
 
 
 def _startup_of(bot: RecoveryBot) -> asyncio.Task[None]:
-    task = cog_of(bot)._startup
+    task = cog_of(bot).jobs._startup
     assert task is not None
     return task
 
@@ -315,11 +316,11 @@ async def test_the_detector_nudges_after_missed_days_and_tells_specialists_only_
     cog = cog_of(bot)
 
     clock.at = utc(2026, 11, 13, 12)  # two days missed: not yet
-    await cog.detector_job(guild)
+    await cog.jobs.detector_job(guild)
     assert emu.dms_of(community.alice) == []
 
     clock.at = utc(2026, 11, 14, 12)  # three days missed
-    await cog.detector_job(guild)
+    await cog.jobs.detector_job(guild)
     nudge = await emu.wait_for_dm(community.alice)
     assert "it's been a few days" in nudge.content
     bob_nudge = await emu.wait_for_dm(community.bob)
@@ -330,7 +331,7 @@ async def test_the_detector_nudges_after_missed_days_and_tells_specialists_only_
     assert NOTE not in signal.content
 
     clock.advance(days=1)
-    await cog.detector_job(guild)  # the same absence: nothing new
+    await cog.jobs.detector_job(guild)  # the same absence: nothing new
     assert len(emu.dms_of(community.alice)) == 1
     assert len(emu.messages_in(community.specialists)) == 1
 
@@ -345,8 +346,8 @@ async def test_one_reminder_goes_to_a_member_who_asked_for_it(
     assert "20:00" in (await on.wait_for_response()).content
     cog = cog_of(bot)
     clock.at = utc(2026, 11, 10, 20, 0)
-    await cog.reminder_job(community.guild.id)
-    await cog.reminder_job(community.guild.id)
+    await cog.jobs.reminder_job(community.guild.id)
+    await cog.jobs.reminder_job(community.guild.id)
     reminder = await community.emu.wait_for_dm(community.alice)
     assert "gentle reminder" in reminder.content
     assert len(community.emu.dms_of(community.alice)) == 1

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from cogs.checkins import service
-from cogs.checkins.service import RawCheckin
+from cogs.checkins import form, records
+from cogs.checkins.form import RawCheckin
 from core.errors import UserFacingError
 from db.engine import Database
 from db.models import Checkin
@@ -80,21 +80,21 @@ async def test_the_note_is_never_stored_in_the_clear(database: Database) -> None
         (RawCheckin("3", "2", "lots"), "Sleep"),
         (RawCheckin("3", "2", "7", triggers="my boss yelled"), "Triggers"),
         (RawCheckin("3", "2", "7", triggers="42"), "Triggers"),
-        (RawCheckin("3", "2", "7", note="x" * (service.NOTE_MAX_LENGTH + 1)), "Note"),
+        (RawCheckin("3", "2", "7", note="x" * (form.NOTE_MAX_LENGTH + 1)), "Note"),
     ],
 )
 async def test_bad_values_are_refused_by_name_and_nothing_is_stored(
     database: Database, raw: RawCheckin, field: str
 ) -> None:
     with pytest.raises(UserFacingError, match=rf"\*\*{field}\*\*") as refused:
-        await service.record_checkin(database, GUILD, ALICE, raw, CHECKINS, utc(2026, 11, 10))
+        await records.record_checkin(database, GUILD, ALICE, raw, CHECKINS, utc(2026, 11, 10))
     assert "Nothing was saved" in refused.value.message
     assert await _rows(database) == []
 
 
 async def test_every_bad_field_is_named_at_once(database: Database) -> None:
     with pytest.raises(UserFacingError) as refused:
-        await service.record_checkin(
+        await records.record_checkin(
             database, GUILD, ALICE, RawCheckin("0", "99", "x"), CHECKINS, utc(2026, 11, 10)
         )
     for field in ("Mood", "Cravings", "Sleep"):
@@ -104,7 +104,7 @@ async def test_every_bad_field_is_named_at_once(database: Database) -> None:
 async def test_a_refused_update_leaves_the_earlier_check_in_untouched(database: Database) -> None:
     await check_in(database, utc(2026, 11, 10, 9), mood=4, note="morning")
     with pytest.raises(UserFacingError):
-        await service.record_checkin(
+        await records.record_checkin(
             database, GUILD, ALICE, RawCheckin("4", "2", "99"), CHECKINS, utc(2026, 11, 10, 20)
         )
     [row] = await _rows(database)
@@ -125,15 +125,15 @@ async def test_a_second_check_in_the_same_day_updates_the_first(database: Databa
 
 async def test_the_form_is_prefilled_with_todays_answers(database: Database) -> None:
     await check_in(database, utc(2026, 11, 10, 9), mood=3, sleep=6.5, triggers="2, other", note="n")
-    answers = await service.todays_answers(database, GUILD, ALICE, CHECKINS, utc(2026, 11, 10, 20))
+    answers = await records.todays_answers(database, GUILD, ALICE, CHECKINS, utc(2026, 11, 10, 20))
     assert answers == RawCheckin("3", "2", "6.5", "2, other", "n")
     # The prefilled triggers read back as the same triggers.
-    assert service.parse_triggers(answers.triggers, CHECKINS) == (
+    assert form.parse_triggers(answers.triggers, CHECKINS) == (
         "Relationships or conflict",
         "other",
     )
     assert (
-        await service.todays_answers(database, GUILD, ALICE, CHECKINS, utc(2026, 11, 11, 9)) is None
+        await records.todays_answers(database, GUILD, ALICE, CHECKINS, utc(2026, 11, 11, 9)) is None
     )
 
 
@@ -174,19 +174,19 @@ async def test_the_groups_check_in_zone_wins_over_the_servers(database: Database
 async def test_a_missed_day_ends_a_streak_and_an_open_today_does_not(database: Database) -> None:
     for day in (1, 2, 4, 5):
         await check_in(database, utc(2026, 11, day, 12))
-    assert await service.member_streak(database, GUILD, ALICE, utc(2026, 11, 5, 20)) == 2
+    assert await records.member_streak(database, GUILD, ALICE, utc(2026, 11, 5, 20)) == 2
     # The 6th is still open: yesterday's streak stands until the day is over.
-    assert await service.member_streak(database, GUILD, ALICE, utc(2026, 11, 6, 9)) == 2
-    assert await service.member_streak(database, GUILD, ALICE, utc(2026, 11, 7, 9)) == 0
+    assert await records.member_streak(database, GUILD, ALICE, utc(2026, 11, 6, 9)) == 2
+    assert await records.member_streak(database, GUILD, ALICE, utc(2026, 11, 7, 9)) == 0
 
 
 def test_days_without_a_scheduled_check_in_do_not_break_a_streak() -> None:
     weekdays = frozenset(range(5))  # Monday to Friday
     friday, monday = date(2026, 11, 6), date(2026, 11, 9)
     dates = {friday - timedelta(days=1), friday, monday}
-    assert service.streak_length(dates, monday, weekdays) == 3
-    assert service.streak_length(dates, monday, frozenset(range(7))) == 1
-    assert service.streak_length(set(), monday, weekdays) == 0
+    assert records.streak_length(dates, monday, weekdays) == 3
+    assert records.streak_length(dates, monday, frozenset(range(7))) == 1
+    assert records.streak_length(set(), monday, weekdays) == 0
 
 
 async def test_check_ins_stay_within_their_server(database: Database) -> None:
@@ -194,9 +194,9 @@ async def test_check_ins_stay_within_their_server(database: Database) -> None:
     await check_in(database, utc(2026, 11, 10, 12), guild_id=OTHER_GUILD, mood=1)
     await check_in(database, utc(2026, 11, 10, 12), guild_id=OTHER_GUILD, user_id=BOB)
     assert [r.mood for r in await _rows(database, GUILD)] == [4]
-    history = await service.history(database, GUILD, ALICE, 7, utc(2026, 11, 10, 20))
+    history = await records.history(database, GUILD, ALICE, 7, utc(2026, 11, 10, 20))
     assert [p.mood for p in history.points] == [4]
-    group = await service.participation(database, GUILD, 7, utc(2026, 11, 10, 20))
+    group = await records.participation(database, GUILD, 7, utc(2026, 11, 10, 20))
     assert group.members == 1
     async with database.all_guilds_session() as session:
         assert await session.scalar(select(func.count()).select_from(Checkin)) == 3
@@ -204,7 +204,7 @@ async def test_check_ins_stay_within_their_server(database: Database) -> None:
 
 async def test_triggers_can_be_changed_after_the_check_in(database: Database) -> None:
     await check_in(database, utc(2026, 11, 10, 12))
-    kept = await service.set_triggers(
+    kept = await records.set_triggers(
         database,
         GUILD,
         ALICE,
@@ -215,7 +215,7 @@ async def test_triggers_can_be_changed_after_the_check_in(database: Database) ->
     assert kept == ("Boredom", "other")
     assert (await _rows(database))[0].triggers == ["Boredom", "other"]
     with pytest.raises(UserFacingError, match="no check-in for today"):
-        await service.set_triggers(
+        await records.set_triggers(
             database, GUILD, ALICE, ["Boredom"], CHECKINS, utc(2026, 11, 11, 13)
         )
 
@@ -224,13 +224,13 @@ async def test_history_and_participation_carry_no_note_and_no_names(database: Da
     await check_in(database, utc(2026, 11, 8, 12), triggers="boredom", note="private")
     await check_in(database, utc(2026, 11, 10, 12), mood=2)
     await check_in(database, utc(2026, 11, 10, 12), user_id=BOB)
-    mine = await service.history(database, GUILD, ALICE, 7, utc(2026, 11, 10, 20))
+    mine = await records.history(database, GUILD, ALICE, 7, utc(2026, 11, 10, 20))
     assert [(p.local_date.day, p.mood, p.triggers) for p in mine.points] == [
         (8, 4, ("Boredom",)),
         (10, 2, ()),
     ]
     assert mine.streak == 1
-    group = await service.participation(database, GUILD, 4, utc(2026, 11, 10, 20))
+    group = await records.participation(database, GUILD, 4, utc(2026, 11, 10, 20))
     assert group.per_day == [
         (date(2026, 11, 7), 0),
         (date(2026, 11, 8), 1),
@@ -242,7 +242,7 @@ async def test_history_and_participation_carry_no_note_and_no_names(database: Da
 
 
 def test_the_good_answers_parse() -> None:
-    values = service.parse_checkin(GOOD, CHECKINS)
+    values = form.parse_checkin(GOOD, CHECKINS)
     assert (values.mood, values.craving, values.sleep_hours, values.triggers) == (4, 2, 7.5, ())
     assert values.note is None
-    assert service.parse_checkin(RawCheckin("3/5", "0", "6,5 h"), CHECKINS).sleep_hours == 6.5
+    assert form.parse_checkin(RawCheckin("3/5", "0", "6,5 h"), CHECKINS).sleep_hours == 6.5

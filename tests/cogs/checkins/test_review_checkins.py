@@ -8,10 +8,11 @@ import pytest
 from apscheduler.triggers.date import DateTrigger
 from sqlalchemy import select
 
-from bot import RecoveryBot
-from cogs.checkins import service, views
-from cogs.checkins.cog import job_id
-from cogs.checkins.service import RawCheckin
+from cogs.checkins import views
+from cogs.checkins.form import RawCheckin, parse_checkin
+from cogs.checkins.jobs import job_id
+from cogs.checkins.schedule import CATCH_UP_GRACE
+from core.bot import RecoveryBot
 from core.errors import UserFacingError
 from db.models import Checkin, CheckinSchedule
 from fakediscord.permissions import Permission
@@ -30,7 +31,7 @@ def test_review_digit_like_trigger_characters_are_refused_not_a_crash(typed: str
     # the form crashed ("something went wrong") instead of saying what to fix.
     raw = RawCheckin(mood="3", craving="2", sleep="7", triggers=typed)
     with pytest.raises(UserFacingError) as refused:
-        service.parse_checkin(raw, CHECKINS)
+        parse_checkin(raw, CHECKINS)
     assert "**Triggers**" in refused.value.message
 
 
@@ -54,7 +55,7 @@ async def test_review_a_prompt_that_could_not_be_posted_is_tried_again_within_th
     clock.at = utc(2026, 11, 10, 19, 0)
     # Discord has a bad moment when the prompt is due (503 is not retried by discord.py).
     community.emu.faults.fail("POST", POST_MESSAGE, status=503, times=1)
-    await cog_of(bot).prompt_job(guild_id)
+    await cog_of(bot).jobs.prompt_job(guild_id)
     assert community.emu.messages_in(community.checkins) == []
 
     # The day was given back "so a later try may send it": something must try.
@@ -63,7 +64,7 @@ async def test_review_a_prompt_that_could_not_be_posted_is_tried_again_within_th
         for job in bot.scheduler.get_jobs()
         if str(guild_id) in job.id
         and isinstance(job.trigger, DateTrigger)
-        and job.trigger.run_date <= clock.now() + service.CATCH_UP_GRACE
+        and job.trigger.run_date <= clock.now() + CATCH_UP_GRACE
     ]
     assert retries, "nothing will post today's prompt again"
     for retry in retries:
@@ -135,8 +136,8 @@ async def test_a_prompt_channel_that_is_gone_is_reported_to_the_owner_once(
     await (await set_up_prompt(community, time="19:00")).wait_for_response()
     community.guild.delete_channel(community.checkins)
     clock.at = utc(2026, 11, 10, 19, 0)
-    await cog_of(bot).prompt_job(guild_id)
+    await cog_of(bot).jobs.prompt_job(guild_id)
     notice = await community.emu.wait_for_dm(community.organiser)
     assert "could not be posted" in notice.content
-    await cog_of(bot).prompt_job(guild_id)  # a retry the same day tells nobody again
+    await cog_of(bot).jobs.prompt_job(guild_id)  # a retry the same day tells nobody again
     assert len(community.emu.dms_of(community.organiser)) == 1

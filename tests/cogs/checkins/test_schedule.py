@@ -8,8 +8,23 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from cogs.checkins import service
-from cogs.checkins.service import ScheduleState
+from cogs.checkins.preferences import REMINDER_WINDOW, claim_reminders, set_reminders
+from cogs.checkins.schedule import (
+    CATCH_UP_GRACE,
+    ScheduleState,
+    claim_prompt,
+    describe_weekdays,
+    due_prompt,
+    due_prompts,
+    load_schedules,
+    next_prompt_after,
+    occurrence_on,
+    parse_local_time,
+    parse_weekdays,
+    prompt_trigger,
+    release_prompt,
+    save_schedule,
+)
 from core.errors import UserFacingError
 from db.engine import Database
 from db.models import AuditEntry, CheckinSchedule
@@ -33,7 +48,7 @@ NEW_YORK = "America/New_York"
 
 def _fire_times(state: ScheduleState, start: datetime, end: datetime) -> list[datetime]:
     """When APScheduler's cron trigger for this schedule fires between start and end."""
-    trigger = service.prompt_trigger(state)
+    trigger = prompt_trigger(state)
     times: list[datetime] = []
     previous = None
     now = start
@@ -50,7 +65,7 @@ def _fire_times(state: ScheduleState, start: datetime, end: datetime) -> list[da
 async def _claims_at(database: Database, times: list[datetime]) -> list[tuple[date, datetime]]:
     claimed = []
     for at in times:
-        claim = await service.claim_prompt(database, GUILD, at)
+        claim = await claim_prompt(database, GUILD, at)
         if claim is not None:
             claimed.append((claim.local_date, at))
     return claimed
@@ -97,21 +112,21 @@ async def test_the_doubled_hour_in_november_really_fires_twice_and_prompts_once(
 def test_checking_every_five_minutes_finds_each_days_prompt_exactly_once(
     at: str, first_day: date
 ) -> None:
-    hour, minute = service.parse_local_time(at)
+    hour, minute = parse_local_time(at)
     state = ScheduleState(GUILD, CHANNEL, hour, minute, NEW_YORK, frozenset(range(7)), True)
     now = local(NEW_YORK, first_day.year, first_day.month, first_day.day)
     last = first_day + timedelta(days=3)
     end = local(NEW_YORK, last.year, last.month, last.day)
     sent: list[tuple[date, datetime]] = []
     while now < end:
-        day = service.due_prompt(state, now)
+        day = due_prompt(state, now)
         if day is not None:
             sent.append((day, now))
             state = replace(state, last_prompt_date=day)
         now += timedelta(minutes=5)
     assert [day for day, _ in sent] == [first_day + timedelta(days=n) for n in range(3)]
     for day, when in sent:
-        assert when == service.occurrence_on(state, day)  # on time, not late
+        assert when == occurrence_on(state, day)  # on time, not late
 
 
 async def test_after_downtime_the_prompt_goes_out_once_within_the_grace_period(
@@ -120,55 +135,53 @@ async def test_after_downtime_the_prompt_goes_out_once_within_the_grace_period(
     await schedule(database, at="19:00", zone=NEW_YORK)
     # Down at 19:00 on the 10th, back at 20:30: sent once, not again on a second start.
     back = local(NEW_YORK, 2026, 11, 10, 20, 30)
-    claim = await service.claim_prompt(database, GUILD, back)
+    claim = await claim_prompt(database, GUILD, back)
     assert claim is not None
     assert (claim.local_date, claim.channel_id) == (date(2026, 11, 10), CHANNEL)
-    assert await service.claim_prompt(database, GUILD, back + timedelta(minutes=1)) is None
+    assert await claim_prompt(database, GUILD, back + timedelta(minutes=1)) is None
     # The regular prompt the next day still goes out.
-    assert (
-        await service.claim_prompt(database, GUILD, local(NEW_YORK, 2026, 11, 11, 19)) is not None
-    )
+    assert await claim_prompt(database, GUILD, local(NEW_YORK, 2026, 11, 11, 19)) is not None
 
 
 async def test_after_a_longer_downtime_the_days_prompt_is_skipped(database: Database) -> None:
     await schedule(database, at="19:00", zone=NEW_YORK)
-    too_late = local(NEW_YORK, 2026, 11, 10, 19) + service.CATCH_UP_GRACE + timedelta(minutes=1)
-    assert await service.claim_prompt(database, GUILD, too_late) is None
-    states = await service.load_schedules(database)
-    assert service.due_prompts(states, too_late) == []
+    too_late = local(NEW_YORK, 2026, 11, 10, 19) + CATCH_UP_GRACE + timedelta(minutes=1)
+    assert await claim_prompt(database, GUILD, too_late) is None
+    states = await load_schedules(database)
+    assert due_prompts(states, too_late) == []
     assert states[0].last_prompt_date is None
 
 
 async def test_a_late_evening_prompt_is_caught_up_after_midnight(database: Database) -> None:
     await schedule(database, at="23:30", zone=NEW_YORK)
-    claim = await service.claim_prompt(database, GUILD, local(NEW_YORK, 2026, 11, 11, 0, 45))
+    claim = await claim_prompt(database, GUILD, local(NEW_YORK, 2026, 11, 11, 0, 45))
     assert claim is not None
     assert claim.local_date == date(2026, 11, 10)
-    assert await service.claim_prompt(database, GUILD, local(NEW_YORK, 2026, 11, 11, 1)) is None
+    assert await claim_prompt(database, GUILD, local(NEW_YORK, 2026, 11, 11, 1)) is None
 
 
 async def test_due_prompts_names_only_the_groups_that_are_due(database: Database) -> None:
     await schedule(database, at="19:00", zone=NEW_YORK)
     await schedule(database, guild_id=OTHER_GUILD, at="19:00", zone="Europe/London")
     now = local(NEW_YORK, 2026, 11, 10, 19, 5)
-    due = service.due_prompts(await service.load_schedules(database), now)
+    due = due_prompts(await load_schedules(database), now)
     assert [(state.guild_id, day) for state, day in due] == [(GUILD, date(2026, 11, 10))]
 
 
 async def test_no_prompt_on_days_off_or_when_turned_off(database: Database) -> None:
     await schedule(database, at="19:00", zone="UTC", days="mon-fri")
     saturday = utc(2026, 11, 14, 19, 0)
-    assert await service.claim_prompt(database, GUILD, saturday) is None
-    await service.save_schedule(database, GUILD, ADMIN, enabled=False)
-    assert await service.claim_prompt(database, GUILD, utc(2026, 11, 16, 19, 0)) is None
+    assert await claim_prompt(database, GUILD, saturday) is None
+    await save_schedule(database, GUILD, ADMIN, enabled=False)
+    assert await claim_prompt(database, GUILD, utc(2026, 11, 16, 19, 0)) is None
 
 
 async def test_a_prompt_that_could_not_be_sent_can_be_tried_again(database: Database) -> None:
     await schedule(database, at="19:00")
-    claim = await service.claim_prompt(database, GUILD, utc(2026, 11, 10, 19))
+    claim = await claim_prompt(database, GUILD, utc(2026, 11, 10, 19))
     assert claim is not None
-    await service.release_prompt(database, claim)
-    assert await service.claim_prompt(database, GUILD, utc(2026, 11, 10, 19, 10)) is not None
+    await release_prompt(database, claim)
+    assert await claim_prompt(database, GUILD, utc(2026, 11, 10, 19, 10)) is not None
 
 
 async def test_the_first_schedule_takes_defaults_and_the_audit_log_records_changes(
@@ -176,15 +189,15 @@ async def test_the_first_schedule_takes_defaults_and_the_audit_log_records_chang
 ) -> None:
     await set_server_zone(database, GUILD, "Europe/Berlin")
     with pytest.raises(UserFacingError, match="Which channel"):
-        await service.save_schedule(database, GUILD, ADMIN)
-    state = await service.save_schedule(database, GUILD, ADMIN, default_channel_id=CHANNEL)
+        await save_schedule(database, GUILD, ADMIN)
+    state = await save_schedule(database, GUILD, ADMIN, default_channel_id=CHANNEL)
     assert (state.channel_id, state.hour, state.minute) == (CHANNEL, 19, 0)
     assert (state.timezone, state.weekdays, state.enabled) == (
         "Europe/Berlin",
         frozenset(range(7)),
         True,
     )
-    changed = await service.save_schedule(database, GUILD, ADMIN, hour=8, minute=15)
+    changed = await save_schedule(database, GUILD, ADMIN, hour=8, minute=15)
     assert (changed.hour, changed.minute, changed.timezone) == (8, 15, "Europe/Berlin")
     async with database.guild_session(GUILD) as session:
         actions = (await session.scalars(select(AuditEntry.details))).all()
@@ -194,7 +207,7 @@ async def test_the_first_schedule_takes_defaults_and_the_audit_log_records_chang
 async def test_an_unknown_time_zone_is_refused_and_nothing_changes(database: Database) -> None:
     await schedule(database, zone=NEW_YORK)
     with pytest.raises(UserFacingError, match="Mars/Base"):
-        await service.save_schedule(database, GUILD, ADMIN, timezone="Mars/Base", hour=5)
+        await save_schedule(database, GUILD, ADMIN, timezone="Mars/Base", hour=5)
     async with database.guild_session(GUILD) as session:
         row = await session.get(CheckinSchedule, GUILD)
     assert row is not None
@@ -202,29 +215,29 @@ async def test_an_unknown_time_zone_is_refused_and_nothing_changes(database: Dat
 
 
 def test_local_times_and_days_are_read_the_way_people_write_them() -> None:
-    assert service.parse_local_time("19:30") == (19, 30)
-    assert service.parse_local_time("7:05") == (7, 5)
-    assert service.parse_local_time("0730") == (7, 30)
-    assert service.parse_local_time("7pm") == (19, 0)
-    assert service.parse_local_time("12:15 am") == (0, 15)
+    assert parse_local_time("19:30") == (19, 30)
+    assert parse_local_time("7:05") == (7, 5)
+    assert parse_local_time("0730") == (7, 30)
+    assert parse_local_time("7pm") == (19, 0)
+    assert parse_local_time("12:15 am") == (0, 15)
     for bad in ("25:00", "7:60", "soon", "13pm", ""):
         with pytest.raises(UserFacingError, match="HH:MM"):
-            service.parse_local_time(bad)
-    assert service.parse_weekdays("every day") == list(range(7))
-    assert service.parse_weekdays("mon-fri") == [0, 1, 2, 3, 4]
-    assert service.parse_weekdays("Mon, Wed, Friday") == [0, 2, 4]
-    assert service.parse_weekdays("fri-mon") == [0, 4, 5, 6]
-    assert service.parse_weekdays("weekends") == [5, 6]
+            parse_local_time(bad)
+    assert parse_weekdays("every day") == list(range(7))
+    assert parse_weekdays("mon-fri") == [0, 1, 2, 3, 4]
+    assert parse_weekdays("Mon, Wed, Friday") == [0, 2, 4]
+    assert parse_weekdays("fri-mon") == [0, 4, 5, 6]
+    assert parse_weekdays("weekends") == [5, 6]
     with pytest.raises(UserFacingError, match="days"):
-        service.parse_weekdays("someday")
-    assert service.describe_weekdays([0, 2, 4]) == "Mon, Wed, Fri"
+        parse_weekdays("someday")
+    assert describe_weekdays([0, 2, 4]) == "Mon, Wed, Fri"
 
 
 def test_the_next_prompt_is_shown_in_the_groups_time() -> None:
     state = ScheduleState(GUILD, CHANNEL, 19, 0, NEW_YORK, frozenset({0}), True)
-    monday_evening = service.next_prompt_after(state, utc(2026, 11, 10, 12))
+    monday_evening = next_prompt_after(state, utc(2026, 11, 10, 12))
     assert monday_evening == local(NEW_YORK, 2026, 11, 16, 19)
-    assert service.next_prompt_after(replace(state, enabled=False), utc(2026, 11, 10)) is None
+    assert next_prompt_after(replace(state, enabled=False), utc(2026, 11, 10)) is None
 
 
 # --- Reminders ------------------------------------------------------------------------------
@@ -235,23 +248,23 @@ async def test_a_reminder_goes_once_to_opted_in_members_who_have_not_checked_in(
 ) -> None:
     await schedule(database, at="09:00", zone="UTC")
     await set_member_zone(database, GUILD, ALICE, "Europe/Paris")  # UTC+1 in November
-    await service.set_reminders(database, GUILD, ALICE, True, hour=18)
-    await service.set_reminders(database, GUILD, BOB, True, hour=18)
+    await set_reminders(database, GUILD, ALICE, True, hour=18)
+    await set_reminders(database, GUILD, BOB, True, hour=18)
     before = utc(2026, 11, 10, 16, 45)  # 17:45 in Paris
-    assert await service.claim_reminders(database, GUILD, before) == []
+    assert await claim_reminders(database, GUILD, before) == []
     await check_in(database, utc(2026, 11, 10, 12), user_id=BOB)
     at_six = utc(2026, 11, 10, 17, 0)  # 18:00 in Paris
-    assert await service.claim_reminders(database, GUILD, at_six) == [ALICE]
-    assert await service.claim_reminders(database, GUILD, at_six + timedelta(minutes=15)) == []
+    assert await claim_reminders(database, GUILD, at_six) == [ALICE]
+    assert await claim_reminders(database, GUILD, at_six + timedelta(minutes=15)) == []
     # Not checked in the next day either: one more, the next day.
-    assert await service.claim_reminders(database, GUILD, at_six + timedelta(days=1)) == [ALICE]
+    assert await claim_reminders(database, GUILD, at_six + timedelta(days=1)) == [ALICE]
 
 
 async def test_no_reminder_when_turned_off_or_long_after_the_hour(database: Database) -> None:
     await schedule(database, at="09:00", zone="UTC")
-    setting = await service.set_reminders(database, GUILD, ALICE, True, hour=8)
+    setting = await set_reminders(database, GUILD, ALICE, True, hour=8)
     assert (setting.enabled, setting.hour, setting.timezone) == (True, 8, "UTC")
-    late = utc(2026, 11, 10, 8) + service.REMINDER_WINDOW
-    assert await service.claim_reminders(database, GUILD, late) == []
-    await service.set_reminders(database, GUILD, ALICE, False)
-    assert await service.claim_reminders(database, GUILD, utc(2026, 11, 11, 8)) == []
+    late = utc(2026, 11, 10, 8) + REMINDER_WINDOW
+    assert await claim_reminders(database, GUILD, late) == []
+    await set_reminders(database, GUILD, ALICE, False)
+    assert await claim_reminders(database, GUILD, utc(2026, 11, 11, 8)) == []

@@ -7,8 +7,17 @@ from datetime import date, timedelta
 from cryptography.fernet import Fernet, MultiFernet
 from sqlalchemy import select
 
-from cogs.checkins import service
-from cogs.checkins.service import ActiveSign, DayEntry, Sign
+from cogs.checkins import preferences, records
+from cogs.checkins.schedule import save_schedule
+from cogs.checkins.signs import (
+    ActiveSign,
+    DayEntry,
+    Sign,
+    detect_signs,
+    new_signs,
+    record_alert_delivery,
+    run_detector,
+)
 from db.engine import Database, attach_cipher
 from db.models import AuditEntry, CheckinSignal
 from tests.cogs.checkins.helpers import (
@@ -38,8 +47,8 @@ def test_missed_check_ins_count_from_the_configured_number_of_days() -> None:
     entries = _days((4, 1, 8))  # the 1st only
     assert THRESHOLDS.missed_days == 3
     # On the 4th, the 2nd and 3rd are missed: two days, not yet a sign.
-    assert service.detect_signs(entries, date(2026, 11, 4), THRESHOLDS, EVERY_DAY) == []
-    assert service.detect_signs(entries, date(2026, 11, 5), THRESHOLDS, EVERY_DAY) == [
+    assert detect_signs(entries, date(2026, 11, 4), THRESHOLDS, EVERY_DAY) == []
+    assert detect_signs(entries, date(2026, 11, 5), THRESHOLDS, EVERY_DAY) == [
         ActiveSign(Sign.MISSED, date(2026, 11, 2))
     ]
 
@@ -49,8 +58,8 @@ def test_days_without_a_scheduled_check_in_are_not_missed() -> None:
     entries = _days((4, 1, 8), start=friday)
     weekdays = frozenset(range(5))
     # Saturday and Sunday are days off; Monday and Tuesday missed: not yet three.
-    assert service.detect_signs(entries, date(2026, 11, 11), THRESHOLDS, weekdays) == []
-    assert service.detect_signs(entries, date(2026, 11, 12), THRESHOLDS, weekdays) == [
+    assert detect_signs(entries, date(2026, 11, 11), THRESHOLDS, weekdays) == []
+    assert detect_signs(entries, date(2026, 11, 12), THRESHOLDS, weekdays) == [
         ActiveSign(Sign.MISSED, date(2026, 11, 7))
     ]
 
@@ -58,22 +67,20 @@ def test_days_without_a_scheduled_check_in_are_not_missed() -> None:
 def test_rising_cravings_low_mood_and_short_sleep_each_need_their_run() -> None:
     today = date(2026, 11, 5)
     rising = _days((4, 2, 8), (4, 3, 8), (4, 5, 8))
-    assert service.detect_signs(rising, today, THRESHOLDS) == [ActiveSign(Sign.RISING_CRAVING, NOV)]
+    assert detect_signs(rising, today, THRESHOLDS) == [ActiveSign(Sign.RISING_CRAVING, NOV)]
     not_rising = _days((4, 2, 8), (4, 5, 8), (4, 5, 8))
-    assert service.detect_signs(not_rising, today, THRESHOLDS) == []
+    assert detect_signs(not_rising, today, THRESHOLDS) == []
     low = _days((4, 1, 8), (2, 1, 8), (1, 1, 8), (2, 1, 8))
-    assert service.detect_signs(low, today, THRESHOLDS) == [
-        ActiveSign(Sign.LOW_MOOD, date(2026, 11, 2))
-    ]
+    assert detect_signs(low, today, THRESHOLDS) == [ActiveSign(Sign.LOW_MOOD, date(2026, 11, 2))]
     short = _days((4, 1, 4.5), (4, 1, 3), (4, 1, 5))  # 5 hours is not under 5
-    assert service.detect_signs(short, today, THRESHOLDS) == []
+    assert detect_signs(short, today, THRESHOLDS) == []
     short = _days((4, 1, 4.5), (4, 1, 3), (4, 1, 4))
-    assert service.detect_signs(short, today, THRESHOLDS) == [ActiveSign(Sign.SHORT_SLEEP, NOV)]
+    assert detect_signs(short, today, THRESHOLDS) == [ActiveSign(Sign.SHORT_SLEEP, NOV)]
 
 
 def test_several_signs_together_are_a_sign_of_their_own() -> None:
     entries = _days((2, 1, 4), (2, 2, 4), (1, 4, 4))
-    signs = service.detect_signs(entries, date(2026, 11, 4), THRESHOLDS)
+    signs = detect_signs(entries, date(2026, 11, 4), THRESHOLDS)
     assert {sign.kind for sign in signs} == {
         Sign.RISING_CRAVING,
         Sign.LOW_MOOD,
@@ -86,9 +93,9 @@ def test_a_sign_still_going_on_is_not_new_and_a_later_episode_is() -> None:
     noticed = {Sign.LOW_MOOD: date(2026, 11, 5)}
     same = [ActiveSign(Sign.LOW_MOOD, date(2026, 11, 3))]
     later = [ActiveSign(Sign.LOW_MOOD, date(2026, 11, 9))]
-    assert service.new_signs(same, noticed) == []
-    assert service.new_signs(later, noticed) == later
-    assert service.new_signs(same, {}) == same
+    assert new_signs(same, noticed) == []
+    assert new_signs(later, noticed) == later
+    assert new_signs(same, {}) == same
 
 
 async def test_the_detector_nudges_after_the_configured_missed_days_and_only_once(
@@ -98,19 +105,19 @@ async def test_the_detector_nudges_after_the_configured_missed_days_and_only_onc
     for day in range(1, 6):
         await check_in(database, utc(2026, 11, day, 18))
     # The 6th and 7th missed: two days.
-    assert await service.run_detector(database, GUILD, THRESHOLDS, utc(2026, 11, 8, 12)) == []
-    [alert] = await service.run_detector(database, GUILD, THRESHOLDS, utc(2026, 11, 9, 12))
+    assert await run_detector(database, GUILD, THRESHOLDS, utc(2026, 11, 8, 12)) == []
+    [alert] = await run_detector(database, GUILD, THRESHOLDS, utc(2026, 11, 9, 12))
     assert (alert.user_id, alert.new, alert.share_with_specialists) == (
         ALICE,
         (Sign.MISSED,),
         False,  # no consent given
     )
     # The same absence is not raised again, the same day or the next.
-    assert await service.run_detector(database, GUILD, THRESHOLDS, utc(2026, 11, 9, 18)) == []
-    assert await service.run_detector(database, GUILD, THRESHOLDS, utc(2026, 11, 10, 12)) == []
+    assert await run_detector(database, GUILD, THRESHOLDS, utc(2026, 11, 9, 18)) == []
+    assert await run_detector(database, GUILD, THRESHOLDS, utc(2026, 11, 10, 12)) == []
     # Back for a day, then away again: a new absence, a new nudge.
     await check_in(database, utc(2026, 11, 11, 18))
-    [again] = await service.run_detector(database, GUILD, THRESHOLDS, utc(2026, 11, 15, 12))
+    [again] = await run_detector(database, GUILD, THRESHOLDS, utc(2026, 11, 15, 12))
     assert again.new == (Sign.MISSED,)
 
 
@@ -118,16 +125,16 @@ async def test_specialists_hear_of_a_sign_only_with_the_members_consent(
     database: Database,
 ) -> None:
     await schedule(database, at="19:00", zone="UTC")
-    await service.set_specialist_consent(database, GUILD, BOB, True, utc(2026, 10, 1))
-    await service.set_specialist_consent(database, GUILD, ALICE, True, utc(2026, 10, 1))
-    await service.set_specialist_consent(database, GUILD, ALICE, False, utc(2026, 10, 2))
+    await preferences.set_specialist_consent(database, GUILD, BOB, True, utc(2026, 10, 1))
+    await preferences.set_specialist_consent(database, GUILD, ALICE, True, utc(2026, 10, 1))
+    await preferences.set_specialist_consent(database, GUILD, ALICE, False, utc(2026, 10, 2))
     for user_id in (ALICE, BOB):
         await check_in(database, utc(2026, 11, 1, 18), user_id=user_id)
-    alerts = await service.run_detector(database, GUILD, THRESHOLDS, utc(2026, 11, 5, 12))
+    alerts = await run_detector(database, GUILD, THRESHOLDS, utc(2026, 11, 5, 12))
     shares = {alert.user_id: alert.share_with_specialists for alert in alerts}
     assert shares == {ALICE: False, BOB: True}
     for alert in alerts:
-        await service.record_alert_delivery(
+        await record_alert_delivery(
             database, GUILD, alert, nudged=True, shared=alert.share_with_specialists
         )
     async with database.guild_session(GUILD) as session:
@@ -151,14 +158,14 @@ async def test_the_detector_never_reads_notes(database: Database) -> None:
         await check_in(database, utc(2026, 11, day, 18), mood=1, note="very private")
     # With a key that cannot open the notes, reading one would fail.
     attach_cipher(database.engine, MultiFernet([Fernet(Fernet.generate_key())]))
-    [alert] = await service.run_detector(database, GUILD, THRESHOLDS, utc(2026, 11, 4, 12))
+    [alert] = await run_detector(database, GUILD, THRESHOLDS, utc(2026, 11, 4, 12))
     assert alert.new == (Sign.LOW_MOOD,)
-    history = await service.history(database, GUILD, ALICE, 7, utc(2026, 11, 4, 12))
+    history = await records.history(database, GUILD, ALICE, 7, utc(2026, 11, 4, 12))
     assert [point.mood for point in history.points] == [1, 1, 1]
 
 
 async def test_no_detector_when_check_ins_are_turned_off(database: Database) -> None:
     await schedule(database, at="19:00", zone="UTC")
     await check_in(database, utc(2026, 11, 1, 18))
-    await service.save_schedule(database, GUILD, ADMIN, enabled=False)
-    assert await service.run_detector(database, GUILD, THRESHOLDS, utc(2026, 11, 9, 12)) == []
+    await save_schedule(database, GUILD, ADMIN, enabled=False)
+    assert await run_detector(database, GUILD, THRESHOLDS, utc(2026, 11, 9, 12)) == []

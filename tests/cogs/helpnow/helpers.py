@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import cast
 
-from bot import RecoveryBot
 from cogs.helpnow.cog import HelpNowCog
+from core.bot import RecoveryBot
 from fakediscord.models import Message
 from sandbox.community import Community
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import discord
 
-from bot import RecoveryBot
+from core.bot import RecoveryBot
 from sandbox.community import BotRunner, Community
 from tests.cogs.helpnow.helpers import button, cog_of, public_id_of, sam_on_call_riley_backup
 from tests.waiting import wait_for

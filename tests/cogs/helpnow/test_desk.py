@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -9,48 +9,22 @@ from cryptography.fernet import MultiFernet
 from sqlalchemy import select
 
 from cogs.helpnow.journal import Journal, _encode
-from cogs.helpnow.policy import Chain, Policy, TargetKind
+from cogs.helpnow.policy import TargetKind
 from cogs.helpnow.service import AlreadyAcknowledged, HelpDesk, Status, new_public_id
 from db.engine import Database, create_engine
 from db.models import HelpEvent, HelpRequest
-
-GUILD = 10_000_000_000_000_001
-MEMBER = 20_000_000_000_000_002
-ONCALL = 30_000_000_000_000_003
-BACKUP = 40_000_000_000_000_004
-ROLE = 50_000_000_000_000_005
-POLICY = Policy(timedelta(minutes=5), timedelta(minutes=10), max_repeats=1)
-CHAIN = Chain(primary=ONCALL, backups=(BACKUP,))
-
-
-class SteppingClock:
-    def __init__(self) -> None:
-        self.current = datetime(2026, 11, 25, 20, 0, tzinfo=UTC)
-
-    def now(self) -> datetime:
-        return self.current
-
-
-def make_desk(
-    database: Database, tmp_path: Path, cipher: MultiFernet, clock: SteppingClock
-) -> HelpDesk:
-    return HelpDesk(database, Journal(tmp_path / "journal", cipher, database), clock)
-
-
-def open_request(
-    desk: HelpDesk, note: str | None = "can't stop thinking about using", member: int = MEMBER
-) -> str:
-    opened = desk.open(
-        public_id=new_public_id(),
-        guild_id=GUILD,
-        member_user_id=member,
-        origin_channel_id=1,
-        note=note,
-        chain=CHAIN,
-        role_id=ROLE,
-        policy=POLICY,
-    )
-    return opened.case.public_id
+from tests.cogs.helpnow.desk_helpers import (
+    BACKUP,
+    CHAIN,
+    GUILD,
+    MEMBER,
+    ONCALL,
+    POLICY,
+    ROLE,
+    SteppingClock,
+    make_desk,
+    open_request,
+)
 
 
 async def test_a_request_pages_on_call_then_backup_then_role_each_step_once(

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
-from bot import RecoveryBot
+from core.bot import RecoveryBot
 from db.engine import Database, create_engine
 from db.models import HelpEvent, HelpRequest
 from fakediscord.permissions import Permission

@@ -21,11 +21,9 @@ from cogs.helpnow.service import HelpDesk, Status, new_public_id
 from db.engine import Database, create_engine
 from db.migrate import upgrade_to_head
 from db.models import HelpEvent, HelpRequest
-from tests.cogs.helpnow.test_desk import open_request
+from tests.cogs.helpnow.desk_helpers import GUILD, MEMBER, open_request
 from tests.databases import POSTGRES_URL
 
-GUILD = 10_000_000_000_000_001
-MEMBER = 20_000_000_000_000_002
 OTHER_MEMBER = 20_000_000_000_000_007
 ONCALL = 30_000_000_000_000_003
 NOTE = "relapsed last night, scared to tell anyone"
@@ -97,9 +95,11 @@ async def test_a_request_another_process_opened_first_is_set_aside_and_the_rest_
     first = HelpDesk(database, Journal(tmp_path / "first-journal", cipher, database), Clock())
     second = HelpDesk(database, Journal(tmp_path / "journal", cipher, database), Clock())
     kept = open_request(first, NOTE)
+    # Landed before the second process records anything: its own copy, a moment after
+    # each record, must not race this one.
+    assert await first.flush()
     refused = open_request(second, NOTE)
     other = open_request(second, NOTE, member=OTHER_MEMBER)
-    assert await first.flush()
 
     caplog.set_level(logging.WARNING, logger="cogs.helpnow.journal")
     assert await second.flush()  # nothing left waiting behind the refused record

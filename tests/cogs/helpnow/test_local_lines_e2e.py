@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from bot import RecoveryBot
 from cogs.helpnow import settings, texts
+from core.bot import RecoveryBot
 from fakediscord.driver import UserInteraction
 from sandbox.community import Community
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bot import RecoveryBot
 from cogs.helpnow import texts
+from core.bot import RecoveryBot
 from fakediscord.models import Channel, Member, overwrite
 from fakediscord.permissions import Permission
 from sandbox.community import SEE_AND_TALK, BotRunner, Community

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bot import RecoveryBot
+from core.bot import RecoveryBot
 from fakediscord.models import Message
 from sandbox.community import Community
 from tests.cogs.helpnow.helpers import mentioned, public_id_of, sam_on_call_riley_backup

@@ -7,8 +7,8 @@ from datetime import timedelta
 
 import pytest
 
-from bot import RecoveryBot
 from cogs.oncall import texts
+from core.bot import RecoveryBot
 from sandbox.community import BotRunner, Community
 from tests.waiting import wait_for
 

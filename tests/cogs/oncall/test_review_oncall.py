@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot import RecoveryBot
 from cogs.oncall import texts
+from core.bot import RecoveryBot
 from sandbox.community import Community
 
 REPLY_WITHIN = 3.0

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
-from bot import RecoveryBot
+from core.bot import RecoveryBot
 from core.error_handler import SOMETHING_WENT_WRONG
 from fakediscord.permissions import Permission
 from sandbox.community import BotRunner, Community

@@ -1,4 +1,4 @@
-"""Review of the crisis path: races, a broken journal, privacy of fallback pages.
+"""The crisis path in hard cases: races, a broken journal, privacy of fallback pages.
 
 The real bot against the emulator, like test_helpnow_e2e.py.
 """
@@ -8,7 +8,7 @@ from __future__ import annotations
 from cryptography.fernet import Fernet
 from sqlalchemy import select
 
-from bot import RecoveryBot
+from core.bot import RecoveryBot
 from db.models import HelpRequest
 from sandbox.community import BotRunner, Community
 from tests.cogs.helpnow.helpers import (

@@ -1,0 +1,234 @@
+"""The warning-sign detector: which signs a member's recent check-ins show, which of
+them are new, and what reached the member and the specialists. No Discord here.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+
+from apscheduler.triggers.cron import CronTrigger
+from sqlalchemy import func, select, update
+
+from cogs.checkins.common import zone_or_utc
+from cogs.checkins.schedule import ScheduleState
+from config.content import WarningSignThresholds
+from db.engine import Database
+from db.models import AuditEntry, Member
+from db.models.checkins import EVERY_DAY, Checkin, CheckinSchedule, CheckinSignal
+
+# The detector looks at this many days of check-ins, once a day at this local hour.
+DETECTOR_LOOKBACK_DAYS = 45
+DETECTOR_HOUR = 12
+
+
+# --- Warning signs --------------------------------------------------------------------------
+
+
+class Sign(StrEnum):
+    MISSED = "missed"
+    RISING_CRAVING = "rising_craving"
+    LOW_MOOD = "low_mood"
+    SHORT_SLEEP = "short_sleep"
+    SEVERAL = "several"
+
+
+@dataclass(frozen=True)
+class DayEntry:
+    local_date: date
+    mood: int
+    craving: int
+    sleep_hours: float
+
+
+@dataclass(frozen=True)
+class ActiveSign:
+    kind: Sign
+    since: date  # the local date this episode of the sign began
+
+
+def detect_signs(
+    entries: Sequence[DayEntry],
+    today: date,
+    thresholds: WarningSignThresholds,
+    weekdays: frozenset[int] = frozenset(EVERY_DAY),
+) -> list[ActiveSign]:
+    """The warning signs in one member's check-ins (oldest first), as of their `today`.
+
+    - missed: no check-in on the last `missed_days` scheduled days before today;
+    - rising cravings: each of the last `rising_craving_days` check-ins higher than the
+      one before;
+    - low mood: the last `low_mood_days` check-ins at or below `low_mood_at_most`;
+    - short sleep: the last `short_sleep_days` check-ins under `short_sleep_hours_below`;
+    - several: two or more of these at once.
+    """
+    if not entries:
+        return []
+    entries = sorted(entries, key=lambda e: e.local_date)
+    found: list[ActiveSign] = []
+    last = entries[-1].local_date
+    missed = sum(
+        1
+        for offset in range(1, (today - last).days)
+        if (last + timedelta(days=offset)).weekday() in weekdays
+    )
+    if missed >= thresholds.missed_days:
+        found.append(ActiveSign(Sign.MISSED, last + timedelta(days=1)))
+    else:
+        rising = 1
+        while rising < len(entries) and entries[-rising].craving > entries[-rising - 1].craving:
+            rising += 1
+        if rising >= thresholds.rising_craving_days:
+            found.append(ActiveSign(Sign.RISING_CRAVING, entries[-rising].local_date))
+        low_mood = _trailing_run(entries, lambda e: e.mood <= thresholds.low_mood_at_most)
+        if low_mood >= thresholds.low_mood_days:
+            found.append(ActiveSign(Sign.LOW_MOOD, entries[-low_mood].local_date))
+        short_sleep = _trailing_run(
+            entries, lambda e: e.sleep_hours < thresholds.short_sleep_hours_below
+        )
+        if short_sleep >= thresholds.short_sleep_days:
+            found.append(ActiveSign(Sign.SHORT_SLEEP, entries[-short_sleep].local_date))
+    if len(found) >= 2:
+        found.append(ActiveSign(Sign.SEVERAL, max(sign.since for sign in found)))
+    return found
+
+
+def _trailing_run(entries: Sequence[DayEntry], is_sign: Callable[[DayEntry], bool]) -> int:
+    run = 0
+    while run < len(entries) and is_sign(entries[-run - 1]):
+        run += 1
+    return run
+
+
+def new_signs(active: Sequence[ActiveSign], last_noticed: dict[Sign, date]) -> list[ActiveSign]:
+    """Signs not told about yet. An episode that began on or before the day the same sign
+    was last noticed is the same episode still going on: no second nudge for it."""
+    return [
+        sign
+        for sign in active
+        if sign.kind not in last_noticed or sign.since > last_noticed[sign.kind]
+    ]
+
+
+@dataclass(frozen=True)
+class DetectorAlert:
+    user_id: int
+    new: tuple[Sign, ...]
+    active: tuple[Sign, ...]
+    # The member agreed that specialists hear about their signals.
+    share_with_specialists: bool
+    signal_ids: tuple[int, ...] = field(default=())
+
+
+async def run_detector(
+    db: Database, guild_id: int, thresholds: WarningSignThresholds, now: datetime
+) -> list[DetectorAlert]:
+    """Find new warning signs in the group's recent check-ins and record them, so the
+    same sign is not raised again while it lasts. Notes are never read."""
+    async with db.guild_session(guild_id) as session, session.begin():
+        schedule = await session.get(CheckinSchedule, guild_id)
+        if schedule is None or not schedule.enabled:
+            return []
+        weekdays = frozenset(schedule.weekdays)
+        since = now.date() - timedelta(days=DETECTOR_LOOKBACK_DAYS)
+        entries: dict[int, list[DayEntry]] = defaultdict(list)
+        rows = await session.execute(
+            select(
+                Checkin.user_id,
+                Checkin.local_date,
+                Checkin.mood,
+                Checkin.craving,
+                Checkin.sleep_hours,
+            )
+            .where(Checkin.local_date >= since)
+            .order_by(Checkin.user_id, Checkin.local_date)
+        )
+        for user_id, local_date, mood, craving, sleep_hours in rows.all():
+            entries[user_id].append(DayEntry(local_date, mood, craving, sleep_hours))
+        if not entries:
+            return []
+        users = list(entries)
+        members = {
+            user_id: (zone, consent)
+            for user_id, zone, consent in (
+                await session.execute(
+                    select(
+                        Member.user_id, Member.timezone, Member.share_signals_with_specialists
+                    ).where(Member.user_id.in_(users))
+                )
+            ).all()
+        }
+        noticed: dict[int, dict[Sign, date]] = defaultdict(dict)
+        for user_id, kind, last in (
+            await session.execute(
+                select(
+                    CheckinSignal.user_id, CheckinSignal.kind, func.max(CheckinSignal.detected_on)
+                )
+                .where(CheckinSignal.user_id.in_(users))
+                .group_by(CheckinSignal.user_id, CheckinSignal.kind)
+            )
+        ).all():
+            noticed[user_id][Sign(kind)] = last
+        alerts: list[DetectorAlert] = []
+        for user_id, user_entries in entries.items():
+            own_zone, consent = members.get(user_id, (None, False))
+            today = now.astimezone(zone_or_utc(own_zone or schedule.timezone)).date()
+            active = detect_signs(user_entries, today, thresholds, weekdays)
+            fresh = new_signs(active, noticed[user_id])
+            if not fresh:
+                continue
+            rows_added = [
+                CheckinSignal(
+                    guild_id=guild_id,
+                    user_id=user_id,
+                    kind=sign.kind.value,
+                    episode_start=sign.since,
+                    detected_on=today,
+                    detected_at=now,
+                    nudge_delivered=False,
+                    shared_with_specialists=False,
+                )
+                for sign in fresh
+            ]
+            session.add_all(rows_added)
+            await session.flush()
+            alerts.append(
+                DetectorAlert(
+                    user_id=user_id,
+                    new=tuple(sign.kind for sign in fresh),
+                    active=tuple(sign.kind for sign in active),
+                    share_with_specialists=bool(consent),
+                    signal_ids=tuple(row.id for row in rows_added),
+                )
+            )
+    return alerts
+
+
+async def record_alert_delivery(
+    db: Database, guild_id: int, alert: DetectorAlert, *, nudged: bool, shared: bool
+) -> None:
+    """What actually reached the member and the specialists; a shared signal is also
+    written to the audit log, where the member can see it."""
+    async with db.guild_session(guild_id) as session, session.begin():
+        await session.execute(
+            update(CheckinSignal)
+            .where(CheckinSignal.id.in_(alert.signal_ids))
+            .values(nudge_delivered=nudged, shared_with_specialists=shared)
+            .execution_options(synchronize_session=False)
+        )
+        if shared:
+            session.add(
+                AuditEntry(
+                    guild_id=guild_id,
+                    subject_user_id=alert.user_id,
+                    action="checkins.signal_shared",
+                    details={"signs": [sign.value for sign in alert.active]},
+                )
+            )
+
+
+def detector_trigger(state: ScheduleState) -> CronTrigger:
+    return CronTrigger(hour=DETECTOR_HOUR, minute=0, timezone=state.zone)

@@ -1,0 +1,51 @@
+"""What the /help-now desk and journal tests share: ids, a policy, a clock, a desk."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from cryptography.fernet import MultiFernet
+
+from cogs.helpnow.journal import Journal
+from cogs.helpnow.policy import Chain, Policy
+from cogs.helpnow.service import HelpDesk, new_public_id
+from db.engine import Database
+
+GUILD = 10_000_000_000_000_001
+MEMBER = 20_000_000_000_000_002
+ONCALL = 30_000_000_000_000_003
+BACKUP = 40_000_000_000_000_004
+ROLE = 50_000_000_000_000_005
+POLICY = Policy(timedelta(minutes=5), timedelta(minutes=10), max_repeats=1)
+CHAIN = Chain(primary=ONCALL, backups=(BACKUP,))
+
+
+class SteppingClock:
+    def __init__(self) -> None:
+        self.current = datetime(2026, 11, 25, 20, 0, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        return self.current
+
+
+def make_desk(
+    database: Database, tmp_path: Path, cipher: MultiFernet, clock: SteppingClock
+) -> HelpDesk:
+    return HelpDesk(database, Journal(tmp_path / "journal", cipher, database), clock)
+
+
+def open_request(
+    desk: HelpDesk, note: str | None = "can't stop thinking about using", member: int = MEMBER
+) -> str:
+    opened = desk.open(
+        public_id=new_public_id(),
+        guild_id=GUILD,
+        member_user_id=member,
+        origin_channel_id=1,
+        note=note,
+        chain=CHAIN,
+        role_id=ROLE,
+        policy=POLICY,
+    )
+    return opened.case.public_id
