@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from cogs.checkins.form import RawCheckin
@@ -80,16 +80,3 @@ async def check_in(
 ) -> CheckinOutcome:
     raw = RawCheckin(str(mood), str(craving), str(sleep), triggers, note)
     return await record_checkin(database, guild_id, user_id, raw, CHECKINS, now)
-
-
-class FakeClock:
-    """A clock the test moves by hand."""
-
-    def __init__(self, at: datetime) -> None:
-        self.at = at
-
-    def now(self) -> datetime:
-        return self.at
-
-    def advance(self, **delta: float) -> None:
-        self.at += timedelta(**delta)

@@ -9,60 +9,22 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 from pathlib import Path
-from typing import cast
 
-import pytest
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 from cogs.checkins import views
-from cogs.checkins.cog import CheckinCog
 from cogs.checkins.jobs import job_id
 from core.bot import RecoveryBot
 from db.models import Checkin
 from db.models import Member as DbMember
-from fakediscord.driver import UserInteraction
-from fakediscord.models import Member, Message
+from fakediscord.models import Message
 from sandbox.community import BotRunner, Community
-from tests.cogs.checkins.helpers import FakeClock, utc
+from tests.cogs.checkins.e2e_helpers import GOOD, NOTE, check_in, cog_of, set_up_prompt, stored
+from tests.cogs.checkins.helpers import utc
+from tests.fake_clock import FakeClock
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-NOTE = "Saw my old friend from the bar today and nearly went in"
-GOOD = {"mood": "4", "craving": "2", "sleep": "7", "triggers": "", "note": NOTE}
-
-
-def cog_of(bot: RecoveryBot) -> CheckinCog:
-    return cast(CheckinCog, bot.get_cog("CheckinCog"))
-
-
-async def stored(bot: RecoveryBot, community: Community) -> list[Checkin]:
-    async with bot.db.guild_session(community.guild.id) as session:
-        return list((await session.scalars(select(Checkin))).all())
-
-
-async def check_in(
-    community: Community, answers: dict[str, str], who: str = "alice"
-) -> UserInteraction:
-    member: Member = getattr(community, who)
-    opened = await member.run_command("checkin today", channel=community.checkins)
-    return await member.submit_modal(opened, answers)
-
-
-async def set_up_prompt(community: Community, **options: str) -> UserInteraction:
-    values: dict[str, object] = {"channel": community.checkins, "time": "19:00", "zone": "UTC"}
-    values.update(options)
-    return await community.organiser.run_command(
-        "setup checkins", channel=community.checkins, options=values
-    )
-
-
-@pytest.fixture
-def clock(bot: RecoveryBot) -> FakeClock:
-    clock = FakeClock(utc(2026, 11, 10, 18, 0))  # a Tuesday
-    bot.clock = clock
-    # The test runs the jobs itself at the times it chooses; the real clock must not.
-    bot.scheduler.pause()
-    return clock
 
 
 async def test_a_submitted_check_in_is_stored_encrypted_and_answered_privately(

@@ -11,6 +11,7 @@ from cogs.helpnow.journal import Journal
 from cogs.helpnow.policy import Chain, Policy
 from cogs.helpnow.service import HelpDesk, new_public_id
 from db.engine import Database
+from tests.fake_clock import FakeClock
 
 GUILD = 10_000_000_000_000_001
 MEMBER = 20_000_000_000_000_002
@@ -21,16 +22,12 @@ POLICY = Policy(timedelta(minutes=5), timedelta(minutes=10), max_repeats=1)
 CHAIN = Chain(primary=ONCALL, backups=(BACKUP,))
 
 
-class SteppingClock:
-    def __init__(self) -> None:
-        self.current = datetime(2026, 11, 25, 20, 0, tzinfo=UTC)
-
-    def now(self) -> datetime:
-        return self.current
+def stepping_clock() -> FakeClock:
+    return FakeClock(datetime(2026, 11, 25, 20, 0, tzinfo=UTC))
 
 
 def make_desk(
-    database: Database, tmp_path: Path, cipher: MultiFernet, clock: SteppingClock
+    database: Database, tmp_path: Path, cipher: MultiFernet, clock: FakeClock
 ) -> HelpDesk:
     return HelpDesk(database, Journal(tmp_path / "journal", cipher, database), clock)
 

@@ -21,16 +21,16 @@ from tests.cogs.helpnow.desk_helpers import (
     ONCALL,
     POLICY,
     ROLE,
-    SteppingClock,
     make_desk,
     open_request,
+    stepping_clock,
 )
 
 
 async def test_a_request_pages_on_call_then_backup_then_role_each_step_once(
     database: Database, tmp_path: Path, cipher: MultiFernet
 ) -> None:
-    clock = SteppingClock()
+    clock = stepping_clock()
     desk = make_desk(database, tmp_path, cipher, clock)
     public_id = open_request(desk)
     first = desk.page_owed(public_id, CHAIN, ROLE)
@@ -38,33 +38,33 @@ async def test_a_request_pages_on_call_then_backup_then_role_each_step_once(
     assert first.target.id == ONCALL
     # Until the page is known to be out it stays owed: a crash here pages again, never never.
     assert desk.page_owed(public_id, CHAIN, ROLE) == first
-    clock.current += timedelta(seconds=40)  # the page took a while to get through
+    clock.at += timedelta(seconds=40)  # the page took a while to get through
     desk.step_paged(first, POLICY)
     assert desk.page_owed(public_id, CHAIN, ROLE) is None  # not due yet
 
     # The wait runs from when the page went out, not from when it was asked for.
-    clock.current += timedelta(minutes=5) - timedelta(seconds=2)
+    clock.at += timedelta(minutes=5) - timedelta(seconds=2)
     assert desk.page_owed(public_id, CHAIN, ROLE) is None
-    clock.current += timedelta(seconds=2)
+    clock.at += timedelta(seconds=2)
     backup = desk.page_owed(public_id, CHAIN, ROLE)
     assert backup is not None
     assert backup.target.id == BACKUP
     assert desk.page_owed(public_id, CHAIN, ROLE) == backup  # moved on once, not twice
     desk.step_paged(backup, POLICY)
-    clock.current += timedelta(minutes=5)
+    clock.at += timedelta(minutes=5)
     role = desk.page_owed(public_id, CHAIN, ROLE)
     assert role is not None
     assert role.target.kind is TargetKind.ROLE
     desk.step_paged(role, POLICY)
     assert not desk.chain_finished(role.case)  # one repeat to go
-    clock.current += timedelta(minutes=10)
+    clock.at += timedelta(minutes=10)
     repeat = desk.page_owed(public_id, CHAIN, ROLE)
     assert repeat is not None
     desk.step_paged(repeat, POLICY)
     assert desk.chain_finished(repeat.case)
 
     desk.acknowledge(public_id, BACKUP)
-    clock.current += timedelta(hours=1)
+    clock.at += timedelta(hours=1)
     assert desk.page_owed(public_id, CHAIN, ROLE) is None
     with pytest.raises(AlreadyAcknowledged):
         desk.acknowledge(public_id, ONCALL)
@@ -92,7 +92,7 @@ async def test_a_request_pages_on_call_then_backup_then_role_each_step_once(
 async def test_a_page_owed_when_the_bot_stopped_is_owed_after_the_restart_marked_resent(
     database: Database, tmp_path: Path, cipher: MultiFernet
 ) -> None:
-    clock = SteppingClock()
+    clock = stepping_clock()
     desk = make_desk(database, tmp_path, cipher, clock)
     public_id = open_request(desk)
     first = desk.page_owed(public_id, CHAIN, ROLE)
@@ -107,7 +107,7 @@ async def test_a_page_owed_when_the_bot_stopped_is_owed_after_the_restart_marked
     assert again.target.id == ONCALL
     assert again.resent
     restarted.step_paged(again, POLICY)
-    clock.current += timedelta(minutes=5)
+    clock.at += timedelta(minutes=5)
     backup = restarted.page_owed(public_id, CHAIN, ROLE)
     assert backup is not None
     assert not backup.resent  # only the page that was in doubt
@@ -116,7 +116,7 @@ async def test_a_page_owed_when_the_bot_stopped_is_owed_after_the_restart_marked
 async def test_a_second_request_repages_the_open_one(
     database: Database, tmp_path: Path, cipher: MultiFernet
 ) -> None:
-    desk = make_desk(database, tmp_path, cipher, SteppingClock())
+    desk = make_desk(database, tmp_path, cipher, stepping_clock())
     first = open_request(desk)
     second = desk.open(
         public_id=new_public_id(),
@@ -143,7 +143,7 @@ async def test_records_wait_on_disk_while_the_database_is_down_and_land_once(
     unreachable = Database(
         create_engine("postgresql+asyncpg://postgres@127.0.0.1:9/none", cipher=cipher)
     )
-    clock = SteppingClock()
+    clock = stepping_clock()
     down = HelpDesk(unreachable, Journal(tmp_path / "journal", cipher, unreachable), clock)
     public_id = open_request(down, note="please someone")
     down.close(public_id, MEMBER, Status.SAFE)
@@ -167,7 +167,7 @@ async def test_records_wait_on_disk_while_the_database_is_down_and_land_once(
 async def test_open_requests_survive_a_restart(
     database: Database, tmp_path: Path, cipher: MultiFernet
 ) -> None:
-    clock = SteppingClock()
+    clock = stepping_clock()
     desk = make_desk(database, tmp_path, cipher, clock)
     public_id = open_request(desk)
     assert await desk.flush()
@@ -175,7 +175,7 @@ async def test_open_requests_survive_a_restart(
     restarted = HelpDesk(database, Journal(tmp_path / "other-journal", cipher, database), clock)
     cases = await restarted.load()
     assert [case.public_id for case in cases] == [public_id]
-    assert cases[0].next_step_at == clock.current  # its first page is still owed
+    assert cases[0].next_step_at == clock.at  # its first page is still owed
     assert restarted.open_case_of(GUILD, MEMBER) is cases[0]
 
 
@@ -184,7 +184,7 @@ async def test_a_chain_that_ended_before_the_upgrade_is_not_announced_to_the_own
 ) -> None:
     # A line as the code before `paged_at` wrote it: its chain had ended (nothing more
     # due, still open), and that code had already told the owner then.
-    clock = SteppingClock()
+    clock = stepping_clock()
     desk = make_desk(database, tmp_path, cipher, clock)
     public_id = open_request(desk)
     desk_entries = Journal(tmp_path / "journal", cipher, database).pending_entries()

@@ -23,6 +23,7 @@ from db.migrate import upgrade_to_head
 from db.models import HelpEvent, HelpRequest
 from tests.cogs.helpnow.desk_helpers import GUILD, MEMBER, open_request
 from tests.databases import POSTGRES_URL
+from tests.fake_clock import FakeClock
 
 OTHER_MEMBER = 20_000_000_000_000_007
 ONCALL = 30_000_000_000_000_003
@@ -30,11 +31,6 @@ NOTE = "relapsed last night, scared to tell anyone"
 AT = datetime(2026, 11, 25, 20, 0, tzinfo=UTC)
 POLICY = Policy(timedelta(minutes=5), timedelta(minutes=10), max_repeats=1)
 CHAIN = Chain(primary=ONCALL, backups=())
-
-
-class Clock:
-    def now(self) -> datetime:
-        return AT
 
 
 def snapshot(public_id: str, member: int = MEMBER, **changes: Any) -> dict[str, Any]:
@@ -92,8 +88,8 @@ async def test_a_request_another_process_opened_first_is_set_aside_and_the_rest_
 ) -> None:
     # Two bot processes (a deploy's overlap) both took the member's /help-now: the one
     # that writes second breaks the member's single open request, however often it tries.
-    first = HelpDesk(database, Journal(tmp_path / "first-journal", cipher, database), Clock())
-    second = HelpDesk(database, Journal(tmp_path / "journal", cipher, database), Clock())
+    first = HelpDesk(database, Journal(tmp_path / "first-journal", cipher, database), FakeClock(AT))
+    second = HelpDesk(database, Journal(tmp_path / "journal", cipher, database), FakeClock(AT))
     kept = open_request(first, NOTE)
     # Landed before the second process records anything: its own copy, a moment after
     # each record, must not race this one.

@@ -1,24 +1,12 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 
 from cogs.oncall.service import Rotation
 from db.engine import Database
-
-
-class FakeClock:
-    """A clock the test moves by hand."""
-
-    def __init__(self, at: datetime) -> None:
-        self.at = at
-
-    def now(self) -> datetime:
-        return self.at
-
-    def advance(self, **delta: float) -> None:
-        self.at += timedelta(**delta)
+from tests.fake_clock import FakeClock
 
 
 @pytest.fixture

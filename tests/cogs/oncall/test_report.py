@@ -19,7 +19,7 @@ from cogs.oncall.service import (
 from core.errors import UserFacingError
 from db.engine import Database
 from db.models import HelpEvent, HelpRequest
-from tests.cogs.oncall.conftest import FakeClock
+from tests.fake_clock import FakeClock
 
 GUILD = 710_000_000_000_000_001
 OTHER_GUILD = 710_000_000_000_000_002

@@ -10,7 +10,7 @@ from cogs.oncall.service import OnCallChain, Rotation
 from core.errors import UserFacingError
 from db.engine import Database
 from db.models import AuditEntry, OnCallOverride, OnCallShift
-from tests.cogs.oncall.conftest import FakeClock
+from tests.fake_clock import FakeClock
 
 GUILD = 700_000_000_000_000_001
 OTHER_GUILD = 700_000_000_000_000_002

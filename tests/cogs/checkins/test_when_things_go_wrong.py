@@ -1,4 +1,4 @@
-"""Review findings for daily check-ins: each test names a defect that was found."""
+"""Daily check-ins when things go wrong: odd input, failed posts, a sleeping process, restarts."""
 
 from __future__ import annotations
 
@@ -17,16 +17,15 @@ from core.errors import UserFacingError
 from db.models import Checkin, CheckinSchedule
 from fakediscord.permissions import Permission
 from sandbox.community import BotRunner, Community
-from tests.cogs.checkins.helpers import CHECKINS, FakeClock, utc
-from tests.cogs.checkins.test_checkins_e2e import GOOD, check_in, clock, cog_of, set_up_prompt
-
-__all__ = ["clock"]  # the e2e module's fixture, used here by name
+from tests.cogs.checkins.e2e_helpers import GOOD, check_in, cog_of, set_up_prompt
+from tests.cogs.checkins.helpers import CHECKINS, utc
+from tests.fake_clock import FakeClock
 
 POST_MESSAGE = "/channels/{channel_id}/messages"
 
 
 @pytest.mark.parametrize("typed", ["²", "1, ³", "①", "⑵"])
-def test_review_digit_like_trigger_characters_are_refused_not_a_crash(typed: str) -> None:
+def test_digit_like_trigger_characters_are_refused_not_a_crash(typed: str) -> None:
     # str.isdigit() is true for superscripts and circled digits, which int() cannot read:
     # the form crashed ("something went wrong") instead of saying what to fix.
     raw = RawCheckin(mood="3", craving="2", sleep="7", triggers=typed)
@@ -35,7 +34,7 @@ def test_review_digit_like_trigger_characters_are_refused_not_a_crash(typed: str
     assert "**Triggers**" in refused.value.message
 
 
-async def test_review_an_odd_trigger_character_in_the_form_gets_a_clear_refusal(
+async def test_an_odd_trigger_character_in_the_form_gets_a_clear_refusal(
     bot: RecoveryBot, community: Community, clock: FakeClock
 ) -> None:
     submitted = await check_in(community, {**GOOD, "triggers": "²"})
@@ -47,7 +46,7 @@ async def test_review_an_odd_trigger_character_in_the_form_gets_a_clear_refusal(
         assert (await session.scalars(select(Checkin))).all() == []
 
 
-async def test_review_a_prompt_that_could_not_be_posted_is_tried_again_within_the_grace(
+async def test_a_prompt_that_could_not_be_posted_is_tried_again_within_the_grace(
     bot: RecoveryBot, community: Community, clock: FakeClock
 ) -> None:
     guild_id = community.guild.id
@@ -75,7 +74,7 @@ async def test_review_a_prompt_that_could_not_be_posted_is_tried_again_within_th
     assert len(community.emu.messages_in(community.checkins)) == 1
 
 
-async def test_review_a_prompt_time_the_process_slept_through_still_prompts_once(
+async def test_a_prompt_time_the_process_slept_through_still_prompts_once(
     bot: RecoveryBot, community: Community
 ) -> None:
     # The real clock and the real scheduler. The process was suspended (a paused VM, a
@@ -91,7 +90,7 @@ async def test_review_a_prompt_time_the_process_slept_through_still_prompts_once
     assert len(community.emu.messages_in(community.checkins)) == 1
 
 
-async def test_review_a_form_open_across_a_restart_is_still_saved_when_submitted(
+async def test_a_form_open_across_a_restart_is_still_saved_when_submitted(
     bot: RecoveryBot, bot_runner: BotRunner, community: Community
 ) -> None:
     # A member takes their time over the note; the bot restarts meanwhile (an update,
@@ -110,7 +109,7 @@ async def test_review_a_form_open_across_a_restart_is_still_saved_when_submitted
     assert (row.user_id, row.mood, row.note) == (community.alice.id, 4, GOOD["note"])
 
 
-async def test_review_setup_refuses_a_default_channel_where_the_bot_cannot_post(
+async def test_setup_refuses_a_default_channel_where_the_bot_cannot_post(
     bot: RecoveryBot, community: Community
 ) -> None:
     # No channel option: the prompt goes to the check-in channel from /setup channels.

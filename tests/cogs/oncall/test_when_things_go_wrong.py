@@ -1,4 +1,4 @@
-"""Review findings for the on-call rotation: each test names a defect that was found."""
+"""The on-call rotation when things go wrong: a late job, members poking at the rota."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from sandbox.community import Community
 REPLY_WITHIN = 3.0
 
 
-async def test_review_a_shift_change_job_that_runs_late_still_announces_and_re_arms(
+async def test_a_shift_change_job_that_runs_late_still_announces_and_re_arms(
     bot: RecoveryBot, community: Community
 ) -> None:
     guild_id = community.guild.id
@@ -42,7 +42,7 @@ async def test_review_a_shift_change_job_that_runs_late_still_announces_and_re_a
     assert rearmed.next_run_time > bot.clock.now()
 
 
-async def test_review_the_shift_list_is_not_shown_to_members_through_autocomplete(
+async def test_the_shift_list_is_not_shown_to_members_through_autocomplete(
     bot: RecoveryBot, community: Community
 ) -> None:
     it = await community.sam.run_command(
