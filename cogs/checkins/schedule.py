@@ -19,6 +19,7 @@ from cogs.checkins import texts
 from cogs.checkins.common import echo, rowcount, zone_or_utc
 from cogs.setup.service import validate_timezone
 from core.errors import UserFacingError
+from core.times import WEEKDAY_NAMES, read_time_of_day, read_weekday
 from db.engine import Database
 from db.models import AuditEntry, GuildSettings
 from db.models.checkins import EVERY_DAY, CheckinSchedule
@@ -30,8 +31,6 @@ CATCH_UP_GRACE = timedelta(hours=3)
 EARLY_TOLERANCE = timedelta(minutes=1)
 DEFAULT_PROMPT_HOUR = 19
 DEFAULT_PROMPT_MINUTE = 0
-
-_DAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 # --- The group's schedule -------------------------------------------------------------------
@@ -68,20 +67,10 @@ class ScheduleState:
 
 def parse_local_time(text: str) -> tuple[int, int]:
     """ "19:30", "7:30", "1930", "7pm", "7:30 pm" → (hour, minute)."""
-    cleaned = text.strip().lower().replace(" ", "")
-    match = re.fullmatch(r"(\d{1,2})(?:[:.h]?(\d{2}))?(am|pm)?", cleaned)
-    if match is None:
+    read = read_time_of_day(text)
+    if read is None:
         raise UserFacingError(texts.BAD_TIME.format(value=echo(text)))
-    hour, minute = int(match[1]), int(match[2] or 0)
-    if match[3]:
-        if not 1 <= hour <= 12:
-            raise UserFacingError(texts.BAD_TIME.format(value=echo(text)))
-        hour = hour % 12 + (12 if match[3] == "pm" else 0)
-    elif match[2] is None and len(match[1]) < 3 and not cleaned.isdigit():
-        raise UserFacingError(texts.BAD_TIME.format(value=echo(text)))
-    if not (0 <= hour <= 23 and 0 <= minute <= 59):
-        raise UserFacingError(texts.BAD_TIME.format(value=echo(text)))
-    return hour, minute
+    return read
 
 
 def parse_weekdays(text: str) -> list[int]:
@@ -98,9 +87,9 @@ def parse_weekdays(text: str) -> list[int]:
         if not part:
             continue
         ends = part.split("-")
-        if len(ends) > 2 or not all(_day_key(end) is not None for end in ends):
+        if len(ends) > 2 or not all(read_weekday(end) is not None for end in ends):
             raise UserFacingError(texts.BAD_WEEKDAYS.format(value=echo(text)))
-        day, last = _day_key(ends[0]) or 0, _day_key(ends[-1]) or 0
+        day, last = read_weekday(ends[0]) or 0, read_weekday(ends[-1]) or 0
         days.add(day)
         while day != last:
             day = (day + 1) % 7
@@ -108,11 +97,6 @@ def parse_weekdays(text: str) -> list[int]:
     if not days:
         raise UserFacingError(texts.BAD_WEEKDAYS.format(value=echo(text)))
     return sorted(days)
-
-
-def _day_key(word: str) -> int | None:
-    prefix = word[:3]
-    return _DAY_KEYS.index(prefix) if len(word) >= 2 and prefix in _DAY_KEYS else None
 
 
 def describe_weekdays(weekdays: Iterable[int]) -> str:
@@ -304,5 +288,5 @@ async def release_prompt(db: Database, claim: ClaimedPrompt) -> None:
 
 def prompt_trigger(state: ScheduleState) -> CronTrigger:
     """The normal path: a cron trigger at the local time, in the group's zone."""
-    days = ",".join(_DAY_KEYS[day] for day in sorted(state.weekdays))
+    days = ",".join(WEEKDAY_NAMES[day][:3] for day in sorted(state.weekdays))
     return CronTrigger(day_of_week=days, hour=state.hour, minute=state.minute, timezone=state.zone)

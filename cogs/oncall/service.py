@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import logging
 import math
-import re
 import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -35,6 +34,7 @@ from cogs.oncall import texts
 from cogs.setup.service import validate_timezone
 from core.clock import Clock
 from core.errors import UserFacingError
+from core.times import read_time_of_day, read_weekday
 from db.engine import Database
 from db.models import AuditEntry, HelpEvent, HelpRequest, OnCallOverride, OnCallShift
 from db.models.helpnow import WITHDRAWN
@@ -52,9 +52,6 @@ REPORT_DEFAULT_DAYS = 30
 REPORT_MAX_DAYS = 365
 # A weekly schedule repeats after 7 days; one more covers a shift running past midnight.
 _SCHEDULE_HORIZON = timedelta(days=8)
-
-_WEEKDAYS = tuple(name.lower() for name in texts.DAY_NAMES)
-_TIME = re.compile(r"(\d{1,2}):(\d{2})")
 
 
 # --- Plain data ---------------------------------------------------------------------------
@@ -249,24 +246,21 @@ class _Memo:
 
 def parse_weekday(value: str) -> int:
     """A weekday name or its first three letters, any case; 0 = Monday."""
-    cleaned = value.strip().lower()
-    for number, name in enumerate(_WEEKDAYS):
-        if cleaned == name or (len(cleaned) >= 3 and name.startswith(cleaned)):
-            return number
-    raise UserFacingError(texts.UNKNOWN_DAY.format(value=value.strip()[:20]))
+    number = read_weekday(value)
+    if number is None:
+        raise UserFacingError(texts.UNKNOWN_DAY.format(value=value.strip()[:20]))
+    return number
 
 
 def parse_time(value: str, *, allow_midnight_end: bool = False) -> int:
-    """'HH:MM' (24-hour) as minutes from midnight; '24:00' only as an end."""
+    """A time of day ("17:00", "5pm") as minutes from midnight; "24:00" only as an end."""
     cleaned = value.strip()
-    match = _TIME.fullmatch(cleaned)
-    if match is not None:
-        hours, minutes = int(match[1]), int(match[2])
-        if hours < 24 and minutes < 60:
-            return hours * 60 + minutes
-        if allow_midnight_end and hours == 24 and minutes == 0:
-            return MINUTES_PER_DAY
-    raise UserFacingError(texts.BAD_TIME.format(value=cleaned[:20]))
+    if allow_midnight_end and cleaned in ("24:00", "2400"):
+        return MINUTES_PER_DAY
+    read = read_time_of_day(cleaned)
+    if read is None:
+        raise UserFacingError(texts.BAD_TIME.format(value=cleaned[:20]))
+    return read[0] * 60 + read[1]
 
 
 def format_minute(minute: int) -> str:

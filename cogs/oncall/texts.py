@@ -16,8 +16,8 @@ OFF_DESCRIPTION = "Give the pager back early (ends your /oncall take or handoff)
 ADD_DESCRIPTION = "Add a weekly shift"
 ADD_SPECIALIST_DESCRIPTION = "The peer specialist on call during this shift"
 ADD_DAY_DESCRIPTION = "The day the shift starts"
-ADD_START_DESCRIPTION = "Start time, 24-hour HH:MM, such as 09:00"
-ADD_END_DESCRIPTION = "End time, HH:MM; an end before the start runs past midnight"
+ADD_START_DESCRIPTION = "Start time, such as 09:00 or 9am"
+ADD_END_DESCRIPTION = "End time, such as 17:00 or 5pm; before the start runs past midnight"
 ADD_TIMEZONE_DESCRIPTION = "The time zone of these times (the server's if you leave it out)"
 ADD_ORDER_DESCRIPTION = "Backup order where shifts overlap: lower is asked first"
 REMOVE_DESCRIPTION = "Remove a weekly shift"
@@ -41,7 +41,7 @@ TARGET_NOT_SPECIALIST = (
 # Refusals from the rotation's rules. Each says what to do instead; nothing was changed.
 UNKNOWN_DAY = "“{value}” isn't a day I know. Pick one from the list, such as Monday."
 BAD_TIME = (
-    "“{value}” isn't a time I can read. Please use 24-hour HH:MM, for example 09:00 or 21:30."
+    "“{value}” isn't a time I can read. Please write it like 09:00, 21:30 or 9pm."
 )
 BAD_HOURS = "Please choose between {low} and {high} hours."
 BAD_ORDER = "The backup order must be between 0 and {high}."

@@ -129,7 +129,7 @@ async def test_shifts_are_added_listed_and_removed_by_specialists(
         channel=community.checkins,
         specialist=community.riley,
         day="tuesday",
-        start="9am",
+        start="9 o'clock",
         end="17:00",
     )
     refused = await it.wait_for_response(timeout=REPLY_WITHIN)

@@ -306,7 +306,7 @@ async def test_repeated_questions_give_the_same_answers_in_any_order(
     ("day", "start", "end", "zone", "message"),
     [
         ("Funday", "09:00", "17:00", NY, "isn't a day"),
-        ("Monday", "9am", "17:00", NY, "isn't a time"),
+        ("Monday", "9 o'clock", "17:00", NY, "isn't a time"),
         ("Monday", "24:00", "17:00", NY, "isn't a time"),
         ("Monday", "09:00", "17:60", NY, "isn't a time"),
         ("Monday", "09:00", "17:00", "Mars/Olympus_Mons", "isn't a time zone"),
