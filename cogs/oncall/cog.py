@@ -21,6 +21,7 @@ from cogs.oncall.service import OnCallChain, Override, Report, Shift
 from cogs.setup.cog import timezone_choices
 from cogs.setup.service import AUTOCOMPLETE_LIMIT
 from core.errors import UserFacingError
+from core.permissions import has_specialist_role, require_specialist, specialist_role_id
 
 if TYPE_CHECKING:
     from core.bot import RecoveryBot
@@ -174,19 +175,8 @@ class OnCallCog(commands.Cog):
 
     # Who may act.
 
-    def _require_specialist(self, interaction: discord.Interaction) -> discord.Member:
-        guild = _guild(interaction)
-        role_id = self.bot.guild_settings.cached(guild.id).specialist_role_id
-        if role_id is None:
-            raise UserFacingError(texts.NO_ROLE_CONFIGURED)
-        user = interaction.user
-        if not isinstance(user, discord.Member) or user.get_role(role_id) is None:
-            raise UserFacingError(texts.NOT_A_SPECIALIST)
-        return user
-
     def _require_target_specialist(self, guild_id: int, member: discord.Member) -> None:
-        role_id = self.bot.guild_settings.cached(guild_id).specialist_role_id
-        if role_id is None or member.get_role(role_id) is None:
+        if not has_specialist_role(member, specialist_role_id(self.bot, guild_id)):
             raise UserFacingError(texts.TARGET_NOT_SPECIALIST.format(user=member.mention))
 
     # Commands.
@@ -208,7 +198,7 @@ class OnCallCog(commands.Cog):
             int, service.TAKE_MIN_HOURS, service.TAKE_MAX_HOURS
         ] = service.TAKE_DEFAULT_HOURS,
     ) -> None:
-        member = self._require_specialist(interaction)
+        member = require_specialist(interaction)
         override = await self.rotation.take(member.guild.id, member.id, hours)
         self.arm(member.guild.id)
         until = timestamp(override.end)
@@ -222,7 +212,7 @@ class OnCallCog(commands.Cog):
     @oncall_group.command(name="handoff", description=texts.HANDOFF_DESCRIPTION)
     @app_commands.describe(specialist=texts.HANDOFF_TARGET_DESCRIPTION)
     async def handoff(self, interaction: discord.Interaction, specialist: discord.Member) -> None:
-        member = self._require_specialist(interaction)
+        member = require_specialist(interaction)
         self._require_target_specialist(member.guild.id, specialist)
         override = await self.rotation.handoff(member.guild.id, member.id, specialist.id)
         self.arm(member.guild.id)
@@ -240,7 +230,7 @@ class OnCallCog(commands.Cog):
 
     @oncall_group.command(name="off", description=texts.OFF_DESCRIPTION)
     async def off(self, interaction: discord.Interaction) -> None:
-        member = self._require_specialist(interaction)
+        member = require_specialist(interaction)
         await self.rotation.off(member.guild.id, member.id)
         self.arm(member.guild.id)
         chain = self.rotation.chain(member.guild.id, self.bot.clock.now())
@@ -262,7 +252,7 @@ class OnCallCog(commands.Cog):
         interaction: discord.Interaction,
         days: app_commands.Range[int, 1, service.REPORT_MAX_DAYS] = service.REPORT_DEFAULT_DAYS,
     ) -> None:
-        member = self._require_specialist(interaction)
+        member = require_specialist(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
         report = await self.rotation.report(member.guild.id, days)
         await interaction.followup.send(embed=render_report(report), ephemeral=True)
@@ -287,7 +277,7 @@ class OnCallCog(commands.Cog):
         timezone: str | None = None,
         order: app_commands.Range[int, 0, service.MAX_POSITION] | None = None,
     ) -> None:
-        member = self._require_specialist(interaction)
+        member = require_specialist(interaction)
         guild_id = member.guild.id
         self._require_target_specialist(guild_id, specialist)
         zone = timezone or self.bot.guild_settings.cached(guild_id).timezone
@@ -312,7 +302,7 @@ class OnCallCog(commands.Cog):
     @schedule_group.command(name="remove", description=texts.REMOVE_DESCRIPTION)
     @app_commands.describe(shift=texts.REMOVE_SHIFT_DESCRIPTION)
     async def schedule_remove(self, interaction: discord.Interaction, shift: int) -> None:
-        member = self._require_specialist(interaction)
+        member = require_specialist(interaction)
         guild_id = member.guild.id
         before = self.rotation.chain(guild_id, self.bot.clock.now()).primary
         removed = await self.rotation.remove_shift(guild_id, member.id, shift)
@@ -331,7 +321,7 @@ class OnCallCog(commands.Cog):
         if interaction.guild is None:
             return []
         try:
-            self._require_specialist(interaction)  # the list is for specialists only
+            require_specialist(interaction)  # the list is for specialists only
         except UserFacingError:
             return []
         needle = current.strip().lower().lstrip("#")
@@ -351,7 +341,7 @@ class OnCallCog(commands.Cog):
 
     @schedule_group.command(name="list", description=texts.LIST_DESCRIPTION)
     async def schedule_list(self, interaction: discord.Interaction) -> None:
-        member = self._require_specialist(interaction)
+        member = require_specialist(interaction)
         shifts = self.rotation.shifts(member.guild.id)
         if not shifts:
             await interaction.response.send_message(texts.SCHEDULE_EMPTY, ephemeral=True)

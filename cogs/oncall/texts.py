@@ -29,20 +29,13 @@ REPORT_DAYS_DESCRIPTION = "How many days back (1 to 365, 30 if you leave it out)
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 # Who may use the commands.
-NO_ROLE_CONFIGURED = (
-    "This server has no peer specialist role set up yet, so I can't tell who may change "
-    "the on-call rotation. An admin needs to run /setup channels first."
-)
-NOT_A_SPECIALIST = "Only peer specialists can use this command. /oncall now works for everyone."
 TARGET_NOT_SPECIALIST = (
     "{user} doesn't have the peer specialist role here, so they can't hold the pager."
 )
 
 # Refusals from the rotation's rules. Each says what to do instead; nothing was changed.
 UNKNOWN_DAY = "“{value}” isn't a day I know. Pick one from the list, such as Monday."
-BAD_TIME = (
-    "“{value}” isn't a time I can read. Please write it like 09:00, 21:30 or 9pm."
-)
+BAD_TIME = "“{value}” isn't a time I can read. Please write it like 09:00, 21:30 or 9pm."
 BAD_HOURS = "Please choose between {low} and {high} hours."
 BAD_ORDER = "The backup order must be between 0 and {high}."
 BAD_DAYS = "Please choose between 1 and {high} days."

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 
 from cogs.oncall import texts
+from core import permissions
 from core.bot import RecoveryBot
 from sandbox.community import BotRunner, Community
 from tests.waiting import wait_for
@@ -38,7 +39,7 @@ async def test_a_member_without_the_specialist_role_cannot_take_the_pager(
     reply = await it.wait_for_response(timeout=REPLY_WITHIN)
 
     assert reply.ephemeral
-    assert reply.content == texts.NOT_A_SPECIALIST
+    assert reply.content == permissions.NOT_A_SPECIALIST
     assert bot.rotation.overrides(community.guild.id) == ()
     assert community.emu.messages_in(community.specialists) == []
 
@@ -52,7 +53,7 @@ async def test_without_a_specialist_role_the_commands_point_to_setup(
     it = await community.sam.run_command("oncall schedule list", channel=community.checkins)
     reply = await it.wait_for_response(timeout=REPLY_WITHIN)
     assert reply.ephemeral
-    assert reply.content == texts.NO_ROLE_CONFIGURED
+    assert reply.content == permissions.NO_SPECIALIST_ROLE
 
 
 async def test_a_take_is_announced_in_the_specialists_channel_pinging_the_taker(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from cogs.oncall import texts
+from core import permissions
 from core.bot import RecoveryBot
 from sandbox.community import Community
 
@@ -62,7 +63,7 @@ async def test_the_shift_list_is_not_shown_to_members_through_autocomplete(
     )
     assert offered == []
     listed = await community.alice.run_command("oncall schedule list", channel=community.checkins)
-    assert "Only peer specialists" in (await listed.wait_for_response()).content
+    assert (await listed.wait_for_response()).content == permissions.NOT_A_SPECIALIST
     # A specialist still gets the choices.
     for_sam = await community.sam.autocomplete(
         "oncall schedule remove", focused="shift", value="", channel=community.checkins
