@@ -22,6 +22,7 @@ from core.clock import Clock, SystemClock
 from core.data_dir import DataDirLock
 from core.error_handler import on_app_command_error
 from core.guild_settings import GuildSettingsStore
+from core.member_data import CoreMemberData, MemberDataRegistry
 from core.scheduler import SHUTDOWN_GRACE_SECONDS, create_scheduler, pause_and_drain
 from db.engine import Database, attach_cipher, create_engine
 from db.keys import resolve_cipher
@@ -75,6 +76,9 @@ class RecoveryBot(commands.AutoShardedBot):
         self.content = content
         self.clock = clock or SystemClock()
         self._data_dir_lock: DataDirLock | None = None
+        # Every feature's export and erase hooks (the feature contract, cogs/README.md).
+        self.member_data = MemberDataRegistry()
+        self.member_data.register(CoreMemberData())
 
     async def setup_hook(self) -> None:
         self._data_dir_lock = DataDirLock.acquire(self.settings.data_dir)

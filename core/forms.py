@@ -4,6 +4,21 @@ discord.py keeps a sent form in memory to route its submit, and drops the submit
 the person typed) without a word once the bot restarted or the form timed out. A feature
 sends an `InertForm` instead and handles the submit itself, by the form's custom_id, in an
 `on_interaction` listener, reading the answers with `submitted_values`.
+
+Controls that survive restarts, the one way every feature builds them:
+
+- A button or select menu whose custom_id carries an id (a request, a record) is a
+  `discord.ui.DynamicItem` with a template that parses the id, registered at the cog's
+  load with `bot.add_dynamic_items` (and removed at unload). `cogs/helpnow/views.py` is
+  the example; `helpnow:open` shows a fixed id the same way.
+- A form (modal) is an `InertForm` answered in the cog's `on_interaction`, as above.
+- Either way the view calls its feature through a small `typing.Protocol` in the views
+  module, one method per control (`HelpNowActions`, `CheckinActions`), which the cog
+  implements; the views never import the cog, and the checks of who may press what stay
+  in the cog's methods.
+
+(Check-ins' three fixed-id controls still use the older form: one persistent view added
+with `bot.add_view`, and inert copies on messages. New features use `DynamicItem`.)
 """
 
 from __future__ import annotations

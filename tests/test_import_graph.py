@@ -25,12 +25,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("cogs", "core", "db", "config", "sandbox", "bench")
 
-# Views that import their cog's class to type the cog they call back. Issue 9's "Views
-# talk to cogs through a typed interface" (a Protocol per feature) removes both.
-KNOWN_TYPE_ONLY_EDGES = {
-    ("cogs.checkins.views", "cogs.checkins.cog"),
-    ("cogs.helpnow.views", "cogs.helpnow.cog"),
-}
+# None left: views call their cog through the feature's Protocol (issue 9's "Views talk
+# to cogs through a typed interface"), never import it.
+KNOWN_TYPE_ONLY_EDGES: set[tuple[str, str]] = set()
 
 Graph = dict[str, set[str]]
 

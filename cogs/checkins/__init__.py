@@ -8,10 +8,12 @@ if TYPE_CHECKING:
 
 async def setup(bot: RecoveryBot) -> None:
     from cogs.checkins.cog import CheckinCog
+    from cogs.checkins.member_data import CheckinMemberData
     from cogs.checkins.setup_commands import build_command
     from cogs.setup.cog import add_setup_subcommand
 
     cog = CheckinCog(bot)
     await bot.add_cog(cog)
+    bot.member_data.register(CheckinMemberData())
     # /setup checkins lives with the other settings, not as a command of its own.
     add_setup_subcommand(bot.tree, build_command(bot, cog.jobs))

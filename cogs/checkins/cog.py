@@ -94,7 +94,7 @@ class CheckinCog(commands.Cog):
             blind = found is None
             prefill = found[0] if found else None
         await interaction.response.send_modal(
-            views.CheckinModal(self, self.content, prefill, blind=blind)
+            views.CheckinModal(self.content, prefill, blind=blind)
         )
 
     @commands.Cog.listener()

@@ -7,12 +7,14 @@ a press always reaches the persistent handler, and the `helpnow:open` button rea
 /help-now feature, which owns that id. The form is inert in the same way: it is never
 stored, and every submit of it (even one opened before a restart) reaches the cog's
 `on_interaction` listener by its fixed custom_id.
+
+The views know nothing of the cog: they call `CheckinActions`, which the cog implements.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import discord
 
@@ -21,9 +23,6 @@ from cogs.checkins.form import NOTE_MAX_LENGTH, OTHER, TRIGGERS_MAX_LENGTH, RawC
 from config.content import CheckinContent
 from core.error_handler import ReportingView
 from core.forms import InertForm, submitted_values
-
-if TYPE_CHECKING:
-    from cogs.checkins.cog import CheckinCog
 
 OPEN_ID = "checkin:open"
 TRIGGERS_ID = "checkin:triggers"
@@ -35,6 +34,22 @@ BLIND_FORM_ID = "checkin:form:blind"
 HELP_NOW_ID = "helpnow:open"  # handled by the /help-now feature, never here
 HELP_NOW_LABEL = "Get help now"
 FILL_AGAIN_TIMEOUT_SECONDS = 15 * 60
+
+
+class CheckinActions(Protocol):
+    """What the check-in's buttons and menu ask of the feature, one method per control.
+    Each method answers the interaction itself."""
+
+    async def open_form(
+        self, interaction: discord.Interaction, prefill: RawCheckin | None = None
+    ) -> None:
+        """Open the check-in form, filled with `prefill` (or today's answers)."""
+
+    async def change_triggers(self, interaction: discord.Interaction, picked: list[str]) -> None:
+        """Save the triggers picked in the menu under today's check-in."""
+
+    async def used_today(self, interaction: discord.Interaction) -> None:
+        """The member says they used today: support, nothing stored."""
 
 
 class InertButton(discord.ui.Button[Any]):
@@ -125,27 +140,27 @@ def channel_link_view(guild_id: int, channel_id: int, label: str) -> discord.ui.
 class _OpenButton(discord.ui.Button["CheckinHandlers"]):
     async def callback(self, interaction: discord.Interaction) -> None:
         assert self.view is not None
-        await self.view.cog.open_form(interaction)
+        await self.view.actions.open_form(interaction)
 
 
 class _TriggerSelect(discord.ui.Select["CheckinHandlers"]):
     async def callback(self, interaction: discord.Interaction) -> None:
         assert self.view is not None
-        await self.view.cog.change_triggers(interaction, list(self.values))
+        await self.view.actions.change_triggers(interaction, list(self.values))
 
 
 class _UsedButton(discord.ui.Button["CheckinHandlers"]):
     async def callback(self, interaction: discord.Interaction) -> None:
         assert self.view is not None
-        await self.view.cog.used_today(interaction)
+        await self.view.actions.used_today(interaction)
 
 
 class CheckinHandlers(ReportingView):
     """Handles every press of a check-in button or menu, whichever message it is on."""
 
-    def __init__(self, cog: CheckinCog, content: CheckinContent) -> None:
+    def __init__(self, actions: CheckinActions, content: CheckinContent) -> None:
         super().__init__(timeout=None)
-        self.cog = cog
+        self.actions = actions
         self.add_item(_open_button(_OpenButton))
         self.add_item(_trigger_select(_TriggerSelect, content))
         self.add_item(_used_button(_UsedButton))
@@ -156,18 +171,16 @@ class CheckinHandlers(ReportingView):
 
 class CheckinModal(InertForm):
     """The form as sent (see `core.forms`): its submit always reaches
-    `CheckinCog.on_interaction`, even after a restart."""
+    cog's `on_interaction`, even after a restart."""
 
     def __init__(
         self,
-        cog: CheckinCog,
         content: CheckinContent,
         prefill: RawCheckin | None = None,
         *,
         blind: bool = False,
     ) -> None:
         super().__init__(title=texts.MODAL_TITLE, custom_id=BLIND_FORM_ID if blind else FORM_ID)
-        self.cog = cog
         scales = content.scales
         before = prefill or RawCheckin("", "", "", "", "")
         self.mood: discord.ui.TextInput[CheckinModal] = discord.ui.TextInput(
@@ -229,13 +242,13 @@ def submitted_answers(data: Mapping[str, Any]) -> RawCheckin:
 class FillAgainView(ReportingView):
     """Under a refusal: opens the form again with what the member typed."""
 
-    def __init__(self, cog: CheckinCog, answers: RawCheckin) -> None:
+    def __init__(self, actions: CheckinActions, answers: RawCheckin) -> None:
         super().__init__(timeout=FILL_AGAIN_TIMEOUT_SECONDS)
-        self.cog = cog
+        self.actions = actions
         self.answers = answers
 
     @discord.ui.button(label=texts.FILL_AGAIN_BUTTON, style=discord.ButtonStyle.primary)
     async def fill_again(
         self, interaction: discord.Interaction, _button: discord.ui.Button[FillAgainView]
     ) -> None:
-        await self.cog.open_form(interaction, prefill=self.answers)
+        await self.actions.open_form(interaction, prefill=self.answers)

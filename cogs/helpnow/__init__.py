@@ -9,6 +9,7 @@ if TYPE_CHECKING:
 async def setup(bot: RecoveryBot) -> None:
     from cogs.helpnow.cog import HelpNowCog
     from cogs.helpnow.journal import Journal
+    from cogs.helpnow.member_data import HelpNowMemberData
     from cogs.helpnow.service import HelpDesk
     from cogs.helpnow.setup_commands import build_group
     from cogs.setup.cog import add_setup_subcommand
@@ -16,4 +17,5 @@ async def setup(bot: RecoveryBot) -> None:
     journal = Journal(bot.settings.data_dir / "helpnow-journal", bot.cipher, bot.db)
     desk = HelpDesk(bot.db, journal, bot.clock)
     await bot.add_cog(HelpNowCog(bot, desk, bot.rotation))
+    bot.member_data.register(HelpNowMemberData(desk))
     add_setup_subcommand(bot.tree, build_group(bot))

@@ -18,7 +18,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import discord
 from apscheduler.triggers.date import DateTrigger
@@ -26,7 +26,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from discord import app_commands
 from discord.ext import commands
 
-from cogs.helpnow import texts
+from cogs.helpnow import texts, views
 from cogs.helpnow.crisis import PageState, crisis_messages
 from cogs.helpnow.policy import Chain, Policy, Target, TargetKind, repeat_of
 from cogs.helpnow.sender import (
@@ -47,7 +47,6 @@ from cogs.helpnow.service import (
     to_chain,
 )
 from cogs.helpnow.views import (
-    DYNAMIC_ITEMS,
     RESOLVE_FORM_PREFIX,
     ResolveModal,
     member_view,
@@ -105,10 +104,10 @@ class HelpNowCog(commands.Cog, name="HelpNowCog"):
         self._admin_noticed: dict[int, datetime] = {}
         self._drivers: dict[str, asyncio.Task[None]] = {}
         self._closing = False
-        self._sender = PageSender()
+        self._sender = PageSender(lambda public_ids: page_view(*public_ids))
 
     async def cog_load(self) -> None:
-        self.bot.add_dynamic_items(*DYNAMIC_ITEMS)
+        views.register(self.bot, self)
         for case in await self.desk.load():
             if self.bot.serves_guild(case.guild_id):
                 self._schedule(case)
@@ -135,7 +134,7 @@ class HelpNowCog(commands.Cog, name="HelpNowCog"):
                 self.bot.scheduler.remove_job(job_id)
         for case in self.desk.open_cases():
             self._unschedule(case.public_id)
-        self.bot.remove_dynamic_items(*DYNAMIC_ITEMS)
+        views.unregister(self.bot)
         drivers = [task for task in self._drivers.values() if not task.done()]
         if drivers:
             # A page cut off here is still owed in the journal: the next start sends it.
@@ -237,37 +236,56 @@ class HelpNowCog(commands.Cog, name="HelpNowCog"):
 
     # -- buttons -----------------------------------------------------------------
 
-    async def on_button(
-        self, interaction: discord.Interaction, action: str, public_id: str
-    ) -> None:
+    # The buttons reach these through `views.HelpNowActions`; each lets the press through
+    # `_request_for` first.
+
+    async def mark_safe(self, interaction: discord.Interaction, public_id: str) -> None:
+        if case := await self._request_for(interaction, public_id, "member"):
+            await self._member_safe(interaction, case)
+
+    async def open_thread(self, interaction: discord.Interaction, public_id: str) -> None:
+        if case := await self._request_for(interaction, public_id, "member"):
+            await self._member_thread(interaction, case)
+
+    async def acknowledge(self, interaction: discord.Interaction, public_id: str) -> None:
+        if case := await self._request_for(interaction, public_id, "specialist"):
+            await self._acknowledge(interaction, case)
+
+    async def request_backup(self, interaction: discord.Interaction, public_id: str) -> None:
+        if case := await self._request_for(interaction, public_id, "specialist"):
+            await self._backup(interaction, case)
+
+    async def open_resolve_form(self, interaction: discord.Interaction, public_id: str) -> None:
+        if await self._request_for(interaction, public_id, "specialist"):
+            await interaction.response.send_modal(ResolveModal(public_id))
+
+    async def _request_for(
+        self,
+        interaction: discord.Interaction,
+        public_id: str,
+        by: Literal["member", "specialist"],
+    ) -> HelpCase | None:
+        """The open request a button (or the Resolved form) names, when this person may
+        act on it; otherwise None, with a kind reply sent. Every press and submit passes
+        here: the request is of this server; the member's buttons are the member's own;
+        the specialists' are pressed by a specialist; a closed request is said to be."""
         case = self.desk.get(public_id)
         if case is not None and case.guild_id != interaction.guild_id:
             # Discord only delivers ids that are on the clicked message; a crisis record
             # still never answers to a button from another server.
             log.warning("A help-now button named a request of another guild; refused")
             await interaction.response.send_message(texts.NOT_THIS_SERVER, ephemeral=True)
-            return
-        if action in ("safe", "thread"):
-            if case is None:
-                await interaction.response.send_message(texts.ALREADY_CLOSED, ephemeral=True)
-            elif interaction.user.id != case.member_user_id:
-                await interaction.response.send_message(texts.NOT_YOUR_REQUEST, ephemeral=True)
-            elif action == "safe":
-                await self._member_safe(interaction, case)
-            else:
-                await self._member_thread(interaction, case)
-            return
-        if not self._is_specialist(interaction):
+            return None
+        if by == "specialist" and not self._is_specialist(interaction):
             await interaction.response.send_message(texts.ONLY_SPECIALISTS, ephemeral=True)
-            return
+            return None
         if case is None:
             await interaction.response.send_message(texts.ALREADY_CLOSED, ephemeral=True)
-        elif action == "ack":
-            await self._acknowledge(interaction, case)
-        elif action == "backup":
-            await self._backup(interaction, case)
-        else:
-            await interaction.response.send_modal(ResolveModal(public_id))
+            return None
+        if by == "member" and interaction.user.id != case.member_user_id:
+            await interaction.response.send_message(texts.NOT_YOUR_REQUEST, ephemeral=True)
+            return None
+        return case
 
     async def _member_safe(self, interaction: discord.Interaction, case: HelpCase) -> None:
         self.desk.close(case.public_id, interaction.user.id, Status.SAFE)
@@ -365,12 +383,7 @@ class HelpNowCog(commands.Cog, name="HelpNowCog"):
             await report_interaction_error(interaction, error)
 
     async def resolve(self, interaction: discord.Interaction, public_id: str, outcome: str) -> None:
-        case = self.desk.get(public_id)
-        if case is not None and case.guild_id != interaction.guild_id:
-            await interaction.response.send_message(texts.NOT_THIS_SERVER, ephemeral=True)
-            return
-        if not self._is_specialist(interaction):
-            await interaction.response.send_message(texts.ONLY_SPECIALISTS, ephemeral=True)
+        if not await self._request_for(interaction, public_id, "specialist"):
             return
         try:
             case = self.desk.close(public_id, interaction.user.id, Status.RESOLVED, outcome.strip())

@@ -147,6 +147,64 @@ class Journal:
                 type(error).__name__,
             )
 
+    def pending_of(self, guild_id: int, member_user_id: int) -> list[Entry]:
+        """The entries not yet in the database of one member's requests, oldest first."""
+        return [entry for entry in self._pending if _names(entry, guild_id, member_user_id)]
+
+    async def forget_member(self, guild_id: int, member_user_id: int) -> list[Entry]:
+        """Erase one member's requests from the journal; return the entries removed.
+
+        Copied to the database first where it can be (the erasure that follows deletes
+        them there, in its transaction: a crash before that commits leaves them all, as
+        nothing was erased), then whatever is still waiting is dropped from memory and
+        from disk, and from the entries set aside as unwritable. Holding the lock, no
+        copy of them is under way meanwhile, nor can one start. Raises OSError when the
+        file cannot be rewritten: the entries would come back at the next start.
+        """
+        await self.flush()
+        async with self._lock:
+            removed = self.pending_of(guild_id, member_user_id)
+            if removed:
+                self._pending[:] = [e for e in self._pending if all(e is not r for r in removed)]
+                self._rewrite()
+            self._forget_set_aside(guild_id, member_user_id)
+        return removed
+
+    def restore(self, entries: list[Entry]) -> None:
+        """Put back entries `forget_member` removed (the erasure was rolled back)."""
+        if not entries:
+            return
+        self._pending[:0] = entries
+        try:
+            self._rewrite()
+        except OSError as error:
+            log.error("Could not rewrite the help-now journal on disk (%s)", type(error).__name__)
+
+    def _forget_set_aside(self, guild_id: int, member_user_id: int) -> None:
+        aside = self._path.with_name(self._path.name + ".unwritable")
+        try:
+            raw = aside.read_bytes()
+        except FileNotFoundError:
+            return
+        kept: list[bytes] = []
+        for line in raw.splitlines():
+            if not line.strip():
+                continue
+            try:
+                entry = _decode(json.loads(self._cipher.decrypt(line)))
+            except (InvalidToken, ValueError, KeyError, TypeError):
+                kept.append(line)  # not readable with this key: nobody's, as far as we know
+                continue
+            if not _names(entry, guild_id, member_user_id):
+                kept.append(line)
+        if len(kept) != len([line for line in raw.splitlines() if line.strip()]):
+            temporary = aside.with_name(aside.name + ".tmp")
+            with temporary.open("wb") as handle:
+                handle.write(b"".join(line + b"\n" for line in kept))
+                handle.flush()
+                os.fsync(handle.fileno())
+            temporary.replace(aside)
+
     async def flush(self) -> bool:
         """Copy pending entries into the database in order; True when none are left.
 
@@ -319,6 +377,11 @@ class Journal:
 
 class _NotSetAside(Exception):
     """An entry the database refused could not be kept aside on disk either."""
+
+
+def _names(entry: Entry, guild_id: int, member_user_id: int) -> bool:
+    """Whether the entry is of a request the member made in that server."""
+    return entry.guild_id == guild_id and entry.request.get("member_user_id") == member_user_id
 
 
 def _append_durably(path: Path, lines: list[bytes]) -> None:

@@ -4,24 +4,31 @@ Discord lets a bot post five messages per channel every five seconds. When sever
 people ask for help at once, pages that queue behind that limit go out together, up to
 five requests in one message, instead of one by one: the tenth page then arrives in
 seconds rather than a minute. A page that finds the channel free goes out at once, alone.
+
+The sender is transport only: the buttons a page carries come from the view factory it is
+given (`PageView`), built by the UI.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import discord
 
 from cogs.helpnow.crisis import DISCORD_MESSAGE_LIMIT
 from cogs.helpnow.policy import Target, TargetKind
-from cogs.helpnow.views import MAX_REQUESTS_PER_PAGE, page_view
 
 _SEPARATOR = "\n\n"
 # A send Discord holds longer than this (a hung connection: aiohttp's own limit is five
 # minutes) is given up, so the page can go to the fallback channel instead.
 SEND_DEADLINE_SECONDS = 30.0
+# Discord allows five rows of buttons on a message: one row per request.
+MAX_REQUESTS_PER_PAGE = 5
+
+# The buttons of a page carrying these requests (their public ids, in page order).
+PageView = Callable[[Sequence[str]], discord.ui.View]
 
 
 class PageNotNeeded(Exception):
@@ -69,7 +76,8 @@ def _next_batch(queue: list[_Queued]) -> list[_Queued]:
 
 
 class PageSender:
-    def __init__(self) -> None:
+    def __init__(self, page_view: PageView) -> None:
+        self._page_view = page_view
         self._queues: dict[int, list[_Queued]] = {}
         self._workers: dict[int, asyncio.Task[None]] = {}
 
@@ -101,7 +109,7 @@ class PageSender:
                 message = await asyncio.wait_for(
                     channel.send(
                         _SEPARATOR.join(item.text for item in batch),
-                        view=page_view(*(item.public_id for item in batch)),
+                        view=self._page_view([item.public_id for item in batch]),
                         allowed_mentions=allowed_mentions_for([item.target for item in batch]),
                     ),
                     SEND_DEADLINE_SECONDS,

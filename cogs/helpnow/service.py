@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -137,6 +138,9 @@ class HelpDesk:
         # Requests whose current page was owed when the process started.
         self._owed_at_start: set[str] = set()
         self._backup_asked_by: dict[str, int] = {}
+        # Requests of members whose data was erased: nothing more is recorded of them,
+        # even by a task that still holds the case (a page being posted).
+        self._erased: set[str] = set()
 
     # -- start and persistence ------------------------------------------------
 
@@ -178,6 +182,8 @@ class HelpDesk:
                 del self._by_member[key]
 
     def _record(self, case: HelpCase, kind: str, **event: Any) -> None:
+        if case.public_id in self._erased:
+            return
         record = EventRecord(key=new_public_id(), kind=kind, at=self._clock.now(), **event)
         self._journal.append(Entry(case.guild_id, case.snapshot(), [record]))
         if not self._copy_scheduled:
@@ -192,6 +198,64 @@ class HelpDesk:
         await asyncio.sleep(_COPY_PAUSE_SECONDS)
         self._copy_scheduled = False
         return await self._journal.flush()
+
+    # -- erasure (the privacy hooks, cogs/helpnow/member_data.py) --------------
+
+    async def forget_member(self, guild_id: int, member_user_id: int) -> Callable[[], None]:
+        """Drop a member's requests from memory and from the journal; return the undo.
+
+        Their open request stops: no further step is owed (a scheduled step finds no
+        case and ends), and nothing more about it is recorded or replayed.
+        """
+        cases = [
+            case
+            for case in self._cases.values()
+            if case.guild_id == guild_id and case.member_user_id == member_user_id
+        ]
+        held = [(case, case.next_step_at) for case in cases]
+        owed = {case.public_id for case in cases} & self._owed_at_start
+        backups = {
+            case.public_id: self._backup_asked_by[case.public_id]
+            for case in cases
+            if case.public_id in self._backup_asked_by
+        }
+        for case in cases:
+            self._erased.add(case.public_id)
+            case.next_step_at = None
+            self._cases.pop(case.public_id, None)
+            self._owed_at_start.discard(case.public_id)
+            self._backup_asked_by.pop(case.public_id, None)
+        self._by_member.pop((guild_id, member_user_id), None)
+        try:
+            entries = await self._journal.forget_member(guild_id, member_user_id)
+        except BaseException:
+            self._put_back(held, owed, backups)
+            raise
+        self._erased.update(entry.request["public_id"] for entry in entries)
+
+        def undo() -> None:
+            self._erased.difference_update(entry.request["public_id"] for entry in entries)
+            self._journal.restore(entries)
+            self._put_back(held, owed, backups)
+
+        return undo
+
+    def _put_back(
+        self,
+        held: list[tuple[HelpCase, datetime | None]],
+        owed: set[str],
+        backups: dict[str, int],
+    ) -> None:
+        for case, next_step_at in held:
+            self._erased.discard(case.public_id)
+            case.next_step_at = next_step_at
+            self._remember(case)
+        self._owed_at_start |= owed
+        self._backup_asked_by.update(backups)
+
+    def pending_of(self, guild_id: int, member_user_id: int) -> list[Entry]:
+        """A member's journal entries not yet copied to the database (for an export)."""
+        return self._journal.pending_of(guild_id, member_user_id)
 
     # -- reading ---------------------------------------------------------------
 

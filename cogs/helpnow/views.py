@@ -1,11 +1,16 @@
 """Buttons of /help-now. They carry the request's id in their custom_id and are
-registered as dynamic items, so they keep working after the bot restarts."""
+registered as dynamic items, so they keep working after the bot restarts.
+
+The buttons know nothing of the cog: each press calls one method of `HelpNowActions`,
+which the feature registers for its bot with `register` (the cog does, at load).
+"""
 
 from __future__ import annotations
 
 import re
+import weakref
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import discord
 
@@ -13,20 +18,59 @@ from cogs.helpnow import texts
 from core.error_handler import report_interaction_error
 from core.forms import InertForm
 
-if TYPE_CHECKING:
-    from cogs.helpnow.cog import HelpNowCog
-
 OUTCOME_MAX_LENGTH = 300
 
 
-def _cog(interaction: discord.Interaction) -> HelpNowCog:
-    cog = interaction.client.get_cog("HelpNowCog")  # type: ignore[attr-defined]
-    assert cog is not None, "the help-now feature is not loaded"
-    return cog  # type: ignore[no-any-return]
+class HelpNowActions(Protocol):
+    """What the /help-now buttons ask of the feature, one method per button. Each method
+    checks that the person may press it (and that the request is still open) and answers
+    the interaction itself."""
+
+    async def start_help(self, interaction: discord.Interaction, note: str | None) -> None:
+        """Open a request for the member pressing (or re-page theirs)."""
+
+    async def mark_safe(self, interaction: discord.Interaction, public_id: str) -> None:
+        """The member says they are safe: the request closes."""
+
+    async def open_thread(self, interaction: discord.Interaction, public_id: str) -> None:
+        """The member asks for the request's private thread."""
+
+    async def acknowledge(self, interaction: discord.Interaction, public_id: str) -> None:
+        """A specialist takes the request."""
+
+    async def request_backup(self, interaction: discord.Interaction, public_id: str) -> None:
+        """A specialist asks for another one."""
+
+    async def open_resolve_form(self, interaction: discord.Interaction, public_id: str) -> None:
+        """A specialist opens the outcome form (`ResolveModal`)."""
+
+
+# Per bot, so two bots in one process (the tests' restarts) each reach their own cog.
+# Binding the cog into per-bot subclasses instead would not hold: discord.py re-registers
+# a DynamicItem's class from every view it sends, so the plain classes would take over.
+_registered: weakref.WeakKeyDictionary[discord.Client, HelpNowActions] = weakref.WeakKeyDictionary()
+
+
+def register(client: discord.Client, actions: HelpNowActions) -> None:
+    """Route presses of the /help-now buttons on `client` to `actions`."""
+    _registered[client] = actions
+    client.add_dynamic_items(*DYNAMIC_ITEMS)
+
+
+def unregister(client: discord.Client) -> None:
+    client.remove_dynamic_items(*DYNAMIC_ITEMS)
+    _registered.pop(client, None)
+
+
+def _actions(interaction: discord.Interaction) -> HelpNowActions:
+    actions = _registered.get(interaction.client)
+    assert actions is not None, "the help-now feature is not loaded"
+    return actions
 
 
 class _RequestButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"^$"):
-    """A button bound to one request; subclasses set the action and the look."""
+    """A button bound to one request; subclasses set the action (its custom_id's middle
+    part), the look, and which of `HelpNowActions` a press calls."""
 
     action = ""
     label = ""
@@ -56,9 +100,12 @@ class _RequestButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"
 
     async def callback(self, interaction: discord.Interaction) -> None:
         try:
-            await _cog(interaction).on_button(interaction, self.action, self.public_id)
+            await self.press(_actions(interaction), interaction)
         except Exception as error:  # every failure gets the kind reply and a log line
             await report_interaction_error(interaction, error)
+
+    async def press(self, actions: HelpNowActions, interaction: discord.Interaction) -> None:
+        raise NotImplementedError
 
 
 class SafeButton(_RequestButton, template=r"helpnow:safe:(?P<id>[0-9a-f]{32})"):
@@ -66,11 +113,17 @@ class SafeButton(_RequestButton, template=r"helpnow:safe:(?P<id>[0-9a-f]{32})"):
     label = texts.BUTTON_SAFE
     style = discord.ButtonStyle.success
 
+    async def press(self, actions: HelpNowActions, interaction: discord.Interaction) -> None:
+        await actions.mark_safe(interaction, self.public_id)
+
 
 class ThreadButton(_RequestButton, template=r"helpnow:thread:(?P<id>[0-9a-f]{32})"):
     action = "thread"
     label = texts.BUTTON_THREAD
     style = discord.ButtonStyle.primary
+
+    async def press(self, actions: HelpNowActions, interaction: discord.Interaction) -> None:
+        await actions.open_thread(interaction, self.public_id)
 
 
 class AckButton(_RequestButton, template=r"helpnow:ack:(?P<id>[0-9a-f]{32})"):
@@ -78,17 +131,26 @@ class AckButton(_RequestButton, template=r"helpnow:ack:(?P<id>[0-9a-f]{32})"):
     label = texts.BUTTON_ACK
     style = discord.ButtonStyle.success
 
+    async def press(self, actions: HelpNowActions, interaction: discord.Interaction) -> None:
+        await actions.acknowledge(interaction, self.public_id)
+
 
 class BackupButton(_RequestButton, template=r"helpnow:backup:(?P<id>[0-9a-f]{32})"):
     action = "backup"
     label = texts.BUTTON_BACKUP
     style = discord.ButtonStyle.secondary
 
+    async def press(self, actions: HelpNowActions, interaction: discord.Interaction) -> None:
+        await actions.request_backup(interaction, self.public_id)
+
 
 class ResolveButton(_RequestButton, template=r"helpnow:resolve:(?P<id>[0-9a-f]{32})"):
     action = "resolve"
     label = texts.BUTTON_RESOLVED
     style = discord.ButtonStyle.danger
+
+    async def press(self, actions: HelpNowActions, interaction: discord.Interaction) -> None:
+        await actions.open_resolve_form(interaction, self.public_id)
 
 
 class OpenHelpButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"helpnow:open"):
@@ -113,7 +175,7 @@ class OpenHelpButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"
 
     async def callback(self, interaction: discord.Interaction) -> None:
         try:
-            await _cog(interaction).start_help(interaction, note=None)
+            await _actions(interaction).start_help(interaction, note=None)
         except Exception as error:  # every failure gets the kind reply and a log line
             await report_interaction_error(interaction, error)
 
@@ -133,12 +195,11 @@ _PAGE_BUTTONS: dict[str, type[_RequestButton]] = {
     "backup": BackupButton,
     "resolve": ResolveButton,
 }
-# Discord allows five rows of buttons on a message: one row per request.
-MAX_REQUESTS_PER_PAGE = 5
 
 
 def page_view(*public_ids: str) -> discord.ui.View:
-    """The buttons of a page: one row per request it carries."""
+    """The buttons of a page: one row per request it carries (Discord allows five rows,
+    so the sender puts at most five requests on a page)."""
     view = discord.ui.View(timeout=None)
     for row, public_id in enumerate(public_ids):
         for button in _PAGE_BUTTONS.values():
@@ -181,7 +242,7 @@ RESOLVE_FORM_PREFIX = "helpnow:resolve-modal:"
 
 
 class ResolveModal(InertForm):
-    """The outcome form; its submit reaches `HelpNowCog.on_interaction`, even one opened
+    """The outcome form; its submit reaches the cog's `on_interaction`, even one opened
     before a restart (see `core.forms`)."""
 
     def __init__(self, public_id: str) -> None:

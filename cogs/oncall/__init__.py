@@ -8,5 +8,7 @@ if TYPE_CHECKING:
 
 async def setup(bot: RecoveryBot) -> None:
     from cogs.oncall.cog import OnCallCog
+    from cogs.oncall.member_data import OnCallMemberData
 
     await bot.add_cog(OnCallCog(bot))
+    bot.member_data.register(OnCallMemberData())

@@ -8,5 +8,7 @@ if TYPE_CHECKING:
 
 async def setup(bot: RecoveryBot) -> None:
     from cogs.setup.cog import SetupCog
+    from cogs.setup.member_data import SetupMemberData
 
     await bot.add_cog(SetupCog(bot.guild_settings, bot.content.crisis))
+    bot.member_data.register(SetupMemberData())

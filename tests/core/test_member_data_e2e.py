@@ -1,0 +1,215 @@
+"""The feature contract's export and erase hooks, through the emulator (issue 9).
+
+Alice and bob each check in with a note, ask /help-now with a note and set a time zone;
+alice consents to sharing; sam and riley are on the rota. Alice's rows in another
+server are made too. Export alice: her own data, decrypted, and nobody else's. Erase
+alice: no row of any table (found from the metadata) names her in that server except
+the one content-free audit line, bob's rows and the other server's are untouched, and
+her open request is gone from the desk's memory and journal, also after a restart.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import BigInteger, select
+
+from core.bot import RecoveryBot
+from core.member_data import ERASED_ACTION
+from db.base import Base
+from db.models import Checkin, HelpRequest, Member
+from sandbox.community import BotRunner, Community
+from tests.cogs.checkins.e2e_helpers import check_in
+from tests.cogs.helpnow.helpers import cog_of, sam_on_call_riley_backup
+from tests.waiting import wait_for
+
+ALICE_NOTE = "Drove past my old dealer's street twice"
+BOB_NOTE = "Argued with my brother about money"
+ALICE_HELP = "alice: craving hard, at the bus stop"
+BOB_HELP = "bob: can't stop thinking about a drink"
+OTHER_GUILD = 777_000_000_000_000_007
+
+Row = tuple[str, tuple[Any, ...]]
+
+
+@pytest.fixture
+async def bot_runner(
+    community: Community, database_url: str, tmp_path: Path
+) -> AsyncIterator[BotRunner]:
+    """The real bot on SQLite and on PostgreSQL."""
+    runner = BotRunner(community, database_url, tmp_path / "data")
+    yield runner
+    await runner.stop_all()
+
+
+def answers(note: str) -> dict[str, str]:
+    return {"mood": "2", "craving": "4", "sleep": "5", "triggers": "", "note": note}
+
+
+async def rows_naming(bot: RecoveryBot, guild_id: int, user_id: int) -> list[Row]:
+    """Every row of every table in `guild_id` where a column holds `user_id` (as an id,
+    or inside a text such as a page target "user:<id>"), as (table.column, row)."""
+    found: list[Row] = []
+    needle = str(user_id)
+    async with bot.db.engine.connect() as connection:
+        for table in Base.metadata.sorted_tables:
+            query = select(table)
+            if "guild_id" in table.c:
+                query = query.where(table.c.guild_id == guild_id)
+            for row in (await connection.execute(query)).all():
+                for column, value in zip(table.columns, row, strict=True):
+                    if column.name == "guild_id":
+                        continue
+                    named = (
+                        value == user_id
+                        if isinstance(column.type, BigInteger)
+                        else needle in str(value)
+                    )
+                    if named:
+                        found.append((f"{table.name}.{column.name}", tuple(row)))
+    return found
+
+
+async def set_up(bot: RecoveryBot, community: Community) -> None:
+    await sam_on_call_riley_backup(bot, community)
+    for who, note, zone, help_note in (
+        ("alice", ALICE_NOTE, "Europe/Paris", ALICE_HELP),
+        ("bob", BOB_NOTE, "America/Chicago", BOB_HELP),
+    ):
+        member = getattr(community, who)
+        await (await check_in(community, answers(note), who)).wait_for_response()
+        await (
+            await member.run_command("checkin timezone", channel=community.checkins, zone=zone)
+        ).wait_for_response()
+        await (
+            await member.run_command("help-now", channel=community.checkins, note=help_note)
+        ).wait_for_response(timeout=5)
+    await (
+        await community.alice.run_command("checkin consent", channel=community.checkins, state="on")
+    ).wait_for_response()
+    # Alice in another server: the same person, another member, never touched here.
+    async with bot.db.guild_session(OTHER_GUILD) as session, session.begin():
+        session.add(Member(guild_id=OTHER_GUILD, user_id=community.alice.id, timezone="UTC"))
+        session.add(
+            HelpRequest(
+                guild_id=OTHER_GUILD,
+                public_id="other-server-request",
+                member_user_id=community.alice.id,
+                status="resolved",
+                note="elsewhere",
+            )
+        )
+    await wait_for(lambda: paged_twice(bot, community), within=10, what="both pages posted")
+    await cog_of(bot).desk.flush()
+
+
+async def paged_twice(bot: RecoveryBot, community: Community) -> bool | None:
+    await cog_of(bot).desk.flush()
+    async with bot.db.guild_session(community.guild.id) as session:
+        rows = (await session.scalars(select(HelpRequest))).all()
+    return (len(rows) == 2 and all(row.paged_at is not None for row in rows)) or None
+
+
+async def test_export_holds_the_members_own_data_decrypted_and_nobody_elses(
+    bot: RecoveryBot, community: Community
+) -> None:
+    await set_up(bot, community)
+
+    export = await bot.member_data.export(bot.db, community.guild.id, community.alice.id)
+
+    text = json.dumps(export)  # JSON-able as it is
+    features = export["features"]
+    assert set(features) == {"core", "setup", "checkins", "helpnow", "oncall"}
+    assert [c["note"] for c in features["checkins"]["checkins"]] == [ALICE_NOTE]
+    assert [r["note"] for r in features["helpnow"]["requests"]] == [ALICE_HELP]
+    assert features["helpnow"]["requests"][0]["events"]
+    settings = features["core"]["settings"]
+    assert settings["timezone"] == "Europe/Paris"
+    assert settings["share_signals_with_specialists"] is True
+    assert "consent.specialist_signals" in {a["action"] for a in features["core"]["audit_about_me"]}
+    # Nothing of bob's, nor the specialists' ids, nor the other server's.
+    for other in (BOB_NOTE, BOB_HELP, "elsewhere", str(community.bob.id), str(community.sam.id)):
+        assert other not in text
+
+
+async def test_erase_leaves_no_row_naming_the_member_and_touches_nobody_else(
+    bot_runner: BotRunner, bot: RecoveryBot, community: Community
+) -> None:
+    await set_up(bot, community)
+    guild, alice, bob = community.guild.id, community.alice.id, community.bob.id
+    bob_before = await rows_naming(bot, guild, bob)
+    elsewhere_before = await rows_naming(bot, OTHER_GUILD, alice)
+    assert bob_before
+    assert elsewhere_before
+    assert await rows_naming(bot, guild, alice)
+    desk = cog_of(bot).desk
+    assert desk.open_case_of(guild, alice) is not None
+
+    await bot.member_data.erase(bot.db, guild, alice)
+    await desk.flush()
+
+    left = await rows_naming(bot, guild, alice)
+    # The documented rule's one exception: a content-free line saying she was erased.
+    assert {where for where, _ in left} == {"audit_log.actor_user_id", "audit_log.subject_user_id"}
+    assert all(ERASED_ACTION in row and {} in row for _, row in left)
+    assert len({repr(row) for _, row in left}) == 1
+    assert await rows_naming(bot, guild, bob) == bob_before
+    assert await rows_naming(bot, OTHER_GUILD, alice) == elsewhere_before
+    # Her open request is out of memory and the journal, and stays out after a restart.
+    assert desk.open_case_of(guild, alice) is None
+    assert desk.pending_of(guild, alice) == []
+    assert desk.open_case_of(guild, bob) is not None
+    await bot_runner.stop(bot)
+    restarted = await bot_runner.start()
+    await cog_of(restarted).desk.flush()
+    assert cog_of(restarted).desk.open_case_of(guild, alice) is None
+    assert cog_of(restarted).desk.open_case_of(guild, bob) is not None
+    assert {where for where, _ in await rows_naming(restarted, guild, alice)} == {
+        "audit_log.actor_user_id",
+        "audit_log.subject_user_id",
+    }
+
+
+class _Refuses:
+    """A feature whose erase fails: the whole erasure must roll back."""
+
+    name = "zz_refuses"
+    tables: tuple[type[Base], ...] = ()
+
+    async def export_member(self, session: Any, guild_id: int, user_id: int) -> dict[str, Any]:
+        return {}
+
+    async def erase_member(self, session: Any, guild_id: int, user_id: int) -> None:
+        raise RuntimeError("disk full")
+
+
+async def test_an_erasure_that_fails_midway_erases_nothing(
+    bot: RecoveryBot, community: Community
+) -> None:
+    await set_up(bot, community)
+    guild, alice = community.guild.id, community.alice.id
+    before = await rows_naming(bot, guild, alice)
+    bot.member_data.register(_Refuses())
+    try:
+        with pytest.raises(RuntimeError):
+            await bot.member_data.erase(bot.db, guild, alice)
+    finally:
+        bot.member_data.unregister(_Refuses.name)
+
+    assert await rows_naming(bot, guild, alice) == before
+    case = cog_of(bot).desk.open_case_of(guild, alice)
+    assert case is not None
+    assert case.note == ALICE_HELP
+    async with bot.db.guild_session(guild) as session:
+        assert (await session.scalars(select(Checkin.note).where(Checkin.user_id == alice))).all()
+
+
+async def test_every_table_belongs_to_exactly_one_features_hooks(bot: RecoveryBot) -> None:
+    owners = bot.member_data.owned_tables()
+    assert set(owners) == set(Base.metadata.tables)
+    named = [table.__tablename__ for hooks in bot.member_data.hooks() for table in hooks.tables]
+    assert len(named) == len(set(named))
