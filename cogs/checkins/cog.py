@@ -30,6 +30,7 @@ from cogs.setup.cog import timezone_choices
 from core.error_handler import report_interaction_error
 from core.errors import UserFacingError
 from core.forms import submitted_form_id
+from core.permissions import require_specialist
 
 if TYPE_CHECKING:
     from core.bot import RecoveryBot
@@ -307,12 +308,7 @@ class CheckinCog(commands.Cog):
         self, interaction: discord.Interaction, days: app_commands.Range[int, 7, 90] = 14
     ) -> None:
         guild_id = _guild_id(interaction)
-        role_id = self.bot.guild_settings.cached(guild_id).specialist_role_id
-        if role_id is None:
-            raise UserFacingError(texts.NO_SPECIALIST_ROLE)
-        roles = getattr(interaction.user, "roles", [])
-        if not any(role.id == role_id for role in roles):
-            raise UserFacingError(texts.NOT_A_SPECIALIST)
+        require_specialist(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
         group = await records.participation(self.bot.db, guild_id, days, self.bot.clock.now())
         if group.members == 0:

@@ -151,10 +151,6 @@ GROUP_SUMMARY = (
     "{average:.1f} a day. No individual answers are shown."
 )
 GROUP_EMPTY = "Nobody has checked in during the last {days} days."
-NOT_A_SPECIALIST = "This view is for peer specialists (the specialist role)."
-NO_SPECIALIST_ROLE = (
-    "No peer specialist role is set up yet. An admin can choose one with /setup channels."
-)
 
 PROMPT_FAILED_OWNER = (
     "Today's check-in prompt for {guild} could not be posted in {channel}: the channel is "

@@ -56,6 +56,7 @@ from cogs.helpnow.views import (
 from core.error_handler import report_interaction_error
 from core.forms import submitted_form_id, submitted_values
 from core.guild_settings import ServerConfig
+from core.permissions import NOT_A_SPECIALIST, is_specialist
 from core.scheduler import SHUTDOWN_GRACE_SECONDS
 
 if TYPE_CHECKING:
@@ -276,8 +277,8 @@ class HelpNowCog(commands.Cog, name="HelpNowCog"):
             log.warning("A help-now button named a request of another guild; refused")
             await interaction.response.send_message(texts.NOT_THIS_SERVER, ephemeral=True)
             return None
-        if by == "specialist" and not self._is_specialist(interaction):
-            await interaction.response.send_message(texts.ONLY_SPECIALISTS, ephemeral=True)
+        if by == "specialist" and not is_specialist(interaction):
+            await interaction.response.send_message(NOT_A_SPECIALIST, ephemeral=True)
             return None
         if case is None:
             await interaction.response.send_message(texts.ALREADY_CLOSED, ephemeral=True)
@@ -399,12 +400,6 @@ class HelpNowCog(commands.Cog, name="HelpNowCog"):
             time=discord.utils.format_dt(case.closed_at or self.bot.clock.now(), "t"),
         )
         await self._close_page(case, note)
-
-    def _is_specialist(self, interaction: discord.Interaction) -> bool:
-        if interaction.guild_id is None or not isinstance(interaction.user, discord.Member):
-            return False
-        role_id = self.bot.guild_settings.cached(interaction.guild_id).specialist_role_id
-        return role_id is not None and interaction.user.get_role(role_id) is not None
 
     # -- paging ------------------------------------------------------------------
 

@@ -110,7 +110,6 @@ RESOLVE_MODAL_TITLE = "Close this request"
 RESOLVE_OUTCOME_LABEL = "Outcome (optional, private)"
 RESOLVE_OUTCOME_PLACEHOLDER = "A few words for the team's records"
 RESOLVED_DONE = "Closed. Thank you for being there."
-ONLY_SPECIALISTS = "Only peer specialists can use these buttons."
 NOT_YOUR_REQUEST = "These buttons belong to the person who asked for help."
 NOT_THIS_SERVER = "This button belongs to a request in another server, so I can't use it here."
 ADMIN_CHANNEL_PROBLEM = (

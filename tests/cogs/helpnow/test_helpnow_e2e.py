@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
+from core import permissions
 from core.bot import RecoveryBot
 from db.engine import Database, create_engine
 from db.models import HelpEvent, HelpRequest
@@ -111,7 +112,7 @@ async def test_a_member_pressing_acknowledge_is_refused(
     refused = await community.bob.click(page, button(page, "ack"))
     reply = await refused.wait_for_response()
     assert reply.ephemeral
-    assert "Only peer specialists" in reply.content
+    assert reply.content == permissions.NOT_A_SPECIALIST
     case = cog_of(bot).desk.get(button(page, "ack").rsplit(":", 1)[1])
     assert case is not None
     assert case.acknowledged_by is None
