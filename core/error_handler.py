@@ -46,6 +46,9 @@ def message_for(error: BaseException) -> tuple[str, bool]:
     if isinstance(error, app_commands.CheckFailure):
         return NOT_ALLOWED, False
     if isinstance(error, app_commands.TransformerError):
+        # A transformer (such as core.timezones) that refuses in its own words.
+        if isinstance(error.__cause__, UserFacingError):
+            return error.__cause__.message, False
         return f"I couldn't understand “{error.value}” for that option.", False
     return SOMETHING_WENT_WRONG, True
 

@@ -25,12 +25,11 @@ from cogs.checkins.coping import and_list, suggestions
 from cogs.checkins.form import OTHER, RawCheckin, parse_checkin
 from cogs.checkins.jobs import CheckinJobs
 from cogs.checkins.posting import SEND_FAILED, messageable, status
-from cogs.setup import service as setup_service
-from cogs.setup.cog import timezone_choices
 from core.error_handler import report_interaction_error
 from core.errors import UserFacingError
 from core.forms import submitted_form_id
 from core.permissions import require_specialist
+from core.timezones import TimeZone
 
 if TYPE_CHECKING:
     from core.bot import RecoveryBot
@@ -256,20 +255,13 @@ class CheckinCog(commands.Cog):
 
     @checkin.command(name="timezone", description=texts.TIMEZONE_DESCRIPTION)
     @app_commands.describe(zone=texts.PARAM_MY_ZONE)
-    async def timezone(self, interaction: discord.Interaction, zone: str) -> None:
-        valid = setup_service.validate_timezone(zone)
+    async def timezone(self, interaction: discord.Interaction, zone: TimeZone) -> None:
         await preferences.set_member_timezone(
-            self.bot.db, _guild_id(interaction), interaction.user.id, valid
+            self.bot.db, _guild_id(interaction), interaction.user.id, zone
         )
         await interaction.response.send_message(
-            texts.TIMEZONE_SET.format(zone=valid), ephemeral=True
+            texts.TIMEZONE_SET.format(zone=zone), ephemeral=True
         )
-
-    @timezone.autocomplete("zone")
-    async def _member_zone_autocomplete(
-        self, interaction: discord.Interaction, current: str
-    ) -> list[app_commands.Choice[str]]:
-        return timezone_choices(current)
 
     @checkin.command(name="history", description=texts.HISTORY_DESCRIPTION)
     @app_commands.describe(days=texts.PARAM_DAYS)

@@ -17,9 +17,9 @@ from sqlalchemy import or_, select, update
 
 from cogs.checkins import texts
 from cogs.checkins.common import echo, rowcount, zone_or_utc
-from cogs.setup.service import validate_timezone
 from core.errors import UserFacingError
 from core.times import WEEKDAY_NAMES, read_time_of_day, read_weekday
+from core.timezones import validate_timezone
 from db.engine import Database
 from db.models import AuditEntry, GuildSettings
 from db.models.checkins import EVERY_DAY, CheckinSchedule

@@ -10,8 +10,8 @@ from discord import app_commands
 from cogs.checkins import schedule, texts
 from cogs.checkins.cog import OnOff
 from cogs.checkins.jobs import CheckinJobs
-from cogs.setup.cog import timezone_choices
 from core.errors import UserFacingError
+from core.timezones import TimeZone
 
 if TYPE_CHECKING:
     from core.bot import RecoveryBot
@@ -32,7 +32,7 @@ def build_command(bot: RecoveryBot, jobs: CheckinJobs) -> app_commands.Command[A
         interaction: discord.Interaction,
         channel: discord.TextChannel | None = None,
         time: str | None = None,
-        zone: str | None = None,
+        zone: TimeZone | None = None,
         days: str | None = None,
         enabled: OnOff | None = None,
     ) -> None:
@@ -82,12 +82,6 @@ def build_command(bot: RecoveryBot, jobs: CheckinJobs) -> app_commands.Command[A
             ).strip(),
             ephemeral=True,
         )
-
-    @setup_checkins.autocomplete("zone")
-    async def _zone_autocomplete(
-        interaction: discord.Interaction, current: str
-    ) -> list[app_commands.Choice[str]]:
-        return timezone_choices(current)
 
     @setup_checkins.autocomplete("days")
     async def _days_autocomplete(

@@ -204,7 +204,9 @@ class HelpNowCog(commands.Cog, name="HelpNowCog"):
         if paging.cancelled():
             return  # the bot is stopping; the page is still owed in the journal
         delivered = case.page_message_id is not None if opened.is_new else paging.result()
-        if not delivered and interaction.response.is_done():
+        # A request the member closed before its page went out needs no apology.
+        still_open = self.desk.get(case.public_id) is not None
+        if not delivered and still_open and interaction.response.is_done():
             await interaction.followup.send(texts.PAGE_FAILED, ephemeral=True)
 
     async def _reply(

@@ -18,10 +18,10 @@ from discord.ext import commands
 
 from cogs.oncall import service, texts
 from cogs.oncall.service import OnCallChain, Override, Report, Shift
-from cogs.setup.cog import timezone_choices
 from cogs.setup.service import AUTOCOMPLETE_LIMIT
 from core.errors import UserFacingError
 from core.permissions import has_specialist_role, require_specialist, specialist_role_id
+from core.timezones import TimeZone
 
 if TYPE_CHECKING:
     from core.bot import RecoveryBot
@@ -274,7 +274,7 @@ class OnCallCog(commands.Cog):
         day: str,
         start: str,
         end: str,
-        timezone: str | None = None,
+        timezone: TimeZone | None = None,
         order: app_commands.Range[int, 0, service.MAX_POSITION] | None = None,
     ) -> None:
         member = require_specialist(interaction)
@@ -292,12 +292,6 @@ class OnCallCog(commands.Cog):
         )
         if after != before:
             await self.announce(guild_id, shift_change_text(after), ping=after)
-
-    @schedule_add.autocomplete("timezone")
-    async def _timezone_autocomplete(
-        self, interaction: discord.Interaction, current: str
-    ) -> list[app_commands.Choice[str]]:
-        return timezone_choices(current)
 
     @schedule_group.command(name="remove", description=texts.REMOVE_DESCRIPTION)
     @app_commands.describe(shift=texts.REMOVE_SHIFT_DESCRIPTION)

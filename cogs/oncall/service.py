@@ -31,10 +31,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cogs.oncall import texts
-from cogs.setup.service import validate_timezone
 from core.clock import Clock
 from core.errors import UserFacingError
 from core.times import read_time_of_day, read_weekday
+from core.timezones import validate_timezone
 from db.engine import Database
 from db.models import AuditEntry, HelpEvent, HelpRequest, OnCallOverride, OnCallShift
 from db.models.helpnow import WITHDRAWN

@@ -16,6 +16,7 @@ from cogs.setup.service import ItemState
 from config.content import CrisisResources
 from core.errors import UserFacingError
 from core.guild_settings import GuildSettingsStore
+from core.timezones import TimeZone
 
 log = logging.getLogger(__name__)
 
@@ -90,20 +91,13 @@ class SetupCog(commands.Cog):
 
     @setup_group.command(name="timezone", description="Set this server's time zone")
     @app_commands.describe(zone="An IANA time zone, such as America/Chicago")
-    async def timezone(self, interaction: discord.Interaction, zone: str) -> None:
+    async def timezone(self, interaction: discord.Interaction, zone: TimeZone) -> None:
         guild = _guild(interaction)
-        valid = service.validate_timezone(zone)
-        await self._settings.update(guild.id, interaction.user.id, timezone=valid)
-        local = datetime.now(ZoneInfo(valid)).strftime("%H:%M")
+        await self._settings.update(guild.id, interaction.user.id, timezone=zone)
+        local = datetime.now(ZoneInfo(zone)).strftime("%H:%M")
         await interaction.response.send_message(
-            texts.TIMEZONE_SET.format(zone=valid, local_time=local), ephemeral=True
+            texts.TIMEZONE_SET.format(zone=zone, local_time=local), ephemeral=True
         )
-
-    @timezone.autocomplete("zone")
-    async def _timezone_autocomplete(
-        self, interaction: discord.Interaction, current: str
-    ) -> list[app_commands.Choice[str]]:
-        return timezone_choices(current)
 
     @setup_group.command(name="region", description="Choose which crisis resources members see")
     @app_commands.describe(region="The country or region whose crisis lines to show")
@@ -282,11 +276,6 @@ async def _create(guild: discord.Guild, plan: _ChannelPlan, reason: str) -> set[
         what = "a channel" if plan.create_channels else "the role"
         raise UserFacingError(texts.CREATION_FAILED.format(what=what)) from error
     return created
-
-
-def timezone_choices(current: str) -> list[app_commands.Choice[str]]:
-    """Autocomplete for any time-zone option (server, group, member, shift)."""
-    return [app_commands.Choice(name=z, value=z) for z in service.timezone_suggestions(current)]
 
 
 def add_setup_subcommand(

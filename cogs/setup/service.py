@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import zoneinfo
 from dataclasses import dataclass
 from enum import Enum
-from functools import cache
 
 from cogs.setup import texts
 from config.content import CrisisResources
@@ -13,40 +11,6 @@ from core.errors import UserFacingError
 from core.guild_settings import ServerConfig
 
 AUTOCOMPLETE_LIMIT = 25
-
-
-@cache
-def _all_zones() -> tuple[str, ...]:
-    # Legacy aliases ("US/Eastern", "EST5EDT") only confuse people choosing a zone.
-    regional = sorted(
-        zone
-        for zone in zoneinfo.available_timezones()
-        if "/" in zone and not zone.startswith(("Etc/", "SystemV/", "US/", "posix/", "right/"))
-    )
-    return (*regional, "UTC")
-
-
-def validate_timezone(name: str) -> str:
-    cleaned = name.strip()
-    if cleaned not in _all_zones():
-        raise UserFacingError(texts.UNKNOWN_TIMEZONE.format(name=cleaned[:64]))
-    return cleaned
-
-
-def timezone_suggestions(query: str) -> list[str]:
-    needle = query.strip().lower().replace(" ", "_")
-    if not needle:
-        return list(_all_zones()[:AUTOCOMPLETE_LIMIT])
-    starts = [z for z in _all_zones() if z.lower().startswith(needle)]
-    city_starts = [
-        z
-        for z in _all_zones()
-        if z.lower().rsplit("/", 1)[-1].startswith(needle) and z not in starts
-    ]
-    contains = [
-        z for z in _all_zones() if needle in z.lower() and z not in starts and z not in city_starts
-    ]
-    return (starts + city_starts + contains)[:AUTOCOMPLETE_LIMIT]
 
 
 def validate_region(crisis: CrisisResources, code: str) -> str:

@@ -25,10 +25,6 @@ STATUS_NO_LINES = "none"
 STATUS_ALL_SET = "Everything the bot needs is configured."
 STATUS_TODO = "Use /setup channels to pick or create what is missing."
 
-UNKNOWN_TIMEZONE = (
-    "“{name}” isn't a time zone I know. Pick one from the list, for example "
-    "America/New_York or Europe/London."
-)
 UNKNOWN_REGION = "“{code}” isn't a region I have resources for. Known regions: {known}."
 TIMEZONE_SET = "This server's time zone is now **{zone}** (it's {local_time} there now)."
 REGION_SET = "Crisis resources will now be shown for **{name}**."
