@@ -17,7 +17,22 @@ from discord import app_commands
 from discord.ext import commands
 
 from cogs.oncall import service, texts
-from cogs.oncall.service import OnCallChain, Override, Report, Shift
+from cogs.oncall.report import (
+    REPORT_DEFAULT_DAYS,
+    REPORT_MAX_DAYS,
+    Report,
+    build_report,
+    format_duration,
+)
+from cogs.oncall.rota import (
+    TAKE_DEFAULT_HOURS,
+    TAKE_MAX_HOURS,
+    TAKE_MIN_HOURS,
+    OnCallChain,
+    Override,
+    Shift,
+    describe_shift,
+)
 from cogs.setup.service import AUTOCOMPLETE_LIMIT
 from core.errors import UserFacingError
 from core.permissions import has_specialist_role, require_specialist, specialist_role_id
@@ -73,7 +88,7 @@ def render_now(chain: OnCallChain, override: Override | None) -> str:
 def render_shift_line(shift: Shift) -> str:
     return texts.SHIFT_LINE.format(
         shift_id=shift.id,
-        shift=service.describe_shift(shift),
+        shift=describe_shift(shift),
         user=mention(shift.user_id),
         position=shift.position,
     )
@@ -119,8 +134,8 @@ def render_report(report: Report) -> discord.Embed:
             value = texts.REPORT_TIMES_NONE
         else:
             value = texts.REPORT_TIMES_VALUE.format(
-                median=service.format_duration(stats.median),
-                p90=service.format_duration(stats.p90),
+                median=format_duration(stats.median),
+                p90=format_duration(stats.p90),
                 count=stats.count,
             )
         embed.add_field(name=name, value=value, inline=False)
@@ -138,7 +153,7 @@ def render_report(report: Report) -> discord.Embed:
         texts.REPORT_SPECIALIST_LINE.format(
             user=mention(person.user_id),
             count=person.acknowledged,
-            median=service.format_duration(person.median_ack),
+            median=format_duration(person.median_ack),
         )
         for person in report.per_specialist
     ]
@@ -194,9 +209,7 @@ class OnCallCog(commands.Cog):
     async def take(
         self,
         interaction: discord.Interaction,
-        hours: app_commands.Range[
-            int, service.TAKE_MIN_HOURS, service.TAKE_MAX_HOURS
-        ] = service.TAKE_DEFAULT_HOURS,
+        hours: app_commands.Range[int, TAKE_MIN_HOURS, TAKE_MAX_HOURS] = TAKE_DEFAULT_HOURS,
     ) -> None:
         member = require_specialist(interaction)
         override = await self.rotation.take(member.guild.id, member.id, hours)
@@ -250,11 +263,11 @@ class OnCallCog(commands.Cog):
     async def report(
         self,
         interaction: discord.Interaction,
-        days: app_commands.Range[int, 1, service.REPORT_MAX_DAYS] = service.REPORT_DEFAULT_DAYS,
+        days: app_commands.Range[int, 1, REPORT_MAX_DAYS] = REPORT_DEFAULT_DAYS,
     ) -> None:
         member = require_specialist(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        report = await self.rotation.report(member.guild.id, days)
+        report = await build_report(self.bot.db, self.bot.clock, member.guild.id, days)
         await interaction.followup.send(embed=render_report(report), ephemeral=True)
 
     @schedule_group.command(name="add", description=texts.ADD_DESCRIPTION)
@@ -287,7 +300,7 @@ class OnCallCog(commands.Cog):
         )
         after = self._after_schedule_change(guild_id)
         await interaction.response.send_message(
-            texts.SHIFT_ADDED.format(shift_id=shift.id, shift=service.describe_shift(shift)),
+            texts.SHIFT_ADDED.format(shift_id=shift.id, shift=describe_shift(shift)),
             ephemeral=True,
         )
         if after != before:
@@ -302,7 +315,7 @@ class OnCallCog(commands.Cog):
         removed = await self.rotation.remove_shift(guild_id, member.id, shift)
         after = self._after_schedule_change(guild_id)
         await interaction.response.send_message(
-            texts.SHIFT_REMOVED.format(shift_id=removed.id, shift=service.describe_shift(removed)),
+            texts.SHIFT_REMOVED.format(shift_id=removed.id, shift=describe_shift(removed)),
             ephemeral=True,
         )
         if after != before:
@@ -324,7 +337,7 @@ class OnCallCog(commands.Cog):
             person = interaction.guild.get_member(shift.user_id)
             name = texts.SHIFT_CHOICE.format(
                 shift_id=shift.id,
-                shift=service.describe_shift(shift),
+                shift=describe_shift(shift),
                 user=person.display_name
                 if person
                 else texts.UNKNOWN_USER.format(user_id=shift.user_id),

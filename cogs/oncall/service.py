@@ -3,290 +3,53 @@
 `Rotation` keeps every server's shifts and live overrides in memory, filled by `warm()`
 at start and updated after every committed change. `Rotation.chain` answers from that
 memory only: /help-now calls it on the crisis path, which must work with the database
-down.
-
-Rules:
-- A shift is weekly: `weekday` (0 = Monday) from `start_minute` to `end_minute` in the
-  shift's own time zone; an end at or before the start runs past midnight into the next
-  day. Local wall times are turned into instants with zoneinfo, so a shift keeps its
-  local hours across daylight-saving changes (and is an hour shorter or longer that day).
-- The primary is the holder of the active override (the latest started wins), else the
-  specialist of the lowest-`position` shift covering the moment.
-- Backups are the other specialists covering the moment, in position order, then
-  everyone else in the rotation by their next shift start: never the primary, never twice.
+down. The rules of the chain, and the shifts and overrides themselves, are the pure model
+in cogs/oncall/rota.py.
 """
 
 from __future__ import annotations
 
 import logging
-import math
-import statistics
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfoNotFoundError
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cogs.oncall import texts
+from cogs.oncall.rota import (
+    SCHEDULE_HORIZON,
+    TAKE_DEFAULT_HOURS,
+    GuildState,
+    OnCallChain,
+    Override,
+    Shift,
+    parse_time,
+    parse_weekday,
+    validate_hours,
+)
 from core.clock import Clock
 from core.errors import UserFacingError
-from core.times import read_time_of_day, read_weekday
 from core.timezones import validate_timezone
 from db.engine import Database
-from db.models import AuditEntry, HelpEvent, HelpRequest, OnCallOverride, OnCallShift
-from db.models.helpnow import WITHDRAWN
+from db.models import AuditEntry, OnCallOverride, OnCallShift
 
 log = logging.getLogger(__name__)
 
-MINUTES_PER_DAY = 24 * 60
-TAKE_DEFAULT_HOURS = 8
-TAKE_MIN_HOURS = 1
-TAKE_MAX_HOURS = 72
 HANDOFF_WITHOUT_SHIFT = timedelta(hours=8)
 MAX_SHIFTS_PER_SERVER = 100
 MAX_POSITION = 999
-REPORT_DEFAULT_DAYS = 30
-REPORT_MAX_DAYS = 365
-# A weekly schedule repeats after 7 days; one more covers a shift running past midnight.
-_SCHEDULE_HORIZON = timedelta(days=8)
-
-
-# --- Plain data ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class OnCallChain:
-    """Who to page, as user ids: the primary (None when nobody is on call), then backups."""
-
-    primary: int | None
-    backups: tuple[int, ...]
-
-
-@dataclass(frozen=True)
-class Shift:
-    id: int
-    guild_id: int
-    user_id: int
-    weekday: int
-    start_minute: int
-    end_minute: int
-    timezone: str
-    position: int
-    zone: ZoneInfo = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "zone", ZoneInfo(self.timezone))
-
-    @classmethod
-    def from_row(cls, row: OnCallShift) -> Shift:
-        return cls(
-            id=row.id,
-            guild_id=row.guild_id,
-            user_id=row.specialist_user_id,
-            weekday=row.weekday,
-            start_minute=row.start_minute,
-            end_minute=row.end_minute,
-            timezone=row.timezone,
-            position=row.position,
-        )
-
-    @property
-    def minutes(self) -> int:
-        """How long the shift lasts in local wall-clock minutes (1 to 24 h)."""
-        if self.end_minute > self.start_minute:
-            return self.end_minute - self.start_minute
-        return self.end_minute + MINUTES_PER_DAY - self.start_minute
-
-    @property
-    def runs_past_midnight(self) -> bool:
-        return self.start_minute + self.minutes > MINUTES_PER_DAY
-
-    def _instant(self, day: date, minute: int) -> datetime:
-        # Adding a timedelta to an aware datetime is wall-clock arithmetic; the UTC
-        # offset is then looked up for the resulting local time (daylight saving).
-        local = datetime.combine(day, time(), tzinfo=self.zone) + timedelta(minutes=minute)
-        return local.astimezone(UTC)
-
-    def occurrence(self, day: date) -> tuple[datetime, datetime]:
-        """The shift starting on local date `day`, as UTC instants [start, end)."""
-        return (
-            self._instant(day, self.start_minute),
-            self._instant(day, self.start_minute + self.minutes),
-        )
-
-    def end_if_covering(self, at: datetime) -> datetime | None:
-        """When the occurrence covering `at` ends, or None if none covers it."""
-        today = at.astimezone(self.zone).date()
-        for back in (0, 1):
-            day = today - timedelta(days=back)
-            if day.weekday() != self.weekday:
-                continue
-            start, end = self.occurrence(day)
-            if start <= at < end:
-                return end
-        return None
-
-    def next_start(self, after: datetime) -> datetime:
-        """The first start strictly after `after`."""
-        today = after.astimezone(self.zone).date()
-        day = today + timedelta(days=(self.weekday - today.weekday()) % 7)
-        start = self._instant(day, self.start_minute)
-        if start <= after:
-            start = self._instant(day + timedelta(days=7), self.start_minute)
-        return start
-
-
-@dataclass(frozen=True)
-class Override:
-    id: int
-    guild_id: int
-    user_id: int
-    starts_at: datetime
-    ends_at: datetime
-    ended_early_at: datetime | None
-    created_by: int
-
-    @classmethod
-    def from_row(cls, row: OnCallOverride) -> Override:
-        return cls(
-            id=row.id,
-            guild_id=row.guild_id,
-            user_id=row.specialist_user_id,
-            starts_at=row.starts_at,
-            ends_at=row.ends_at,
-            ended_early_at=row.ended_early_at,
-            created_by=row.created_by,
-        )
-
-    @property
-    def end(self) -> datetime:
-        if self.ended_early_at is not None and self.ended_early_at < self.ends_at:
-            return self.ended_early_at
-        return self.ends_at
-
-    def active(self, at: datetime) -> bool:
-        return self.starts_at <= at < self.end
-
-
-@dataclass(frozen=True)
-class _GuildState:
-    shifts: tuple[Shift, ...] = ()  # by (position, id)
-    overrides: tuple[Override, ...] = ()  # by (starts_at, id)
-
-    @staticmethod
-    def of(shifts: Iterable[Shift], overrides: Iterable[Override]) -> _GuildState:
-        return _GuildState(
-            tuple(sorted(shifts, key=lambda s: (s.position, s.id))),
-            tuple(sorted(overrides, key=lambda o: (o.starts_at, o.id))),
-        )
-
-    def active_override(self, at: datetime) -> Override | None:
-        for override in reversed(self.overrides):
-            if override.active(at):
-                return override
-        return None
-
-    def chain_until(self, at: datetime) -> tuple[OnCallChain, datetime]:
-        """The chain at `at`, and the first later moment at which it may change.
-
-        The chain only changes when a shift or an override starts or ends, so it holds
-        for every moment in [at, until).
-        """
-        until = at + _SCHEDULE_HORIZON
-        override: Override | None = None
-        for candidate in self.overrides:
-            if candidate.active(at):
-                override = candidate  # sorted by start: the latest active one wins
-            elif candidate.starts_at > at:
-                until = min(until, candidate.starts_at)
-            if candidate.end > at:
-                until = min(until, candidate.end)
-        covering: list[Shift] = []
-        upcoming: list[tuple[datetime, Shift]] = []
-        for shift in self.shifts:
-            end = shift.end_if_covering(at)
-            if end is not None:
-                covering.append(shift)
-                until = min(until, end)
-            else:
-                start = shift.next_start(at)
-                upcoming.append((start, shift))
-                until = min(until, start)
-        if override is not None:
-            primary: int | None = override.user_id
-        else:
-            primary = covering[0].user_id if covering else None
-        taken = {primary}
-        backups: list[int] = []
-        for shift in covering:
-            if shift.user_id not in taken:
-                backups.append(shift.user_id)
-                taken.add(shift.user_id)
-        upcoming.sort(key=lambda item: (item[0], item[1].position, item[1].user_id))
-        for _start, shift in upcoming:
-            if shift.user_id not in taken:
-                backups.append(shift.user_id)
-                taken.add(shift.user_id)
-        return OnCallChain(primary, tuple(backups)), until
 
 
 @dataclass(frozen=True)
 class _Memo:
-    state: _GuildState
+    state: GuildState
     since: datetime
     until: datetime
     chain: OnCallChain
-
-
-# --- Parsing input ------------------------------------------------------------------------
-
-
-def parse_weekday(value: str) -> int:
-    """A weekday name or its first three letters, any case; 0 = Monday."""
-    number = read_weekday(value)
-    if number is None:
-        raise UserFacingError(texts.UNKNOWN_DAY.format(value=value.strip()[:20]))
-    return number
-
-
-def parse_time(value: str, *, allow_midnight_end: bool = False) -> int:
-    """A time of day ("17:00", "5pm") as minutes from midnight; "24:00" only as an end."""
-    cleaned = value.strip()
-    if allow_midnight_end and cleaned in ("24:00", "2400"):
-        return MINUTES_PER_DAY
-    read = read_time_of_day(cleaned)
-    if read is None:
-        raise UserFacingError(texts.BAD_TIME.format(value=cleaned[:20]))
-    return read[0] * 60 + read[1]
-
-
-def format_minute(minute: int) -> str:
-    return f"{minute // 60:02d}:{minute % 60:02d}"
-
-
-def describe_shift(shift: Shift) -> str:
-    """'Monday 09:00–17:00 (America/New_York)', for lists and replies."""
-    day = texts.DAY_NAMES[shift.weekday]
-    if shift.minutes == MINUTES_PER_DAY and shift.start_minute != 0:
-        return texts.WHOLE_DAY.format(
-            day=day, start=format_minute(shift.start_minute), zone=shift.timezone
-        )
-    return texts.SHIFT_SPAN.format(
-        day=day,
-        start=format_minute(shift.start_minute),
-        end=format_minute(shift.end_minute),
-        next_day=texts.NEXT_DAY if shift.runs_past_midnight else "",
-        zone=shift.timezone,
-    )
-
-
-def validate_hours(hours: int) -> int:
-    if not TAKE_MIN_HOURS <= hours <= TAKE_MAX_HOURS:
-        raise UserFacingError(texts.BAD_HOURS.format(low=TAKE_MIN_HOURS, high=TAKE_MAX_HOURS))
-    return hours
 
 
 def _naive_as_utc(at: datetime) -> datetime:
@@ -302,7 +65,7 @@ class Rotation:
     def __init__(self, db: Database, clock: Clock) -> None:
         self._db = db
         self._clock = clock
-        self._guilds: dict[int, _GuildState] = {}
+        self._guilds: dict[int, GuildState] = {}
         self._memo: dict[int, _Memo] = {}
 
     # Reading, from memory only.
@@ -331,7 +94,7 @@ class Rotation:
             if override.end > now:
                 overrides.setdefault(override.guild_id, []).append(override)
         self._guilds = {
-            guild_id: _GuildState.of(shifts.get(guild_id, ()), overrides.get(guild_id, ()))
+            guild_id: GuildState.of(shifts.get(guild_id, ()), overrides.get(guild_id, ()))
             for guild_id in shifts.keys() | overrides.keys()
         }
         log.info(
@@ -358,14 +121,14 @@ class Rotation:
 
     def shifts(self, guild_id: int) -> tuple[Shift, ...]:
         """A server's shifts by weekday, start time and order."""
-        state = self._guilds.get(guild_id, _GuildState())
+        state = self._guilds.get(guild_id, GuildState())
         return tuple(
             sorted(state.shifts, key=lambda s: (s.weekday, s.start_minute, s.position, s.id))
         )
 
     def overrides(self, guild_id: int) -> tuple[Override, ...]:
         """A server's overrides that had not ended when last looked at, oldest first."""
-        return self._guilds.get(guild_id, _GuildState()).overrides
+        return self._guilds.get(guild_id, GuildState()).overrides
 
     def active_override(self, guild_id: int, at: datetime) -> Override | None:
         state = self._guilds.get(guild_id)
@@ -383,7 +146,7 @@ class Rotation:
         after = _naive_as_utc(after)
         # Past the last override, the weekly schedule repeats: a primary that has not
         # changed within a week after that never will.
-        horizon = max([after, *(o.end for o in state.overrides)]) + _SCHEDULE_HORIZON
+        horizon = max([after, *(o.end for o in state.overrides)]) + SCHEDULE_HORIZON
         chain, moment = state.chain_until(after)
         current = chain.primary
         while moment <= horizon:
@@ -592,7 +355,7 @@ class Rotation:
     ) -> None:
         """Apply a committed change to memory, against the state as it is now."""
         now = self._clock.now()
-        state = self._guilds.get(guild_id, _GuildState())
+        state = self._guilds.get(guild_id, GuildState())
         removed = set(remove_shift_ids)
         shifts = [s for s in state.shifts if s.id not in removed]
         shifts.extend(add_shifts)
@@ -600,54 +363,9 @@ class Rotation:
         overrides.update((o.id, o) for o in put_overrides)
         live = [o for o in overrides.values() if o.end > now]
         if shifts or live:
-            self._guilds[guild_id] = _GuildState.of(shifts, live)
+            self._guilds[guild_id] = GuildState.of(shifts, live)
         else:
             self._guilds.pop(guild_id, None)
-
-    # The report.
-
-    async def report(self, guild_id: int, days: int = REPORT_DEFAULT_DAYS) -> Report:
-        if not 1 <= days <= REPORT_MAX_DAYS:
-            raise UserFacingError(texts.BAD_DAYS.format(high=REPORT_MAX_DAYS))
-        since = self._clock.now() - timedelta(days=days)
-        async with self._db.guild_session(guild_id) as session:
-            requests = (
-                await session.execute(
-                    select(
-                        HelpRequest.id,
-                        HelpRequest.status,
-                        HelpRequest.created_at,
-                        HelpRequest.acknowledged_at,
-                        HelpRequest.acknowledged_by,
-                        HelpRequest.closed_at,
-                    ).where(HelpRequest.created_at >= since, HelpRequest.status != WITHDRAWN)
-                )
-            ).all()
-            events = (
-                await session.execute(
-                    select(
-                        HelpEvent.request_id, HelpEvent.kind, HelpEvent.at, HelpEvent.actor_user_id
-                    )
-                    .join(HelpRequest, HelpRequest.id == HelpEvent.request_id)
-                    .where(HelpRequest.created_at >= since, HelpRequest.status != WITHDRAWN)
-                    .order_by(HelpEvent.at, HelpEvent.id)
-                )
-            ).all()
-        by_request: dict[int, list[EventFacts]] = {}
-        for request_id, kind, at, actor in events:
-            by_request.setdefault(request_id, []).append(EventFacts(kind, at, actor))
-        facts = [
-            RequestFacts(
-                status=row.status,
-                created_at=row.created_at,
-                acknowledged_at=row.acknowledged_at,
-                acknowledged_by=row.acknowledged_by,
-                closed_at=row.closed_at,
-                events=tuple(by_request.get(row.id, ())),
-            )
-            for row in requests
-        ]
-        return summarize(facts, days)
 
 
 async def _live_overrides_of(
@@ -687,153 +405,3 @@ def _shift_details(shift: Shift) -> dict[str, Any]:
         "timezone": shift.timezone,
         "position": shift.position,
     }
-
-
-# --- The report, as pure computations -----------------------------------------------------
-
-
-@dataclass(frozen=True)
-class EventFacts:
-    kind: str
-    at: datetime
-    actor_user_id: int | None
-
-
-@dataclass(frozen=True)
-class RequestFacts:
-    status: str
-    created_at: datetime
-    acknowledged_at: datetime | None = None
-    acknowledged_by: int | None = None
-    closed_at: datetime | None = None
-    events: tuple[EventFacts, ...] = ()
-
-
-@dataclass(frozen=True)
-class DurationStats:
-    count: int
-    median: timedelta | None
-    p90: timedelta | None
-
-
-@dataclass(frozen=True)
-class SpecialistStats:
-    user_id: int
-    acknowledged: int
-    median_ack: timedelta
-
-
-@dataclass(frozen=True)
-class Report:
-    days: int
-    requests: int
-    acknowledged: int
-    resolved: int
-    member_safe: int
-    still_open: int
-    time_to_acknowledge: DurationStats
-    time_to_resolve: DurationStats
-    escalated_requests: int
-    escalation_steps: int
-    backup_requests: int
-    fallbacks: int
-    per_specialist: tuple[SpecialistStats, ...]
-
-
-def percentile(values: Sequence[float], q: float) -> float:
-    """The q-th quantile (0 ≤ q ≤ 1) by linear interpolation between closest ranks.
-
-    The same definition as numpy's default and `statistics.quantiles(method="inclusive")`:
-    p50 of [1, 2, 3, 4] is 2.5, p90 of 1..10 is 9.1.
-    """
-    if not values:
-        raise ValueError("percentile of no values")
-    if not 0 <= q <= 1:
-        raise ValueError("q must be between 0 and 1")
-    ordered = sorted(values)
-    rank = q * (len(ordered) - 1)
-    low = math.floor(rank)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
-
-
-def duration_stats(durations: Sequence[timedelta]) -> DurationStats:
-    if not durations:
-        return DurationStats(0, None, None)
-    seconds = [d.total_seconds() for d in durations]
-    return DurationStats(
-        count=len(seconds),
-        median=timedelta(seconds=statistics.median(seconds)),
-        p90=timedelta(seconds=percentile(seconds, 0.9)),
-    )
-
-
-def acknowledgement(request: RequestFacts) -> tuple[datetime, int | None] | None:
-    """When and by whom a request was first acknowledged: its columns, else its events."""
-    if request.acknowledged_at is not None:
-        return request.acknowledged_at, request.acknowledged_by
-    for event in request.events:
-        if event.kind == "acknowledged":
-            return event.at, event.actor_user_id
-    return None
-
-
-def summarize(requests: Sequence[RequestFacts], days: int) -> Report:
-    ack_times: list[timedelta] = []
-    resolve_times: list[timedelta] = []
-    per_user: dict[int, list[timedelta]] = {}
-    escalated_requests = escalation_steps = backup_requests = fallbacks = 0
-    for request in requests:
-        acked = acknowledgement(request)
-        if acked is not None:
-            at, by = acked
-            waited = max(at - request.created_at, timedelta(0))
-            ack_times.append(waited)
-            if by is not None:
-                per_user.setdefault(by, []).append(waited)
-        if request.status == "resolved" and request.closed_at is not None:
-            resolve_times.append(max(request.closed_at - request.created_at, timedelta(0)))
-        kinds = [event.kind for event in request.events]
-        escalation_steps += kinds.count("escalated")
-        escalated_requests += "escalated" in kinds
-        backup_requests += kinds.count("backup_requested")
-        fallbacks += kinds.count("fallback_used")
-    per_specialist = tuple(
-        sorted(
-            (
-                SpecialistStats(
-                    user,
-                    len(waits),
-                    timedelta(seconds=statistics.median(w.total_seconds() for w in waits)),
-                )
-                for user, waits in per_user.items()
-            ),
-            key=lambda s: (-s.acknowledged, s.median_ack, s.user_id),
-        )
-    )
-    statuses = [request.status for request in requests]
-    return Report(
-        days=days,
-        requests=len(requests),
-        acknowledged=len(ack_times),
-        resolved=statuses.count("resolved"),
-        member_safe=statuses.count("safe"),
-        still_open=sum(status in ("open", "acknowledged") for status in statuses),
-        time_to_acknowledge=duration_stats(ack_times),
-        time_to_resolve=duration_stats(resolve_times),
-        escalated_requests=escalated_requests,
-        escalation_steps=escalation_steps,
-        backup_requests=backup_requests,
-        fallbacks=fallbacks,
-        per_specialist=per_specialist,
-    )
-
-
-def format_duration(value: timedelta) -> str:
-    """'45 s', '4 min 30 s', '2 h 5 min'."""
-    total = round(value.total_seconds())
-    if total < 60:
-        return texts.DURATION_SECONDS.format(seconds=total)
-    if total < 3600:
-        return texts.DURATION_MINUTES.format(minutes=total // 60, seconds=total % 60)
-    return texts.DURATION_HOURS.format(hours=total // 3600, minutes=total % 3600 // 60)

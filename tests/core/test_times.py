@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cogs.checkins.schedule import parse_local_time, parse_weekdays
-from cogs.oncall.service import MINUTES_PER_DAY, parse_time, parse_weekday
+from cogs.oncall.rota import MINUTES_PER_DAY, parse_time, parse_weekday
 from core.errors import UserFacingError
 from core.times import read_time_of_day, read_weekday
 

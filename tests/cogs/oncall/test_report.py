@@ -5,12 +5,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from cogs.oncall.service import (
+from cogs.oncall.report import (
     DurationStats,
     EventFacts,
     RequestFacts,
-    Rotation,
     SpecialistStats,
+    build_report,
     duration_stats,
     format_duration,
     percentile,
@@ -168,7 +168,6 @@ async def test_the_report_reads_one_servers_requests_within_the_days_asked(
     database: Database,
 ) -> None:
     clock = FakeClock(T0 + timedelta(days=10))
-    rotation = Rotation(database, clock)
     recent = T0 + timedelta(days=5)
     await _add_request(database, GUILD, recent, "resolved", 2, A, 40, ("requested", "paged"))
     await _add_request(
@@ -179,7 +178,7 @@ async def test_the_report_reads_one_servers_requests_within_the_days_asked(
     await _add_request(database, GUILD, T0 - timedelta(days=30), "resolved", 99, B, 120)
     await _add_request(database, OTHER_GUILD, recent, "resolved", 50, B, 60, ("escalated",))
 
-    report = await rotation.report(GUILD, days=7)
+    report = await build_report(database, clock, GUILD, days=7)
 
     assert report.days == 7
     assert report.requests == 3
@@ -190,7 +189,7 @@ async def test_the_report_reads_one_servers_requests_within_the_days_asked(
         SpecialistStats(A, 2, minutes(6)),
         SpecialistStats(B, 1, minutes(6)),
     )
-    assert (await rotation.report(GUILD, days=60)).requests == 4
+    assert (await build_report(database, clock, GUILD, days=60)).requests == 4
 
 
 @pytest.mark.parametrize("days", [0, 366])
@@ -198,4 +197,4 @@ async def test_a_report_outside_one_to_365_days_is_refused(
     database: Database, clock: FakeClock, days: int
 ) -> None:
     with pytest.raises(UserFacingError, match="between 1 and 365"):
-        await Rotation(database, clock).report(GUILD, days)
+        await build_report(database, clock, GUILD, days)

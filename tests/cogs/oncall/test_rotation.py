@@ -6,7 +6,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from cogs.oncall.service import OnCallChain, Rotation
+from cogs.oncall.rota import OnCallChain
+from cogs.oncall.service import Rotation
 from core.errors import UserFacingError
 from db.engine import Database
 from db.models import AuditEntry, OnCallOverride, OnCallShift
