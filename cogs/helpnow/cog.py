@@ -726,6 +726,14 @@ class HelpNowCog(commands.Cog, name="HelpNowCog"):
         return task
 
     async def _post_owed(self, public_id: str, reply: asyncio.Task[bool] | None = None) -> None:
+        try:
+            await self._post_owed_pages(public_id, reply)
+        finally:
+            # Every way out, early ones included: a finished driver is never kept.
+            if self._drivers.get(public_id) is asyncio.current_task():
+                del self._drivers[public_id]
+
+    async def _post_owed_pages(self, public_id: str, reply: asyncio.Task[bool] | None) -> None:
         if reply is not None:
             # The member's reply has the loop to itself until it is out, or until a short
             # head start is over when Discord is slow to take it: the page never waits longer.
@@ -760,8 +768,6 @@ class HelpNowCog(commands.Cog, name="HelpNowCog"):
         except Exception:
             log.exception("Help-now escalation failed in guild %s", case.guild_id)
         finally:
-            if self._drivers.get(public_id) is asyncio.current_task():
-                del self._drivers[public_id]
             # Whatever happened, the request's next step stays scheduled.
             self._schedule(case)
 
