@@ -35,6 +35,7 @@ import discord
 from sqlalchemy.engine import make_url
 
 from bench.minimal_bot import MinimalBot, running
+from cogs.oncall.cog import rotation_of
 from fakediscord import FakeDiscord
 from fakediscord.discordpy import point_discord_py_at
 from sandbox.community import BotRunner, Community, build_community
@@ -125,7 +126,7 @@ async def real_bot(
         try:
             bot = await runner.start()
             await runner.configure(bot)
-            await bot.rotation.take(community.guild.id, community.sam.id, hours=8)
+            await rotation_of(bot).take(community.guild.id, community.sam.id, hours=8)
             if proxy is not None:
                 await proxy.cut()
             return await ask_at_once(community, members)

@@ -1,5 +1,5 @@
-"""The bot: it owns the process's resources (database, scheduler, server settings cache,
-on-call rotation) for its lifetime and loads every feature package under cogs/.
+"""The bot: it owns the process's resources (database, scheduler, server settings cache)
+for its lifetime and loads every feature package under cogs/.
 
 `bot.py` is the command line that builds and runs it; the sandbox and the tests build
 it the same way against the emulator.
@@ -11,11 +11,9 @@ import logging
 from pathlib import Path
 
 import discord
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from cryptography.fernet import MultiFernet
 from discord.ext import commands
 
-from cogs.oncall.service import Rotation
 from config.content import Content
 from config.settings import Settings
 from core.clock import Clock, SystemClock
@@ -23,7 +21,9 @@ from core.data_dir import DataDirLock
 from core.error_handler import on_app_command_error
 from core.guild_settings import GuildSettingsStore
 from core.member_data import CoreMemberData, MemberDataRegistry
-from core.scheduler import SHUTDOWN_GRACE_SECONDS, create_scheduler, pause_and_drain
+from core.notify import OwnerNotifier
+from core.oncall import NOBODY_ON_CALL, OnCallSource
+from core.scheduler import SHUTDOWN_GRACE_SECONDS, Scheduler, create_scheduler, pause_and_drain
 from db.engine import Database, attach_cipher, create_engine
 from db.keys import resolve_cipher
 from db.migrate import upgrade_to_head
@@ -48,9 +48,8 @@ class RecoveryBot(commands.AutoShardedBot):
 
     db: Database
     cipher: MultiFernet
-    scheduler: AsyncIOScheduler
+    scheduler: Scheduler
     guild_settings: GuildSettingsStore
-    rotation: Rotation
 
     def __init__(
         self,
@@ -79,6 +78,11 @@ class RecoveryBot(commands.AutoShardedBot):
         # Every feature's export and erase hooks (the feature contract, cogs/README.md).
         self.member_data = MemberDataRegistry()
         self.member_data.register(CoreMemberData())
+        # Who is on call now (core/oncall.py): the on-call feature offers its rotation
+        # while it is loaded; until then, and without it, nobody is.
+        self.on_call: OnCallSource = NOBODY_ON_CALL
+        # Problems only a person can fix reach the server's owner through this.
+        self.owner_notices = OwnerNotifier(self, self.clock)
 
     async def setup_hook(self) -> None:
         self._data_dir_lock = DataDirLock.acquire(self.settings.data_dir)
@@ -95,8 +99,6 @@ class RecoveryBot(commands.AutoShardedBot):
         attach_cipher(engine, self.cipher)
         self.guild_settings = GuildSettingsStore(self.db)
         await self.guild_settings.warm()
-        self.rotation = Rotation(self.db, self.clock)
-        await self.rotation.warm()
         self.scheduler = create_scheduler()
         self.scheduler.start()
         self.tree.error(on_app_command_error)

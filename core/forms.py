@@ -7,26 +7,82 @@ sends an `InertForm` instead and handles the submit itself, by the form's custom
 
 Controls that survive restarts, the one way every feature builds them:
 
-- A button or select menu whose custom_id carries an id (a request, a record) is a
-  `discord.ui.DynamicItem` with a template that parses the id, registered at the cog's
-  load with `bot.add_dynamic_items` (and removed at unload). `cogs/helpnow/views.py` is
-  the example; `helpnow:open` shows a fixed id the same way.
-- A form (modal) is an `InertForm` answered in the cog's `on_interaction`, as above.
+- A button or select menu is a `discord.ui.DynamicItem`: its template matches its
+  custom_id (and parses the id it carries: a request, a record). The views module keeps
+  one `Controls` for the feature; each item class is marked `@controls.item`, and
+  `controls.register(bot, actions)`, called at the cog's load, adds them all with
+  `bot.add_dynamic_items` (`unregister` at unload). It answers a press of that custom_id
+  on any message, whichever process posted it. `cogs/helpnow/views.py` is the example
+  with ids; `cogs/checkins/views.py` and `helpnow:open` show fixed ids, the template
+  being the id itself, which is how a control keeps the custom_id messages already
+  posted carry (a select reads its options from the message: `TriggerMenu`).
+- A form (modal) is an `InertForm` answered in the cog's `on_interaction`, as above:
+  discord.py has no dynamic item for forms, so this listener is the one place a feature
+  reads raw interactions, and only for its forms' submits.
 - Either way the view calls its feature through a small `typing.Protocol` in the views
   module, one method per control (`HelpNowActions`, `CheckinActions`), which the cog
-  implements; the views never import the cog, and the checks of who may press what stay
-  in the cog's methods.
-
-(Check-ins' three fixed-id controls still use the older form: one persistent view added
-with `bot.add_view`, and inert copies on messages. New features use `DynamicItem`.)
+  implements and passes to `register`; the views never import the cog, and the checks of
+  who may press what stay in the cog's methods. A control's callback goes through
+  `controls.run`, which answers every failure with the kind reply (discord.py would
+  only log it).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any, cast
+import weakref
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import Any, Generic, TypeVar, cast
 
 import discord
+
+from core.error_handler import report_interaction_error
+
+ActionsT = TypeVar("ActionsT")
+ItemT = TypeVar("ItemT", bound=type[discord.ui.DynamicItem[Any]])
+
+
+class Controls(Generic[ActionsT]):
+    """One feature's controls, routed on each bot to the actions registered for it.
+
+    Per bot, so two bots in one process (the tests' restarts) each reach their own cog.
+    Binding the cog into per-bot subclasses instead would not hold: discord.py registers
+    a DynamicItem's class again from every view it sends, so the plain classes would
+    take over.
+    """
+
+    def __init__(self, feature: str) -> None:
+        self._feature = feature
+        self._items: list[type[discord.ui.DynamicItem[Any]]] = []
+        self._actions: weakref.WeakKeyDictionary[discord.Client, ActionsT] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def item(self, item_class: ItemT) -> ItemT:
+        """Mark a DynamicItem class as one of the feature's controls."""
+        self._items.append(item_class)
+        return item_class
+
+    def register(self, client: discord.Client, actions: ActionsT) -> None:
+        self._actions[client] = actions
+        client.add_dynamic_items(*self._items)
+
+    def unregister(self, client: discord.Client) -> None:
+        client.remove_dynamic_items(*self._items)
+        self._actions.pop(client, None)
+
+    async def run(
+        self,
+        interaction: discord.Interaction,
+        press: Callable[[ActionsT], Awaitable[None]],
+    ) -> None:
+        """Hand a press to the feature's actions; any failure gets the kind reply."""
+        try:
+            actions = self._actions.get(interaction.client)
+            if actions is None:
+                raise RuntimeError(f"the {self._feature} feature is not loaded")
+            await press(actions)
+        except Exception as error:  # every failure gets the kind reply and a log line
+            await report_interaction_error(interaction, error)
 
 
 class InertForm(discord.ui.Modal):

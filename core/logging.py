@@ -22,6 +22,13 @@ def setup_logging(level: str) -> None:
     logging.getLogger("discord.client").addFilter(_no_voice_library_warning)
 
 
+def describe_failure(error: BaseException) -> str:
+    """What went wrong, for a log line: the kind of error and Discord's status and code,
+    never text that could carry what a member wrote."""
+    details = (getattr(error, "status", None), getattr(error, "code", None))
+    return " ".join([type(error).__name__, *(str(d) for d in details if d)])
+
+
 def _no_voice_library_warning(record: logging.LogRecord) -> bool:
     # The bot reads voice states but never joins voice, so the missing voice library
     # discord.py warns about at every start is expected, not a problem to act on.

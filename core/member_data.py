@@ -16,22 +16,35 @@ that member's record (their check-ins, their requests, their settings). Rows tha
 another member's record and only mention them in another role (the specialist who
 acknowledged someone else's request) are kept; each hook's module says which and why.
 This module and the hooks import no discord: they are plain database code.
+
+The hooks are written with the helpers at the end of this module, so each one reads
+as which tables, which columns:
+- `MemberTable(key, member_column, fields)`: a table whose rows naming the member in
+  one column are theirs; `export_tables` / `erase_tables` export or delete them.
+- `member_rows(session, model, guild_id, *where)` selects, `erase_rows` deletes, the
+  rows of a server that meet other conditions; `exported(row, fields, **computed)`
+  turns a row into the export's dict (JSON-able, free text decrypted).
+Every one of them puts `guild_id` in the query itself: a hook stays scoped to its
+server even in a session that is not (a test runs them in `all_guilds_session`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, Protocol, TypeVar, runtime_checkable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, Protocol, TypeVar, cast, runtime_checkable
 
-from sqlalchemy import delete, select
+from sqlalchemy import ColumnElement, delete, inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
-from db.base import Base
+from db.base import Base, GuildScoped
 from db.engine import Database
 from db.models import AppMeta, AuditEntry, Member
 
 ERASED_ACTION = "privacy.member_erased"
-M = TypeVar("M", bound=Base)
+S = TypeVar("S", bound=GuildScoped)
 
 
 @runtime_checkable
@@ -131,6 +144,106 @@ class MemberDataRegistry:
             raise
 
 
+# -- the helpers every hook is written with ------------------------------------------
+
+
+@dataclass(frozen=True)
+class MemberTable:
+    """A table whose rows naming a member in one column are that member's record.
+
+    `member` is that column (`Checkin.user_id`; its class is the table), `key` the
+    rows' place in the feature's export, `fields` what the export shows of each row
+    (attribute names separated by spaces, as in `namedtuple`). A table with at most
+    one row per member (`one`) is exported as that row or None, others as a list in
+    `order_by` order (by default the primary key's).
+    """
+
+    key: str
+    member: InstrumentedAttribute[int]
+    fields: str
+    order_by: Any = None
+    one: bool = False
+
+    @property
+    def model(self) -> type[GuildScoped]:
+        return cast(type[GuildScoped], self.member.class_)
+
+
+async def export_tables(
+    session: AsyncSession, guild_id: int, user_id: int, *tables: MemberTable
+) -> dict[str, Any]:
+    """The member's rows of each table in that server, exported under the table's key."""
+    export: dict[str, Any] = {}
+    for table in tables:
+        rows = await member_rows(
+            session, table.model, guild_id, table.member == user_id, order_by=table.order_by
+        )
+        found = [exported(row, table.fields) for row in rows]
+        export[table.key] = (found[0] if found else None) if table.one else found
+    return export
+
+
+async def erase_tables(
+    session: AsyncSession, guild_id: int, user_id: int, *tables: MemberTable
+) -> None:
+    """Delete the member's rows of each table in that server."""
+    for table in tables:
+        await erase_rows(session, table.model, guild_id, table.member == user_id)
+
+
+async def member_rows(
+    session: AsyncSession,
+    model: type[S],
+    guild_id: int,
+    *where: ColumnElement[bool],
+    order_by: Any = None,
+) -> list[S]:
+    """The rows of `model` in server `guild_id` that meet every condition in `where`.
+
+    In `order_by` order (a column or a tuple of them), by default the primary key's.
+    The server is in the query itself, not left to the session's scoping.
+    """
+    if order_by is None:
+        order_by = tuple(inspect(model).primary_key)
+    elif not isinstance(order_by, tuple):
+        order_by = (order_by,)
+    query = select(model).where(model.guild_id == guild_id, *where).order_by(*order_by)
+    return list((await session.scalars(query)).all())
+
+
+async def erase_rows(
+    session: AsyncSession, model: type[GuildScoped], guild_id: int, *where: ColumnElement[bool]
+) -> None:
+    """Delete the rows of `model` in server `guild_id` that meet every condition in `where`.
+
+    The session is not synchronized: a hook reads nothing back after it erases.
+    """
+    await session.execute(
+        delete(model)
+        .where(model.guild_id == guild_id, *where)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def exported(row: object, fields: str, **computed: Any) -> dict[str, Any]:
+    """A row as an export shows it: JSON-able, keyed by `fields`, in that order.
+
+    `fields` are names separated by spaces (as in `namedtuple`); each is `row`'s
+    attribute of that name, or its key if `row` is a mapping (a journal entry's
+    request), unless `computed` gives the value (a renamed or derived field).
+    `row` is a model instance (encrypted free text is decrypted on load) or any
+    object with those attributes. Dates and times become ISO text.
+    """
+    get = row.get if isinstance(row, Mapping) else partial(getattr, row)
+    values = {name: computed[name] if name in computed else get(name) for name in fields.split()}
+    return {name: iso(value) for name, value in (values | computed).items()}
+
+
+def iso(value: Any) -> Any:
+    """A datetime or date as ISO text (JSON has neither); anything else as it is."""
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
 class CoreMemberData:
     """The shared tables: the member's settings row, and the audit log.
 
@@ -146,73 +259,43 @@ class CoreMemberData:
 
     name = "core"
     tables: tuple[type[Base], ...] = (AppMeta, Member, AuditEntry)
+    _settings = MemberTable(
+        "settings",
+        Member.user_id,
+        "timezone share_signals_with_specialists share_signals_with_partner"
+        " consent_updated_at created_at updated_at",
+        one=True,
+    )
 
     async def export_member(
         self, session: AsyncSession, guild_id: int, user_id: int
     ) -> dict[str, Any]:
-        member = await session.scalar(
-            select(Member).where(Member.guild_id == guild_id, Member.user_id == user_id)
+        about = await member_rows(
+            session, AuditEntry, guild_id, AuditEntry.subject_user_id == user_id
         )
-        about = await rows_where(
+        acted = await member_rows(
             session,
             AuditEntry,
-            AuditEntry.guild_id == guild_id,
-            AuditEntry.subject_user_id == user_id,
-            order_by=AuditEntry.id,
-        )
-        acted = await rows_where(
-            session,
-            AuditEntry,
-            AuditEntry.guild_id == guild_id,
+            guild_id,
             AuditEntry.actor_user_id == user_id,
             AuditEntry.subject_user_id.is_distinct_from(user_id),
-            order_by=AuditEntry.id,
         )
-        return {
-            "settings": None
-            if member is None
-            else {
-                "timezone": member.timezone,
-                "share_signals_with_specialists": member.share_signals_with_specialists,
-                "share_signals_with_partner": member.share_signals_with_partner,
-                "consent_updated_at": iso(member.consent_updated_at),
-                "created_at": iso(member.created_at),
-                "updated_at": iso(member.updated_at),
-            },
+        return await export_tables(session, guild_id, user_id, self._settings) | {
             "audit_about_me": [
-                {
-                    "at": iso(entry.created_at),
-                    "action": entry.action,
-                    "by_me": entry.actor_user_id == user_id,
-                    "details": entry.details,
-                }
+                exported(
+                    entry,
+                    "at action by_me details",
+                    at=entry.created_at,
+                    by_me=entry.actor_user_id == user_id,
+                )
                 for entry in about
             ],
             # What the member did to others' records: only what and when, never whom.
             "audit_my_actions": [
-                {"at": iso(entry.created_at), "action": entry.action} for entry in acted
+                exported(entry, "at action", at=entry.created_at) for entry in acted
             ],
         }
 
     async def erase_member(self, session: AsyncSession, guild_id: int, user_id: int) -> None:
-        await session.execute(
-            delete(Member).where(Member.guild_id == guild_id, Member.user_id == user_id)
-        )
-        await session.execute(
-            delete(AuditEntry).where(
-                AuditEntry.guild_id == guild_id, AuditEntry.subject_user_id == user_id
-            )
-        )
-
-
-async def rows_where(
-    session: AsyncSession, model: type[M], *conditions: Any, order_by: Any
-) -> list[M]:
-    """The rows of `model` that meet every condition, in order (for an export)."""
-    query = select(model).where(*conditions).order_by(order_by)
-    return list((await session.scalars(query)).all())
-
-
-def iso(value: Any) -> Any:
-    """A datetime or date as ISO text (JSON has neither); anything else as it is."""
-    return value.isoformat() if hasattr(value, "isoformat") else value
+        await erase_tables(session, guild_id, user_id, self._settings)
+        await erase_rows(session, AuditEntry, guild_id, AuditEntry.subject_user_id == user_id)

@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+from cogs.oncall.cog import rotation_of
 from config.content import Content
 from core.bot import RecoveryBot
 from fakediscord import FakeDiscord
@@ -324,8 +325,8 @@ async def _start(
     )
     bot = await runner.start()
     await runner.configure(bot)
-    await bot.rotation.take(community.guild.id, community.sam.id, hours=8)
-    await bot.rotation.add_shift(
+    await rotation_of(bot).take(community.guild.id, community.sam.id, hours=8)
+    await rotation_of(bot).add_shift(
         community.guild.id,
         community.organiser.id,
         community.riley.id,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from cogs.oncall.cog import rotation_of
 from sandbox.community import BotRunner, Community
 
 
@@ -12,7 +13,7 @@ async def test_a_process_runs_jobs_only_for_the_servers_its_shards_hold(
     holding_shard = (guild_id >> 22) % 2
     everything = await bot_runner.start()
     await bot_runner.configure(everything)
-    await everything.rotation.take(guild_id, community.sam.id, hours=8)
+    await rotation_of(everything).take(guild_id, community.sam.id, hours=8)
     setup = await community.organiser.run_command(
         "setup checkins",
         channel=community.checkins,
@@ -37,5 +38,5 @@ async def test_a_process_runs_jobs_only_for_the_servers_its_shards_hold(
     assert home.get_guild(guild_id) is not None
     jobs = [job.id for job in home.scheduler.get_jobs() if str(guild_id) in job.id]
     assert any(job.startswith("checkins:") for job in jobs)
-    assert any(job.startswith("oncall-change:") for job in jobs)
+    assert any(job.startswith("oncall:change:") for job in jobs)
     assert any(job.id.startswith("helpnow:step:") for job in home.scheduler.get_jobs())

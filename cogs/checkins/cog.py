@@ -63,11 +63,12 @@ class CheckinCog(commands.Cog):
     # --- Start and stop -------------------------------------------------------------------
 
     async def cog_load(self) -> None:
-        self.bot.add_view(views.CheckinHandlers(self, self.content))
+        views.controls.register(self.bot, self)
         await self.jobs.start()
 
     async def cog_unload(self) -> None:
         await self.jobs.stop()
+        views.controls.unregister(self.bot)
 
     # --- The form ---------------------------------------------------------------------------
 
@@ -101,6 +102,11 @@ class CheckinCog(commands.Cog):
     async def on_interaction(self, interaction: discord.Interaction) -> None:
         """Every submit of the check-in form, whenever and by whichever process it was
         opened (the form is never stored: see `views.CheckinModal`)."""
+        # Forms only: buttons and the menu are dynamic items (`views.controls`). This
+        # listener stays because discord.py has no dynamic item for a form: it routes a
+        # submit only to a form it still holds in memory, so one opened before a restart
+        # would be dropped with what the member typed. It is the way `core.forms` gives
+        # every feature for forms (/help-now's Resolve form too).
         form = submitted_form_id(interaction)
         if form not in (views.FORM_ID, views.BLIND_FORM_ID):
             return

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 import discord
@@ -26,7 +26,8 @@ from cogs.checkins.signs import (
     record_alert_delivery,
     run_detector,
 )
-from core.scheduler import SHUTDOWN_GRACE_SECONDS
+from core import scheduler
+from core.scheduler import SHUTDOWN_GRACE_SECONDS, FeatureJobs
 
 if TYPE_CHECKING:
     from core.bot import RecoveryBot
@@ -39,17 +40,25 @@ PROMPT_RETRY_DELAY = timedelta(minutes=10)
 _MISFIRE_GRACE_SECONDS = int(schedule.CATCH_UP_GRACE.total_seconds())
 
 
+OWNER = "checkins"
+PROMPT_NOTICE_TOPIC = "checkins:prompt-failed"
+
+
+def job_key(kind: str, guild_id: int) -> str:
+    return f"{kind}:{guild_id}"
+
+
 def job_id(kind: str, guild_id: int) -> str:
-    return f"checkins:{kind}:{guild_id}"
+    """The scheduler's id of a group's job of this kind: "checkins:prompt:<guild id>"."""
+    return scheduler.job_id(OWNER, job_key(kind, guild_id))
 
 
 class CheckinJobs:
     def __init__(self, bot: RecoveryBot) -> None:
         self.bot = bot
         self.content = bot.content.checkins
+        self.scheduled = FeatureJobs(bot.scheduler, OWNER)
         self._startup: asyncio.Task[None] | None = None
-        # The local date each server's owner was last told a prompt could not be posted.
-        self._owner_told: dict[int, date] = {}
 
     # --- Start and stop -------------------------------------------------------------------
 
@@ -68,9 +77,7 @@ class CheckinJobs:
             done, _ = await asyncio.wait({self._startup}, timeout=SHUTDOWN_GRACE_SECONDS)
             if not done:
                 self._startup.cancel()
-        for job in self.bot.scheduler.get_jobs():
-            if str(job.id).startswith("checkins:"):
-                job.remove()
+        self.scheduled.cancel_all()
 
     async def _catch_up(self, schedules: list[ScheduleState]) -> None:
         """Prompts missed while the bot was down go out once, within the grace period."""
@@ -83,11 +90,9 @@ class CheckinJobs:
 
     def schedule_jobs(self, state: ScheduleState) -> None:
         """One job of each kind per group, replaced whenever the schedule changes."""
-        scheduler = self.bot.scheduler
-        for kind in _JOBS:
-            if scheduler.get_job(job_id(kind, state.guild_id)) is not None:
-                scheduler.remove_job(job_id(kind, state.guild_id))
         if not state.enabled or not state.weekdays:
+            for kind in _JOBS:
+                self.scheduled.cancel(job_key(kind, state.guild_id))
             return
         triggers = {
             "prompt": (self.prompt_job, schedule.prompt_trigger(state)),
@@ -95,15 +100,14 @@ class CheckinJobs:
             "reminders": (self.reminder_job, preferences.reminder_trigger()),
         }
         for kind, (function, trigger) in triggers.items():
-            scheduler.add_job(
+            self.scheduled.cron(
+                job_key(kind, state.guild_id),
                 function,
-                trigger,
-                id=job_id(kind, state.guild_id),
+                trigger=trigger,
                 args=[state.guild_id],
-                replace_existing=True,
                 # A run the process slept through still happens when it wakes; whether
                 # it is still due (the prompt's grace period) is the job's to decide.
-                misfire_grace_time=_MISFIRE_GRACE_SECONDS,
+                misfire_grace_seconds=_MISFIRE_GRACE_SECONDS,
             )
 
     # --- Jobs -------------------------------------------------------------------------------
@@ -124,14 +128,12 @@ class CheckinJobs:
         if at > until:
             log.warning("Giving up on today's check-in prompt in guild %s", guild_id)
             return
-        self.bot.scheduler.add_job(
+        self.scheduled.at(
+            job_key("prompt-retry", guild_id),
+            at,
             self.prompt_job,
-            "date",
-            run_date=at,
-            id=job_id("prompt-retry", guild_id),
             args=[guild_id, until],
-            replace_existing=True,
-            misfire_grace_time=_MISFIRE_GRACE_SECONDS,
+            misfire_grace_seconds=_MISFIRE_GRACE_SECONDS,
         )
 
     async def _send_prompt(self, claim: ClaimedPrompt) -> bool:
@@ -150,22 +152,21 @@ class CheckinJobs:
             )
             await schedule.release_prompt(self.bot.db, claim)
             if isinstance(error, discord.Forbidden | discord.NotFound | discord.ClientException):
-                await self._tell_owner_once(claim)
+                await self._tell_owner(claim)
             return False
         log.info("Posted the check-in prompt in guild %s for %s", claim.guild_id, claim.local_date)
         return True
 
-    async def _tell_owner_once(self, claim: ClaimedPrompt) -> None:
-        """Retries can't fix a deleted channel or a missing permission: someone must."""
-        if self._owner_told.get(claim.guild_id) == claim.local_date:
-            return
-        self._owner_told[claim.guild_id] = claim.local_date
+    async def _tell_owner(self, claim: ClaimedPrompt) -> None:
+        """Retries can't fix a deleted channel or a missing permission: someone must.
+        Once per day's prompt, however often it is retried."""
         guild = self.bot.get_guild(claim.guild_id)
-        if guild is not None and guild.owner_id is not None:
-            text = texts.PROMPT_FAILED_OWNER.format(
-                guild=guild.name, channel=f"<#{claim.channel_id}>"
-            )
-            await dm(self.bot, guild.owner_id, text, None)
+        text = texts.PROMPT_FAILED_OWNER.format(
+            guild=guild.name if guild else claim.guild_id, channel=f"<#{claim.channel_id}>"
+        )
+        await self.bot.owner_notices.tell_now_and_then(
+            claim.guild_id, PROMPT_NOTICE_TOPIC, text, occasion=claim.local_date
+        )
 
     async def reminder_job(self, guild_id: int) -> None:
         try:

@@ -1,18 +1,22 @@
 """The check-in's buttons, menu and form.
 
-Buttons and the trigger menu have fixed custom_ids and one persistent handler
-(`CheckinHandlers`, registered with `bot.add_view` at start), so they keep working after
-a restart. Messages carry *inert* copies of them: rendered, never stored per message, so
-a press always reaches the persistent handler, and the `helpnow:open` button reaches the
-/help-now feature, which owns that id. The form is inert in the same way: it is never
-stored, and every submit of it (even one opened before a restart) reaches the cog's
-`on_interaction` listener by its fixed custom_id.
+The Check in and I used today buttons and the trigger menu are dynamic items (see
+`core.forms`): registered for the bot at the cog's load with `controls.register`, they answer
+every press of their custom_id, on any message, whenever it was posted, so they keep
+working after a restart. Their custom_ids are fixed (`OPEN_ID`, `TRIGGERS_ID`, `USED_ID`),
+the same strings the messages posted by earlier versions carry, so those still work too.
+The `helpnow:open` button is only shown here: the /help-now feature owns and answers it.
+The form is inert (see `core.forms`): it is never stored, and every submit of it (even
+one opened before a restart) reaches the cog's `on_interaction` listener by its fixed
+custom_id.
 
-The views know nothing of the cog: they call `CheckinActions`, which the cog implements.
+The views know nothing of the cog: each control calls one method of `CheckinActions`,
+which the cog implements and registers.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any, Protocol
 
@@ -22,8 +26,9 @@ from cogs.checkins import texts
 from cogs.checkins.form import NOTE_MAX_LENGTH, OTHER, TRIGGERS_MAX_LENGTH, RawCheckin
 from config.content import CheckinContent
 from core.error_handler import ReportingView
-from core.forms import InertForm, submitted_values
+from core.forms import Controls, InertForm, submitted_values
 
+# Fixed since the first version: prompts and replies already posted in Discord carry them.
 OPEN_ID = "checkin:open"
 TRIGGERS_ID = "checkin:triggers"
 USED_ID = "checkin:used"
@@ -52,14 +57,12 @@ class CheckinActions(Protocol):
         """The member says they used today: support, nothing stored."""
 
 
+controls: Controls[CheckinActions] = Controls("check-in")
+
+
 class InertButton(discord.ui.Button[Any]):
-    """Shown on a message, handled elsewhere (by the persistent handler for its id)."""
+    """Shown on a message, answered by another feature (the /help-now button)."""
 
-    def is_dispatchable(self) -> bool:
-        return False
-
-
-class InertSelect(discord.ui.Select[Any]):
     def is_dispatchable(self) -> bool:
         return False
 
@@ -70,33 +73,106 @@ def _trigger_options(content: CheckinContent) -> list[discord.SelectOption]:
     return options
 
 
-def _open_button(button_type: type[discord.ui.Button[Any]]) -> discord.ui.Button[Any]:
-    return button_type(
-        label=texts.CHECK_IN_BUTTON, style=discord.ButtonStyle.success, custom_id=OPEN_ID
-    )
-
-
-def _trigger_select(select_type: type[discord.ui.Select[Any]], content: CheckinContent) -> Any:
-    options = _trigger_options(content)
-    return select_type(
-        custom_id=TRIGGERS_ID,
-        placeholder=texts.TRIGGER_SELECT_PLACEHOLDER,
-        min_values=0,
-        max_values=len(options),
-        options=options,
-    )
-
-
-def _used_button(button_type: type[discord.ui.Button[Any]]) -> discord.ui.Button[Any]:
-    return button_type(
-        label=texts.USED_BUTTON, style=discord.ButtonStyle.secondary, custom_id=USED_ID
-    )
-
-
 def help_now_button() -> discord.ui.Button[Any]:
     return InertButton(
         label=HELP_NOW_LABEL, style=discord.ButtonStyle.danger, custom_id=HELP_NOW_ID
     )
+
+
+# --- The controls -------------------------------------------------------------------------
+# Each template is its fixed custom_id, so a press of that id on any message, posted by
+# this process or an earlier one, builds the control and calls its `CheckinActions`.
+
+
+@controls.item
+class OpenButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=re.escape(OPEN_ID)):
+    """Check in: on the daily prompt."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=texts.CHECK_IN_BUTTON, style=discord.ButtonStyle.success, custom_id=OPEN_ID
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction,
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> OpenButton:
+        return cls()
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await controls.run(interaction, lambda actions: actions.open_form(interaction))
+
+
+@controls.item
+class TriggerMenu(discord.ui.DynamicItem[discord.ui.Select[Any]], template=re.escape(TRIGGERS_ID)):
+    """The triggers met today, picked after checking in."""
+
+    def __init__(self, select: discord.ui.Select[Any]) -> None:
+        super().__init__(select)
+
+    @classmethod
+    def of(cls, content: CheckinContent) -> TriggerMenu:
+        options = _trigger_options(content)
+        return cls(
+            discord.ui.Select(
+                custom_id=TRIGGERS_ID,
+                placeholder=texts.TRIGGER_SELECT_PLACEHOLDER,
+                min_values=0,
+                max_values=len(options),
+                options=options,
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction,
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> TriggerMenu:
+        # The menu as the message shows it (its options are those it was posted with);
+        # discord.py then fills in what was picked.
+        if not isinstance(item, discord.ui.Select):
+            raise TypeError(f"{TRIGGERS_ID} is not a menu on this message")
+        return cls(item)
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        picked = list(self.item.values)
+        await controls.run(
+            interaction, lambda actions: actions.change_triggers(interaction, picked)
+        )
+
+
+@controls.item
+class UsedButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=re.escape(USED_ID)):
+    """I used today: after checking in."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=texts.USED_BUTTON, style=discord.ButtonStyle.secondary, custom_id=USED_ID
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction,
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> UsedButton:
+        return cls()
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await controls.run(interaction, lambda actions: actions.used_today(interaction))
 
 
 # --- What messages carry ------------------------------------------------------------------
@@ -104,7 +180,7 @@ def help_now_button() -> discord.ui.Button[Any]:
 
 def prompt_view() -> discord.ui.View:
     view = discord.ui.View(timeout=None)
-    view.add_item(_open_button(InertButton))
+    view.add_item(OpenButton())
     return view
 
 
@@ -113,8 +189,8 @@ def after_checkin_view(
 ) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
     if ask_triggers:
-        view.add_item(_trigger_select(InertSelect, content))
-    view.add_item(_used_button(InertButton))
+        view.add_item(TriggerMenu.of(content))
+    view.add_item(UsedButton())
     if offer_help:
         view.add_item(help_now_button())
     return view
@@ -132,38 +208,6 @@ def channel_link_view(guild_id: int, channel_id: int, label: str) -> discord.ui.
         discord.ui.Button(label=label, url=f"https://discord.com/channels/{guild_id}/{channel_id}")
     )
     return view
-
-
-# --- The persistent handler ---------------------------------------------------------------
-
-
-class _OpenButton(discord.ui.Button["CheckinHandlers"]):
-    async def callback(self, interaction: discord.Interaction) -> None:
-        assert self.view is not None
-        await self.view.actions.open_form(interaction)
-
-
-class _TriggerSelect(discord.ui.Select["CheckinHandlers"]):
-    async def callback(self, interaction: discord.Interaction) -> None:
-        assert self.view is not None
-        await self.view.actions.change_triggers(interaction, list(self.values))
-
-
-class _UsedButton(discord.ui.Button["CheckinHandlers"]):
-    async def callback(self, interaction: discord.Interaction) -> None:
-        assert self.view is not None
-        await self.view.actions.used_today(interaction)
-
-
-class CheckinHandlers(ReportingView):
-    """Handles every press of a check-in button or menu, whichever message it is on."""
-
-    def __init__(self, actions: CheckinActions, content: CheckinContent) -> None:
-        super().__init__(timeout=None)
-        self.actions = actions
-        self.add_item(_open_button(_OpenButton))
-        self.add_item(_trigger_select(_TriggerSelect, content))
-        self.add_item(_used_button(_UsedButton))
 
 
 # --- The form -------------------------------------------------------------------------------
@@ -240,7 +284,11 @@ def submitted_answers(data: Mapping[str, Any]) -> RawCheckin:
 
 
 class FillAgainView(ReportingView):
-    """Under a refusal: opens the form again with what the member typed."""
+    """Under a refusal: opens the form again with what the member typed.
+
+    The one control held in memory, on purpose: what was typed (a note of up to 1000
+    characters) cannot ride in a custom_id, and is stored nowhere else, so after a
+    restart or 15 minutes there is nothing to refill and the button simply stops."""
 
     def __init__(self, actions: CheckinActions, answers: RawCheckin) -> None:
         super().__init__(timeout=FILL_AGAIN_TIMEOUT_SECONDS)

@@ -16,6 +16,7 @@ async def setup(bot: RecoveryBot) -> None:
 
     journal = Journal(bot.settings.data_dir / "helpnow-journal", bot.cipher, bot.db)
     desk = HelpDesk(bot.db, journal, bot.clock)
-    await bot.add_cog(HelpNowCog(bot, desk, bot.rotation))
-    bot.member_data.register(HelpNowMemberData(desk))
+    cog = HelpNowCog(bot, desk)
+    await bot.add_cog(cog)
+    bot.member_data.register(HelpNowMemberData(desk, cog.escalation))
     add_setup_subcommand(bot.tree, build_group(bot))

@@ -13,8 +13,9 @@ Per table:
   those actions as what and when only, never whose request.
 
 Outside the database the desk holds open requests in memory and in the on-disk journal
-(cogs/helpnow/journal.py): `forget_member` drops them from both before the erasure's
-transaction opens, and puts them back if it fails.
+(cogs/helpnow/journal.py): `forget_member` drops them from both, and stops their
+escalation, before the erasure's transaction opens; if it fails, they are put back and
+escalate again.
 """
 
 from __future__ import annotations
@@ -22,105 +23,102 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cogs.helpnow.escalation import Escalation
+from cogs.helpnow.journal import EventRecord
 from cogs.helpnow.service import HelpDesk
-from core.member_data import iso, rows_where
+from core.member_data import erase_rows, exported, member_rows
 from db.base import Base
 from db.models import HelpEvent, HelpRequest
 
-_REQUEST_EXPORTED = (
-    "status",
-    "note",
-    "outcome",
-    "created_at",
-    "acknowledged_at",
-    "closed_at",
-)
+_REQUEST = "status note outcome created_at acknowledged_at closed_at"
+_EVENT_ORDER = (HelpEvent.at, HelpEvent.id)
 
 
 class HelpNowMemberData:
     name = "helpnow"
     tables: tuple[type[Base], ...] = (HelpRequest, HelpEvent)
 
-    def __init__(self, desk: HelpDesk) -> None:
+    def __init__(self, desk: HelpDesk, escalation: Escalation) -> None:
         self._desk = desk
+        self._escalation = escalation
 
     async def forget_member(self, guild_id: int, user_id: int) -> Callable[[], None]:
-        return await self._desk.forget_member(guild_id, user_id)
+        theirs = [
+            case.public_id
+            for case in self._desk.open_cases()
+            if case.guild_id == guild_id and case.member_user_id == user_id
+        ]
+        undo_forget = await self._desk.forget_member(guild_id, user_id)
+        for public_id in theirs:
+            self._escalation.stop_steps(public_id)
+
+        def undo() -> None:
+            undo_forget()
+            # The erasure failed: their open request escalates again from where it was.
+            for public_id in theirs:
+                if (case := self._desk.get(public_id)) is not None:
+                    self._escalation.arm(case)
+
+        return undo
 
     async def export_member(
         self, session: AsyncSession, guild_id: int, user_id: int
     ) -> dict[str, Any]:
-        rows = await rows_where(
+        rows = await member_rows(
             session,
             HelpRequest,
-            HelpRequest.guild_id == guild_id,
+            guild_id,
             HelpRequest.member_user_id == user_id,
             order_by=HelpRequest.created_at,
         )
-        requests: dict[str, dict[str, Any]] = {}
-        events: dict[str, dict[str, dict[str, Any]]] = {}
+        requests = {row.public_id: exported(row, _REQUEST) for row in rows}
+        events: dict[str, dict[str, dict[str, Any]]] = {public_id: {} for public_id in requests}
         ids = {row.id: row.public_id for row in rows}
-        for row in rows:
-            requests[row.public_id] = {name: iso(getattr(row, name)) for name in _REQUEST_EXPORTED}
-            events[row.public_id] = {}
-        if ids:
-            for event in (
-                await session.scalars(
-                    select(HelpEvent)
-                    .where(HelpEvent.guild_id == guild_id, HelpEvent.request_id.in_(ids))
-                    .order_by(HelpEvent.at, HelpEvent.id)
-                )
-            ).all():
-                events[ids[event.request_id]][event.key] = _event(
-                    event.kind, event.at, event.actor_user_id, user_id
-                )
+        on_theirs = HelpEvent.request_id.in_(ids)
+        for event in await member_rows(
+            session, HelpEvent, guild_id, on_theirs, order_by=_EVENT_ORDER
+        ):
+            events[ids[event.request_id]][event.key] = _event(event, user_id)
         # What the journal holds and the database not yet: newer, so it wins.
         for entry in self._desk.pending_of(guild_id, user_id):
             public_id = entry.request["public_id"]
-            requests[public_id] = {name: iso(entry.request.get(name)) for name in _REQUEST_EXPORTED}
+            requests[public_id] = exported(entry.request, _REQUEST)
             for record in entry.events:
-                events.setdefault(public_id, {})[record.key] = _event(
-                    record.kind, record.at, record.actor_user_id, user_id
-                )
-        as_specialist = (
-            await session.execute(
-                select(HelpEvent.kind, HelpEvent.at)
-                .join(HelpRequest, HelpRequest.id == HelpEvent.request_id)
-                .where(
-                    HelpEvent.guild_id == guild_id,
-                    HelpEvent.actor_user_id == user_id,
-                    HelpRequest.member_user_id != user_id,
-                )
-                .order_by(HelpEvent.at)
-            )
-        ).all()
+                events.setdefault(public_id, {})[record.key] = _event(record, user_id)
+        # Steps the member took on others' requests: what and when, never whose.
+        on_others = HelpEvent.request_id.in_(
+            _requests(guild_id, HelpRequest.member_user_id != user_id)
+        )
+        acted = await member_rows(
+            session,
+            HelpEvent,
+            guild_id,
+            HelpEvent.actor_user_id == user_id,
+            on_others,
+            order_by=_EVENT_ORDER,
+        )
         return {
             "requests": [
                 values | {"events": list(events.get(public_id, {}).values())}
                 for public_id, values in requests.items()
             ],
-            "as_specialist": [{"kind": kind, "at": iso(at)} for kind, at in as_specialist],
+            "as_specialist": [exported(event, "kind at") for event in acted],
         }
 
     async def erase_member(self, session: AsyncSession, guild_id: int, user_id: int) -> None:
-        theirs = select(HelpRequest.id).where(
-            HelpRequest.guild_id == guild_id, HelpRequest.member_user_id == user_id
-        )
-        await session.execute(
-            delete(HelpEvent)
-            .where(HelpEvent.guild_id == guild_id, HelpEvent.request_id.in_(theirs))
-            .execution_options(synchronize_session=False)
-        )
-        await session.execute(
-            delete(HelpRequest)
-            .where(HelpRequest.guild_id == guild_id, HelpRequest.member_user_id == user_id)
-            .execution_options(synchronize_session=False)
-        )
+        theirs = _requests(guild_id, HelpRequest.member_user_id == user_id)
+        await erase_rows(session, HelpEvent, guild_id, HelpEvent.request_id.in_(theirs))
+        await erase_rows(session, HelpRequest, guild_id, HelpRequest.member_user_id == user_id)
 
 
-def _event(kind: str, at: Any, actor_user_id: int | None, user_id: int) -> dict[str, Any]:
+def _requests(guild_id: int, whose: ColumnElement[bool]) -> Select[int]:
+    """The ids of the server's requests that meet `whose`."""
+    return select(HelpRequest.id).where(HelpRequest.guild_id == guild_id, whose)
+
+
+def _event(event: HelpEvent | EventRecord, user_id: int) -> dict[str, Any]:
     # Who else acted (the specialist) is named only as "not me": their id is theirs.
-    return {"kind": kind, "at": iso(at), "by_me": actor_user_id == user_id}
+    return exported(event, "kind at by_me", by_me=event.actor_user_id == user_id)

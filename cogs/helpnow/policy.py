@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
 
+from core.oncall import OnCallChain
+
 FIRST_ROLE_STEP = 2
 
 
@@ -44,17 +46,11 @@ class Policy:
     max_repeats: int
 
 
-@dataclass(frozen=True)
-class Chain:
-    primary: int | None
-    backups: tuple[int, ...]
-
-
-def first_step(chain: Chain) -> int:
+def first_step(chain: OnCallChain) -> int:
     return 0 if chain.primary is not None else FIRST_ROLE_STEP
 
 
-def target_for(step: int, chain: Chain, role_id: int | None) -> Target:
+def target_for(step: int, chain: OnCallChain, role_id: int | None) -> Target:
     role = Target(TargetKind.ROLE, role_id) if role_id else Target(TargetKind.CHANNEL)
     if step == 0 and chain.primary is not None:
         return Target(TargetKind.USER, chain.primary)
@@ -65,7 +61,7 @@ def target_for(step: int, chain: Chain, role_id: int | None) -> Target:
     return role
 
 
-def next_step(step: int, chain: Chain) -> int:
+def next_step(step: int, chain: OnCallChain) -> int:
     """The step after `step`; a missing backup is skipped straight to the role."""
     following = step + 1
     if following == 1 and not any(user != chain.primary for user in chain.backups):

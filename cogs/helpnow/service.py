@@ -14,13 +14,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import select
 
 from cogs.helpnow.journal import REQUEST_FIELDS, Entry, EventRecord, Journal
 from cogs.helpnow.policy import (
-    Chain,
     Policy,
     Target,
     TargetKind,
@@ -31,6 +30,7 @@ from cogs.helpnow.policy import (
 )
 from core.clock import Clock
 from core.errors import UserFacingError
+from core.oncall import OnCallChain
 from db.engine import Database
 from db.models import HelpRequest
 from db.models.helpnow import OPEN_STATUSES, WITHDRAWN
@@ -49,12 +49,6 @@ class Status(StrEnum):
     RESOLVED = "resolved"
     SAFE = "safe"
     WITHDRAWN = WITHDRAWN
-
-
-class OnCallSource(Protocol):
-    """Who is on call, answered from memory (the on-call feature's rotation)."""
-
-    def chain(self, guild_id: int, at: datetime) -> Any: ...
 
 
 @dataclass
@@ -116,10 +110,6 @@ class AlreadyAcknowledged(UserFacingError):
 
 class RequestClosed(UserFacingError):
     pass
-
-
-def to_chain(value: Any) -> Chain:
-    return Chain(primary=value.primary, backups=tuple(value.backups))
 
 
 def new_public_id() -> str:
@@ -279,7 +269,7 @@ class HelpDesk:
         member_user_id: int,
         origin_channel_id: int | None,
         note: str | None,
-        chain: Chain,
+        chain: OnCallChain,
         role_id: int | None,
         policy: Policy,
     ) -> Opened:
@@ -321,7 +311,7 @@ class HelpDesk:
             case.page_message_id = message_id
         self._record(case, "paged", target=f"channel:{channel_id}")
 
-    def page_owed(self, public_id: str, chain: Chain, role_id: int | None) -> StepPage | None:
+    def page_owed(self, public_id: str, chain: OnCallChain, role_id: int | None) -> StepPage | None:
         """The page this request owes now, if any: its current step's, not yet posted, or,
         once that step's wait is over unacknowledged, the next step's.
 
@@ -374,7 +364,7 @@ class HelpDesk:
         )
 
     def request_backup(
-        self, public_id: str, specialist_id: int, chain: Chain, role_id: int | None
+        self, public_id: str, specialist_id: int, chain: OnCallChain, role_id: int | None
     ) -> HelpCase:
         """Move to the next step at once; its page is owed now, as an escalation's is (on
         an acknowledged request too, without resuming its chain: see `step_paged`)."""

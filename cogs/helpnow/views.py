@@ -2,21 +2,19 @@
 registered as dynamic items, so they keep working after the bot restarts.
 
 The buttons know nothing of the cog: each press calls one method of `HelpNowActions`,
-which the feature registers for its bot with `register` (the cog does, at load).
+which the feature registers for its bot with `controls.register` (the cog does, at load).
 """
 
 from __future__ import annotations
 
 import re
-import weakref
 from collections.abc import Sequence
 from typing import Any, Protocol
 
 import discord
 
 from cogs.helpnow import texts
-from core.error_handler import report_interaction_error
-from core.forms import InertForm
+from core.forms import Controls, InertForm
 
 OUTCOME_MAX_LENGTH = 300
 
@@ -45,27 +43,7 @@ class HelpNowActions(Protocol):
         """A specialist opens the outcome form (`ResolveModal`)."""
 
 
-# Per bot, so two bots in one process (the tests' restarts) each reach their own cog.
-# Binding the cog into per-bot subclasses instead would not hold: discord.py re-registers
-# a DynamicItem's class from every view it sends, so the plain classes would take over.
-_registered: weakref.WeakKeyDictionary[discord.Client, HelpNowActions] = weakref.WeakKeyDictionary()
-
-
-def register(client: discord.Client, actions: HelpNowActions) -> None:
-    """Route presses of the /help-now buttons on `client` to `actions`."""
-    _registered[client] = actions
-    client.add_dynamic_items(*DYNAMIC_ITEMS)
-
-
-def unregister(client: discord.Client) -> None:
-    client.remove_dynamic_items(*DYNAMIC_ITEMS)
-    _registered.pop(client, None)
-
-
-def _actions(interaction: discord.Interaction) -> HelpNowActions:
-    actions = _registered.get(interaction.client)
-    assert actions is not None, "the help-now feature is not loaded"
-    return actions
+controls: Controls[HelpNowActions] = Controls("help-now")
 
 
 class _RequestButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"^$"):
@@ -99,15 +77,13 @@ class _RequestButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"
         return cls(match["id"])
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        try:
-            await self.press(_actions(interaction), interaction)
-        except Exception as error:  # every failure gets the kind reply and a log line
-            await report_interaction_error(interaction, error)
+        await controls.run(interaction, lambda actions: self.press(actions, interaction))
 
     async def press(self, actions: HelpNowActions, interaction: discord.Interaction) -> None:
         raise NotImplementedError
 
 
+@controls.item
 class SafeButton(_RequestButton, template=r"helpnow:safe:(?P<id>[0-9a-f]{32})"):
     action = "safe"
     label = texts.BUTTON_SAFE
@@ -117,6 +93,7 @@ class SafeButton(_RequestButton, template=r"helpnow:safe:(?P<id>[0-9a-f]{32})"):
         await actions.mark_safe(interaction, self.public_id)
 
 
+@controls.item
 class ThreadButton(_RequestButton, template=r"helpnow:thread:(?P<id>[0-9a-f]{32})"):
     action = "thread"
     label = texts.BUTTON_THREAD
@@ -126,6 +103,7 @@ class ThreadButton(_RequestButton, template=r"helpnow:thread:(?P<id>[0-9a-f]{32}
         await actions.open_thread(interaction, self.public_id)
 
 
+@controls.item
 class AckButton(_RequestButton, template=r"helpnow:ack:(?P<id>[0-9a-f]{32})"):
     action = "ack"
     label = texts.BUTTON_ACK
@@ -135,6 +113,7 @@ class AckButton(_RequestButton, template=r"helpnow:ack:(?P<id>[0-9a-f]{32})"):
         await actions.acknowledge(interaction, self.public_id)
 
 
+@controls.item
 class BackupButton(_RequestButton, template=r"helpnow:backup:(?P<id>[0-9a-f]{32})"):
     action = "backup"
     label = texts.BUTTON_BACKUP
@@ -144,6 +123,7 @@ class BackupButton(_RequestButton, template=r"helpnow:backup:(?P<id>[0-9a-f]{32}
         await actions.request_backup(interaction, self.public_id)
 
 
+@controls.item
 class ResolveButton(_RequestButton, template=r"helpnow:resolve:(?P<id>[0-9a-f]{32})"):
     action = "resolve"
     label = texts.BUTTON_RESOLVED
@@ -153,6 +133,7 @@ class ResolveButton(_RequestButton, template=r"helpnow:resolve:(?P<id>[0-9a-f]{3
         await actions.open_resolve_form(interaction, self.public_id)
 
 
+@controls.item
 class OpenHelpButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"helpnow:open"):
     """The /help-now button other features put in their replies (a check-in, a nudge)."""
 
@@ -174,13 +155,7 @@ class OpenHelpButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"
         return cls()
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        try:
-            await _actions(interaction).start_help(interaction, note=None)
-        except Exception as error:  # every failure gets the kind reply and a log line
-            await report_interaction_error(interaction, error)
-
-
-DYNAMIC_ITEMS = (SafeButton, ThreadButton, AckButton, BackupButton, ResolveButton, OpenHelpButton)
+        await controls.run(interaction, lambda actions: actions.start_help(interaction, None))
 
 
 def member_view(public_id: str) -> discord.ui.View:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import discord
 from discord import app_commands
@@ -28,14 +28,15 @@ from cogs.oncall.rota import (
     TAKE_DEFAULT_HOURS,
     TAKE_MAX_HOURS,
     TAKE_MIN_HOURS,
-    OnCallChain,
     Override,
     Shift,
     describe_shift,
 )
 from cogs.setup.service import AUTOCOMPLETE_LIMIT
 from core.errors import UserFacingError
+from core.oncall import NOBODY_ON_CALL, OnCallChain
 from core.permissions import has_specialist_role, require_specialist, specialist_role_id
+from core.scheduler import FeatureJobs, job_id
 from core.timezones import TimeZone
 
 if TYPE_CHECKING:
@@ -46,9 +47,19 @@ log = logging.getLogger(__name__)
 MESSAGE_LIMIT = 2000
 CHOICE_NAME_LIMIT = 100
 NOW_BACKUPS_SHOWN = 3
-JOB_PREFIX = "oncall-change:"
+JOBS_OWNER = "oncall"
 
 _DAY_CHOICES = [app_commands.Choice(name=name, value=name.lower()) for name in texts.DAY_NAMES]
+
+
+def change_key(guild_id: int) -> str:
+    """The key of a server's one shift-change job."""
+    return f"change:{guild_id}"
+
+
+def change_job_id(guild_id: int) -> str:
+    """The scheduler's id of that job: "oncall:change:<guild id>"."""
+    return job_id(JOBS_OWNER, change_key(guild_id))
 
 
 def _guild(interaction: discord.Interaction) -> discord.Guild:
@@ -173,20 +184,23 @@ class OnCallCog(commands.Cog):
         name="schedule", description=texts.SCHEDULE_DESCRIPTION, parent=oncall_group
     )
 
-    def __init__(self, bot: RecoveryBot) -> None:
+    def __init__(self, bot: RecoveryBot, rotation: service.Rotation) -> None:
         self.bot = bot
-        self.rotation = bot.rotation
+        self.jobs = FeatureJobs(bot.scheduler, JOBS_OWNER)
+        self.rotation = rotation
 
     async def cog_load(self) -> None:
+        # /help-now asks the bot who is on call: while this feature is loaded, the rotation.
+        self.bot.on_call = self.rotation
         # Rebuilt from the tables (through the warmed rotation): one job per server.
         for guild_id in self.rotation.guild_ids():
             if self.bot.serves_guild(guild_id):
                 self.arm(guild_id)
 
     async def cog_unload(self) -> None:
-        for job in self.bot.scheduler.get_jobs():
-            if job.id.startswith(JOB_PREFIX):
-                job.remove()
+        if self.bot.on_call is self.rotation:
+            self.bot.on_call = NOBODY_ON_CALL
+        self.jobs.cancel_all()
 
     # Who may act.
 
@@ -367,22 +381,18 @@ class OnCallCog(commands.Cog):
 
     def arm(self, guild_id: int, after: datetime | None = None) -> None:
         """Schedule this server's next shift-change announcement (one job per server)."""
-        job_id = f"{JOB_PREFIX}{guild_id}"
         when = self.rotation.next_change(guild_id, after or self.bot.clock.now())
         if when is None:
-            if self.bot.scheduler.get_job(job_id) is not None:
-                self.bot.scheduler.remove_job(job_id)
+            self.jobs.cancel(change_key(guild_id))
             return
-        self.bot.scheduler.add_job(
+        self.jobs.at(
+            change_key(guild_id),
+            when,
             self.shift_changed,
-            trigger="date",
-            run_date=when,
             args=(guild_id, when),
-            id=job_id,
-            replace_existing=True,
             # However late it runs (a suspended process, a blocked loop), it runs: a
             # missed one-shot job would be dropped and nothing would re-arm it.
-            misfire_grace_time=None,
+            misfire_grace_seconds=None,
         )
 
     async def shift_changed(self, guild_id: int, scheduled_for: datetime) -> None:
@@ -424,3 +434,14 @@ def shift_change_text(primary: int | None) -> str:
     if primary is None:
         return texts.ANNOUNCE_SHIFT_CHANGE_NOBODY
     return texts.ANNOUNCE_SHIFT_CHANGE.format(user=mention(primary))
+
+
+def rotation_of(bot: RecoveryBot) -> service.Rotation:
+    """The loaded on-call feature's rotation: how the sandbox, the benchmarks and the tests
+    set up a rota. Raises RuntimeError when the feature isn't loaded."""
+    # By name, not isinstance: discord.py re-imports a feature's modules each time a bot
+    # loads it.
+    cog = bot.get_cog(OnCallCog.__cog_name__)
+    if cog is None:
+        raise RuntimeError("The on-call feature (cogs.oncall) isn't loaded: there is no rotation")
+    return cast(OnCallCog, cog).rotation

@@ -17,9 +17,21 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.member_data import iso, rows_where
+from core.member_data import MemberTable, export_tables
 from db.base import Base
 from db.models import OnCallOverride, OnCallShift
+
+# Exported, never erased.
+_ROTA = (
+    MemberTable(
+        "shifts",
+        OnCallShift.specialist_user_id,
+        "weekday start_minute end_minute timezone position created_at",
+    ),
+    MemberTable(
+        "pager_holds", OnCallOverride.specialist_user_id, "starts_at ends_at ended_early_at"
+    ),
+)
 
 
 class OnCallMemberData:
@@ -29,41 +41,7 @@ class OnCallMemberData:
     async def export_member(
         self, session: AsyncSession, guild_id: int, user_id: int
     ) -> dict[str, Any]:
-        shifts = await rows_where(
-            session,
-            OnCallShift,
-            OnCallShift.guild_id == guild_id,
-            OnCallShift.specialist_user_id == user_id,
-            order_by=OnCallShift.id,
-        )
-        overrides = await rows_where(
-            session,
-            OnCallOverride,
-            OnCallOverride.guild_id == guild_id,
-            OnCallOverride.specialist_user_id == user_id,
-            order_by=OnCallOverride.id,
-        )
-        return {
-            "shifts": [
-                {
-                    "weekday": row.weekday,
-                    "start_minute": row.start_minute,
-                    "end_minute": row.end_minute,
-                    "timezone": row.timezone,
-                    "position": row.position,
-                    "created_at": iso(row.created_at),
-                }
-                for row in shifts
-            ],
-            "pager_holds": [
-                {
-                    "starts_at": iso(row.starts_at),
-                    "ends_at": iso(row.ends_at),
-                    "ended_early_at": iso(row.ended_early_at),
-                }
-                for row in overrides
-            ],
-        }
+        return await export_tables(session, guild_id, user_id, *_ROTA)
 
     async def erase_member(self, session: AsyncSession, guild_id: int, user_id: int) -> None:
         """Nothing: the rota is kept (see the module's docstring)."""

@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 
 from cogs.oncall import texts
 from core.errors import UserFacingError
+from core.oncall import OnCallChain
 from core.times import read_time_of_day, read_weekday
 from db.models import OnCallOverride, OnCallShift
 
@@ -37,14 +38,6 @@ SCHEDULE_HORIZON = timedelta(days=8)
 
 
 # --- Plain data ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class OnCallChain:
-    """Who to page, as user ids: the primary (None when nobody is on call), then backups."""
-
-    primary: int | None
-    backups: tuple[int, ...]
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,6 @@ from cogs.oncall.rota import (
     SCHEDULE_HORIZON,
     TAKE_DEFAULT_HOURS,
     GuildState,
-    OnCallChain,
     Override,
     Shift,
     parse_time,
@@ -33,6 +32,7 @@ from cogs.oncall.rota import (
 )
 from core.clock import Clock
 from core.errors import UserFacingError
+from core.oncall import NOBODY, OnCallChain
 from core.timezones import validate_timezone
 from db.engine import Database
 from db.models import AuditEntry, OnCallOverride, OnCallShift
@@ -108,7 +108,7 @@ class Rotation:
         """Who to page at `at`: from memory only, never the database."""
         state = self._guilds.get(guild_id)
         if state is None:
-            return OnCallChain(None, ())
+            return NOBODY
         at = _naive_as_utc(at)
         # Many members asking at once ask about (nearly) the same moment: the chain is
         # computed once and reused until the next shift or override boundary.

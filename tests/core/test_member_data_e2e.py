@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +73,12 @@ async def rows_naming(bot: RecoveryBot, guild_id: int, user_id: int) -> list[Row
                     if named:
                         found.append((f"{table.name}.{column.name}", tuple(row)))
     return found
+
+
+def step_job_of(bot: RecoveryBot, public_id: str) -> datetime | None:
+    """When the request's next escalation step is scheduled to run, if it is."""
+    job = bot.scheduler.get_job(f"helpnow:step:{public_id}")
+    return job.next_run_time if job is not None else None
 
 
 async def set_up(bot: RecoveryBot, community: Community) -> None:
@@ -147,7 +154,9 @@ async def test_erase_leaves_no_row_naming_the_member_and_touches_nobody_else(
     assert elsewhere_before
     assert await rows_naming(bot, guild, alice)
     desk = cog_of(bot).desk
-    assert desk.open_case_of(guild, alice) is not None
+    alices = desk.open_case_of(guild, alice)
+    assert alices is not None
+    assert step_job_of(bot, alices.public_id) is not None
 
     await bot.member_data.erase(bot.db, guild, alice)
     await desk.flush()
@@ -162,7 +171,10 @@ async def test_erase_leaves_no_row_naming_the_member_and_touches_nobody_else(
     # Her open request is out of memory and the journal, and stays out after a restart.
     assert desk.open_case_of(guild, alice) is None
     assert desk.pending_of(guild, alice) == []
-    assert desk.open_case_of(guild, bob) is not None
+    assert step_job_of(bot, alices.public_id) is None  # no escalation left behind
+    bobs = desk.open_case_of(guild, bob)
+    assert bobs is not None
+    assert step_job_of(bot, bobs.public_id) is not None
     await bot_runner.stop(bot)
     restarted = await bot_runner.start()
     await cog_of(restarted).desk.flush()
@@ -193,6 +205,10 @@ async def test_an_erasure_that_fails_midway_erases_nothing(
     await set_up(bot, community)
     guild, alice = community.guild.id, community.alice.id
     before = await rows_naming(bot, guild, alice)
+    alices = cog_of(bot).desk.open_case_of(guild, alice)
+    assert alices is not None
+    step_before = step_job_of(bot, alices.public_id)
+    assert step_before is not None
     bot.member_data.register(_Refuses())
     try:
         with pytest.raises(RuntimeError):
@@ -204,6 +220,8 @@ async def test_an_erasure_that_fails_midway_erases_nothing(
     case = cog_of(bot).desk.open_case_of(guild, alice)
     assert case is not None
     assert case.note == ALICE_HELP
+    # Her request escalates again at once, not only when the watchdog next looks.
+    assert step_job_of(bot, alices.public_id) == step_before
     async with bot.db.guild_session(guild) as session:
         assert (await session.scalars(select(Checkin.note).where(Checkin.user_id == alice))).all()
 

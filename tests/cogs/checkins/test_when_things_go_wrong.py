@@ -109,6 +109,61 @@ async def test_a_form_open_across_a_restart_is_still_saved_when_submitted(
     assert (row.user_id, row.mood, row.note) == (community.alice.id, 4, GOOD["note"])
 
 
+# The components the first versions posted, byte for byte: messages already in Discord
+# carry these custom_ids, so the controls must keep answering them (issue 9).
+OLD_PROMPT_COMPONENTS = [
+    {
+        "type": 1,
+        "components": [
+            {"type": 2, "style": 3, "label": "Check in", "custom_id": "checkin:open"},
+        ],
+    }
+]
+
+
+async def test_a_prompt_posted_by_an_earlier_version_opens_the_form_after_a_restart(
+    bot: RecoveryBot, bot_runner: BotRunner, community: Community
+) -> None:
+    # Yesterday's prompt, posted before the update by the version that answered its button
+    # with a persistent view; today's process has never seen it.
+    prompt = community.emu.post_message(
+        community.checkins,
+        community.app.bot_user,
+        {"content": "Time for today's check-in", "components": OLD_PROMPT_COMPONENTS},
+    )
+    await bot_runner.stop(bot)
+    restarted = await bot_runner.start()
+
+    opened = await community.alice.click(prompt, "checkin:open")
+    form = await opened.wait_for_response()
+    assert form.type == 9
+    assert form.modal is not None
+    assert form.modal["custom_id"] == "checkin:form"
+    submitted = await community.alice.submit_modal(opened, GOOD)
+    assert "Thank you for checking in" in (await submitted.wait_for_response()).content
+    async with restarted.db.guild_session(community.guild.id) as session:
+        [row] = (await session.scalars(select(Checkin))).all()
+    assert (row.user_id, row.mood) == (community.alice.id, 4)
+
+
+async def test_the_reply_to_a_check_in_keeps_its_menu_and_button_across_a_restart(
+    bot: RecoveryBot, bot_runner: BotRunner, community: Community
+) -> None:
+    reply = await (await check_in(community, GOOD)).wait_for_response()
+    assert reply.message is not None
+    assert {"checkin:triggers", "checkin:used"} <= set(reply.message.custom_ids)
+    await bot_runner.stop(bot)
+    restarted = await bot_runner.start()
+
+    picked = await community.alice.select(reply.message, "checkin:triggers", ["Loneliness"])
+    assert "Loneliness" in (await picked.wait_for_response()).content
+    used = await community.alice.click(reply.message, "checkin:used")
+    assert "welcome here" in (await used.wait_for_response()).content
+    async with restarted.db.guild_session(community.guild.id) as session:
+        [row] = (await session.scalars(select(Checkin))).all()
+    assert row.triggers == ["Loneliness"]
+
+
 async def test_setup_refuses_a_default_channel_where_the_bot_cannot_post(
     bot: RecoveryBot, community: Community
 ) -> None:

@@ -8,8 +8,9 @@ from pathlib import Path
 from cryptography.fernet import MultiFernet
 
 from cogs.helpnow.journal import Journal
-from cogs.helpnow.policy import Chain, Policy
+from cogs.helpnow.policy import Policy
 from cogs.helpnow.service import HelpDesk, new_public_id
+from core.oncall import OnCallChain
 from db.engine import Database
 from tests.fake_clock import FakeClock
 
@@ -19,7 +20,7 @@ ONCALL = 30_000_000_000_000_003
 BACKUP = 40_000_000_000_000_004
 ROLE = 50_000_000_000_000_005
 POLICY = Policy(timedelta(minutes=5), timedelta(minutes=10), max_repeats=1)
-CHAIN = Chain(primary=ONCALL, backups=(BACKUP,))
+CHAIN = OnCallChain(primary=ONCALL, backups=(BACKUP,))
 
 
 def stepping_clock() -> FakeClock:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import cast
 
 from cogs.helpnow.cog import HelpNowCog
+from cogs.oncall.cog import rotation_of
 from core.bot import RecoveryBot
 from fakediscord.models import Message
 from sandbox.community import Community
@@ -14,8 +15,8 @@ NOTE = "I'm outside the liquor store"
 
 async def sam_on_call_riley_backup(bot: RecoveryBot, community: Community) -> None:
     guild, sam, riley = community.guild.id, community.sam.id, community.riley.id
-    await bot.rotation.take(guild, sam, hours=8)
-    await bot.rotation.add_shift(guild, sam, riley, "Monday", "09:00", "17:00", "UTC")
+    await rotation_of(bot).take(guild, sam, hours=8)
+    await rotation_of(bot).add_shift(guild, sam, riley, "Monday", "09:00", "17:00", "UTC")
 
 
 def mentioned(message: Message) -> set[str]:

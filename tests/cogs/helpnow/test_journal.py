@@ -16,8 +16,9 @@ from sqlalchemy import event, select
 from sqlalchemy.engine import make_url
 
 from cogs.helpnow.journal import REQUEST_FIELDS, Entry, EventRecord, Journal, _encode
-from cogs.helpnow.policy import Chain, Policy
+from cogs.helpnow.policy import Policy
 from cogs.helpnow.service import HelpDesk, Status, new_public_id
+from core.oncall import OnCallChain
 from db.engine import Database, create_engine
 from db.migrate import upgrade_to_head
 from db.models import HelpEvent, HelpRequest
@@ -30,7 +31,7 @@ ONCALL = 30_000_000_000_000_003
 NOTE = "relapsed last night, scared to tell anyone"
 AT = datetime(2026, 11, 25, 20, 0, tzinfo=UTC)
 POLICY = Policy(timedelta(minutes=5), timedelta(minutes=10), max_repeats=1)
-CHAIN = Chain(primary=ONCALL, backups=())
+CHAIN = OnCallChain(primary=ONCALL, backups=())
 
 
 def snapshot(public_id: str, member: int = MEMBER, **changes: Any) -> dict[str, Any]:

@@ -167,11 +167,11 @@ async def test_a_request_found_with_nothing_scheduled_is_rearmed_and_logged(
         return True if bot.scheduler.get_job(f"helpnow:step:{public_id}") else None
 
     await wait_for(scheduled, within=5, what="the backup step scheduled")
-    assert cog.check_escalations() == []  # a healthy request is left alone
+    assert cog.escalation.check() == []  # a healthy request is left alone
     bot.scheduler.remove_job(f"helpnow:step:{public_id}")  # the schedule, broken on purpose
 
     with caplog.at_level(logging.ERROR):
-        assert cog.check_escalations() == [public_id]
+        assert cog.escalation.check() == [public_id]
     assert "no next step scheduled" in caplog.text
     assert bot.scheduler.get_job(f"helpnow:step:{public_id}") is not None
     backup = await community.emu.wait_for_message(channel=community.specialists, timeout=6)
@@ -208,7 +208,7 @@ async def test_the_owner_hears_once_that_the_last_page_went_unanswered_even_afte
     await bot_runner.stop(bot)
 
     restarted = await bot_runner.start(sync=False)
-    assert cog_of(restarted).check_escalations() == []
+    assert cog_of(restarted).escalation.check() == []
     assert [m for m in community.emu.dms_of(community.organiser) if "last automatic" in m.content]
     assert len(community.emu.dms_of(community.organiser)) == 1
 
@@ -280,7 +280,7 @@ async def test_a_queued_page_of_a_request_closed_meanwhile_is_never_posted(
     cog = cog_of(bot)
 
     async def bobs_page_settled() -> bool | None:
-        return None if cog._driving(bobs) else True
+        return None if cog.escalation.driver(bobs) is not None else True
 
     await wait_for(bobs_page_settled, within=5, what="bob's page taken off the queue")
     assert bobs not in "".join(alices.custom_ids)
@@ -318,7 +318,7 @@ async def test_two_processes_given_one_interaction_run_one_chain(
 
         async def drivers_let_go() -> bool | None:
             # The withdrawn request's driver ends early; it is not kept either.
-            kept = [cog_of(running)._drivers for running in (bot, other)]
+            kept = [cog_of(running).escalation.drivers() for running in (bot, other)]
             return True if kept == [{}, {}] else None
 
         await wait_for(drivers_let_go, within=5, what="both processes' drivers finished")

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 
 from cogs.oncall import texts
+from cogs.oncall.cog import change_job_id, rotation_of
 from core import permissions
 from core.bot import RecoveryBot
 from sandbox.community import BotRunner, Community
@@ -40,7 +41,7 @@ async def test_a_member_without_the_specialist_role_cannot_take_the_pager(
 
     assert reply.ephemeral
     assert reply.content == permissions.NOT_A_SPECIALIST
-    assert bot.rotation.overrides(community.guild.id) == ()
+    assert rotation_of(bot).overrides(community.guild.id) == ()
     assert community.emu.messages_in(community.specialists) == []
 
 
@@ -67,7 +68,7 @@ async def test_a_take_is_announced_in_the_specialists_channel_pinging_the_taker(
     announcement = await community.emu.wait_for_message(channel=community.specialists)
     assert announcement.content.startswith(f"{community.sam.mention} has taken the pager")
     assert [user.id for user in announcement.mentions] == [community.sam.id]
-    assert bot.rotation.chain(community.guild.id, bot.clock.now()).primary == community.sam.id
+    assert rotation_of(bot).chain(community.guild.id, bot.clock.now()).primary == community.sam.id
 
 
 async def test_a_handoff_goes_only_to_a_specialist_and_is_announced(
@@ -122,7 +123,7 @@ async def test_shifts_are_added_listed_and_removed_by_specialists(
     )
     added = await it.wait_for_response(timeout=REPLY_WITHIN)
     assert added.ephemeral
-    [shift] = bot.rotation.shifts(community.guild.id)
+    [shift] = rotation_of(bot).shifts(community.guild.id)
     assert added.content == f"Added shift #{shift.id}: Monday 09:00–17:00 (America/New_York)."
 
     it = await community.sam.run_command(
@@ -135,7 +136,7 @@ async def test_shifts_are_added_listed_and_removed_by_specialists(
     )
     refused = await it.wait_for_response(timeout=REPLY_WITHIN)
     assert "isn't a time I can read" in refused.content
-    assert len(bot.rotation.shifts(community.guild.id)) == 1
+    assert len(rotation_of(bot).shifts(community.guild.id)) == 1
 
     it = await community.sam.run_command("oncall schedule list", channel=community.checkins)
     listed = await it.wait_for_response(timeout=REPLY_WITHIN)
@@ -147,7 +148,7 @@ async def test_shifts_are_added_listed_and_removed_by_specialists(
     )
     removed = await it.wait_for_response(timeout=REPLY_WITHIN)
     assert removed.content.startswith(f"Removed shift #{shift.id}")
-    assert bot.rotation.shifts(community.guild.id) == ()
+    assert rotation_of(bot).shifts(community.guild.id) == ()
 
 
 async def test_a_deleted_specialists_channel_does_not_stop_a_take(
@@ -161,7 +162,7 @@ async def test_a_deleted_specialists_channel_does_not_stop_a_take(
 
     assert reply.ephemeral
     assert reply.content.startswith("You hold the pager")
-    assert bot.rotation.chain(community.guild.id, bot.clock.now()).primary == community.sam.id
+    assert rotation_of(bot).chain(community.guild.id, bot.clock.now()).primary == community.sam.id
 
     async def failure_logged() -> bool | None:
         messages = [record.getMessage() for record in caplog.records]
@@ -190,8 +191,8 @@ async def test_shift_changes_are_announced_by_one_job_per_server_rebuilt_at_star
     assert announcement.content == texts.ANNOUNCE_SHIFT_CHANGE.format(user=community.riley.mention)
     assert [user.id for user in announcement.mentions] == [community.riley.id]
 
-    [job] = [j for j in bot.scheduler.get_jobs() if j.id == f"oncall-change:{guild_id}"]
-    midnight = bot.rotation.next_change(guild_id, bot.clock.now())
+    [job] = [j for j in bot.scheduler.get_jobs() if j.id == change_job_id(guild_id)]
+    midnight = rotation_of(bot).next_change(guild_id, bot.clock.now())
     assert midnight is not None
     assert job.next_run_time == midnight
 
@@ -199,13 +200,13 @@ async def test_shift_changes_are_announced_by_one_job_per_server_rebuilt_at_star
     await job.func(*job.args)
     announcement = await community.emu.wait_for_message(channel=community.specialists)
     assert announcement.content == texts.ANNOUNCE_SHIFT_CHANGE_NOBODY
-    rearmed = bot.scheduler.get_job(f"oncall-change:{guild_id}")
+    rearmed = bot.scheduler.get_job(change_job_id(guild_id))
     assert rearmed is not None
     assert rearmed.next_run_time == midnight + timedelta(days=6)
 
     # A restarted bot rebuilds the job from the database.
     await bot_runner.stop(bot)
     restarted = await bot_runner.start()
-    rebuilt = restarted.scheduler.get_job(f"oncall-change:{guild_id}")
+    rebuilt = restarted.scheduler.get_job(change_job_id(guild_id))
     assert rebuilt is not None
     assert rebuilt.next_run_time == midnight

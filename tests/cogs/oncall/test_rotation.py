@@ -6,9 +6,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from cogs.oncall.rota import OnCallChain
 from cogs.oncall.service import Rotation
 from core.errors import UserFacingError
+from core.oncall import OnCallChain
 from db.engine import Database
 from db.models import AuditEntry, OnCallOverride, OnCallShift
 from tests.fake_clock import FakeClock

@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 from cogs.oncall import texts
 from cogs.oncall.cog import chunk_lines, render_now, render_report, shift_change_text
 from cogs.oncall.report import DurationStats, Report, SpecialistStats, summarize
-from cogs.oncall.rota import OnCallChain, Override, Shift, describe_shift
+from cogs.oncall.rota import Override, Shift, describe_shift
+from core.oncall import OnCallChain
 
 A, B, C, D, E = 1001, 1002, 1003, 1004, 1005
 AT = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from cogs.oncall import texts
+from cogs.oncall.cog import change_job_id
 from core import permissions
 from core.bot import RecoveryBot
 from sandbox.community import Community
@@ -16,7 +17,7 @@ async def test_a_shift_change_job_that_runs_late_still_announces_and_re_arms(
     bot: RecoveryBot, community: Community
 ) -> None:
     guild_id = community.guild.id
-    job_name = f"oncall-change:{guild_id}"
+    job_name = change_job_id(guild_id)
     today = bot.clock.now().strftime("%A").lower()
     it = await community.sam.run_command(
         "oncall schedule add",

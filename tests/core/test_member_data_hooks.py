@@ -1,0 +1,446 @@
+"""Every feature's member-data hooks on a seeded database, without the bot (issue 9).
+
+The e2e test drives them through the emulator; this one pins the exact export (every
+key, in order, every value) and exactly which rows an erasure leaves. The hooks run in
+a session that spans every server (`all_guilds_session`), so a query that forgot its
+`guild_id` would read or delete the other server's rows and fail here: the scoping
+must be the hooks' own, not only the guild session's.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from typing import Any, cast
+
+from sqlalchemy import select
+
+from cogs.checkins.member_data import CheckinMemberData
+from cogs.helpnow.escalation import Escalation
+from cogs.helpnow.journal import Entry, EventRecord
+from cogs.helpnow.member_data import HelpNowMemberData
+from cogs.helpnow.service import HelpDesk
+from cogs.oncall.member_data import OnCallMemberData
+from cogs.setup.member_data import SetupMemberData
+from core.member_data import CoreMemberData, MemberData
+from db.base import Base
+from db.engine import Database
+from db.models import (
+    AuditEntry,
+    Checkin,
+    CheckinPreference,
+    CheckinSchedule,
+    CheckinSignal,
+    GuildSettings,
+    HelpEvent,
+    HelpRequest,
+    Member,
+    OnCallOverride,
+    OnCallShift,
+)
+
+GUILD = 111_000_000_000_000_001
+OTHER = 222_000_000_000_000_002
+ALICE = 333_000_000_000_000_003
+BOB = 444_000_000_000_000_004
+SAM = 555_000_000_000_000_005
+
+
+def at(day: int, hour: int = 12) -> datetime:
+    return datetime(2024, 5, day, hour, tzinfo=UTC)
+
+
+class _Desk:
+    """The desk's one read an export makes: what the journal holds, not yet in the db."""
+
+    def pending_of(self, guild_id: int, member_user_id: int) -> list[Entry]:
+        if (guild_id, member_user_id) != (GUILD, ALICE):
+            return []
+        return [
+            # Newer than the database's copy of alice-1: its values win, its events add.
+            Entry(
+                GUILD,
+                {
+                    "public_id": "alice-1",
+                    "status": "resolved",
+                    "note": "at the bus stop",
+                    "outcome": "talked it through",
+                    "created_at": at(2, 9),
+                    "acknowledged_at": at(2, 10),
+                    "closed_at": at(2, 11),
+                },
+                [EventRecord("e-journal", "closed", at(2, 11), ALICE)],
+            ),
+            # Not in the database at all yet (no outcome recorded).
+            Entry(
+                GUILD,
+                {"public_id": "alice-3", "status": "open", "note": "again", "created_at": at(4)},
+                [EventRecord("e-new", "paged", at(4), None, f"user:{SAM}")],
+            ),
+        ]
+
+
+def hooks() -> list[MemberData]:
+    return [
+        CoreMemberData(),
+        SetupMemberData(),
+        CheckinMemberData(),
+        # Export and erase never reach the escalation (only forgetting does).
+        HelpNowMemberData(cast(HelpDesk, _Desk()), cast(Escalation, object())),
+        OnCallMemberData(),
+    ]
+
+
+def _rows(guild_id: int) -> list[Base]:
+    """One server's rows: alice's record, bob's, and the ones naming alice in a role."""
+    n = guild_id // 10**17 * 100  # ids and keys unique across both servers
+    alice_id = "alice-1" if guild_id == GUILD else f"alice-1-{guild_id}"
+    rows: list[Base] = [
+        GuildSettings(guild_id=guild_id, timezone="UTC"),
+        CheckinSchedule(
+            guild_id=guild_id, channel_id=1, prompt_hour=9, prompt_minute=0, timezone="UTC"
+        ),
+        Member(
+            guild_id=guild_id,
+            user_id=ALICE,
+            timezone="Europe/Paris",
+            share_signals_with_specialists=True,
+            share_signals_with_partner=False,
+            consent_updated_at=at(1, 8),
+            created_at=at(1, 7),
+            updated_at=at(1, 8),
+        ),
+        Member(guild_id=guild_id, user_id=BOB, timezone="America/Chicago"),
+        CheckinPreference(
+            guild_id=guild_id,
+            user_id=ALICE,
+            reminders_enabled=True,
+            reminder_hour=21,
+            share_enabled=False,
+            last_reminder_date=date(2024, 5, 3),
+        ),
+        CheckinPreference(guild_id=guild_id, user_id=BOB),
+        # Alice's request, answered by sam; bob's, answered by alice.
+        HelpRequest(
+            id=n + 1,
+            guild_id=guild_id,
+            public_id=alice_id,
+            member_user_id=ALICE,
+            status="acknowledged",
+            note="at the bus stop",
+            created_at=at(2, 9),
+            acknowledged_at=at(2, 10),
+            acknowledged_by=SAM,
+        ),
+        HelpRequest(
+            id=n + 2,
+            guild_id=guild_id,
+            public_id=f"bob-1-{guild_id}",
+            member_user_id=BOB,
+            status="resolved",
+            note="bob's note",
+            outcome="bob's outcome",
+            created_at=at(1),
+            acknowledged_by=ALICE,
+            closed_by=ALICE,
+        ),
+        OnCallOverride(
+            guild_id=guild_id,
+            specialist_user_id=ALICE,
+            starts_at=at(2, 18),
+            ends_at=at(2, 22),
+            ended_early_at=None,
+            created_by=ALICE,
+        ),
+    ]
+    # (hour on May 1st, actor, subject, action, details), in id order.
+    for hour, actor, subject, action, details in (
+        (8, ALICE, ALICE, "consent.specialist_signals", {"on": True}),
+        (9, SAM, ALICE, "checkin.signal_shared", {"kind": "low_mood"}),
+        (10, ALICE, BOB, "oncall.shift_added", {"weekday": 1}),
+        (11, ALICE, None, "setup.changed", {}),
+        (12, BOB, BOB, "consent.specialist_signals", {"on": False}),
+    ):
+        rows.append(
+            AuditEntry(
+                guild_id=guild_id,
+                created_at=at(1, hour),
+                actor_user_id=actor,
+                subject_user_id=subject,
+                action=action,
+                details=details,
+            )
+        )
+    # (who, day, mood, craving, sleep, triggers, note), out of date order on purpose.
+    for who, day, mood, craving, sleep, triggers, note in (
+        (ALICE, 3, 4, 1, 7.5, [], None),
+        (ALICE, 2, 2, 4, 5.0, ["stress", "other"], "drove past the old street"),
+        (BOB, 2, 3, 3, 6.0, [], "bob's check-in"),
+    ):
+        rows.append(
+            Checkin(
+                guild_id=guild_id,
+                user_id=who,
+                local_date=date(2024, 5, day),
+                mood=mood,
+                craving=craving,
+                sleep_hours=sleep,
+                triggers=triggers,
+                note=note,
+                created_at=at(day),
+                updated_at=at(day, 13 if triggers else 12),
+            )
+        )
+    for who, kind, detected, nudged in ((ALICE, "low_mood", 3, True), (BOB, "missed", 2, False)):
+        rows.append(
+            CheckinSignal(
+                guild_id=guild_id,
+                user_id=who,
+                kind=kind,
+                episode_start=date(2024, 5, 1),
+                detected_on=date(2024, 5, detected),
+                nudge_delivered=nudged,
+                shared_with_specialists=False,
+            )
+        )
+    # (request, day, hour, kind, actor, target)
+    for number, (request, day, hour, kind, actor, target) in enumerate(
+        (
+            (n + 1, 2, 9, "opened", ALICE, None),
+            (n + 1, 2, 10, "acknowledged", SAM, f"user:{SAM}"),
+            (n + 2, 1, 13, "acknowledged", ALICE, f"user:{ALICE}"),
+        )
+    ):
+        rows.append(
+            HelpEvent(
+                guild_id=guild_id,
+                key=f"e{n + number}",
+                request_id=request,
+                at=at(day, hour),
+                kind=kind,
+                actor_user_id=actor,
+                target=target,
+            )
+        )
+    for who, by, weekday, minutes, zone in (
+        (ALICE, SAM, 1, (540, 1020), "Europe/Paris"),
+        (SAM, ALICE, 2, (0, 1440), "UTC"),
+    ):
+        rows.append(
+            OnCallShift(
+                guild_id=guild_id,
+                specialist_user_id=who,
+                weekday=weekday,
+                start_minute=minutes[0],
+                end_minute=minutes[1],
+                timezone=zone,
+                created_by=by,
+                created_at=at(1, 6),
+            )
+        )
+    return rows
+
+
+async def seed(database: Database) -> None:
+    for guild_id in (GUILD, OTHER):
+        async with database.guild_session(guild_id) as session, session.begin():
+            for row in _rows(guild_id):
+                session.add(row)
+                await session.flush()  # in order: the audit and events by id
+
+
+async def everything(database: Database) -> dict[str, list[tuple[Any, ...]]]:
+    """Every table's rows, in both servers, by table name."""
+    tables: dict[str, list[tuple[Any, ...]]] = {}
+    async with database.engine.connect() as connection:
+        for table in Base.metadata.sorted_tables:
+            tables[table.name] = sorted(
+                (tuple(row) for row in (await connection.execute(select(table))).all()),
+                key=repr,
+            )
+    return tables
+
+
+EXPECTED_EXPORT: dict[str, Any] = {
+    "core": {
+        "settings": {
+            "timezone": "Europe/Paris",
+            "share_signals_with_specialists": True,
+            "share_signals_with_partner": False,
+            "consent_updated_at": "2024-05-01T08:00:00+00:00",
+            "created_at": "2024-05-01T07:00:00+00:00",
+            "updated_at": "2024-05-01T08:00:00+00:00",
+        },
+        "audit_about_me": [
+            {
+                "at": "2024-05-01T08:00:00+00:00",
+                "action": "consent.specialist_signals",
+                "by_me": True,
+                "details": {"on": True},
+            },
+            {
+                "at": "2024-05-01T09:00:00+00:00",
+                "action": "checkin.signal_shared",
+                "by_me": False,
+                "details": {"kind": "low_mood"},
+            },
+        ],
+        "audit_my_actions": [
+            {"at": "2024-05-01T10:00:00+00:00", "action": "oncall.shift_added"},
+            {"at": "2024-05-01T11:00:00+00:00", "action": "setup.changed"},
+        ],
+    },
+    "setup": {},
+    "checkins": {
+        "checkins": [
+            {
+                "local_date": "2024-05-02",
+                "mood": 2,
+                "craving": 4,
+                "sleep_hours": 5.0,
+                "triggers": ["stress", "other"],
+                "note": "drove past the old street",
+                "created_at": "2024-05-02T12:00:00+00:00",
+                "updated_at": "2024-05-02T13:00:00+00:00",
+            },
+            {
+                "local_date": "2024-05-03",
+                "mood": 4,
+                "craving": 1,
+                "sleep_hours": 7.5,
+                "triggers": [],
+                "note": None,
+                "created_at": "2024-05-03T12:00:00+00:00",
+                "updated_at": "2024-05-03T12:00:00+00:00",
+            },
+        ],
+        "preferences": {
+            "reminders_enabled": True,
+            "reminder_hour": 21,
+            "share_enabled": False,
+            "last_reminder_date": "2024-05-03",
+        },
+        "warning_signs": [
+            {
+                "kind": "low_mood",
+                "episode_start": "2024-05-01",
+                "detected_on": "2024-05-03",
+                "nudge_delivered": True,
+                "shared_with_specialists": False,
+            }
+        ],
+    },
+    "helpnow": {
+        "requests": [
+            {
+                "status": "resolved",
+                "note": "at the bus stop",
+                "outcome": "talked it through",
+                "created_at": "2024-05-02T09:00:00+00:00",
+                "acknowledged_at": "2024-05-02T10:00:00+00:00",
+                "closed_at": "2024-05-02T11:00:00+00:00",
+                "events": [
+                    {"kind": "opened", "at": "2024-05-02T09:00:00+00:00", "by_me": True},
+                    {"kind": "acknowledged", "at": "2024-05-02T10:00:00+00:00", "by_me": False},
+                    {"kind": "closed", "at": "2024-05-02T11:00:00+00:00", "by_me": True},
+                ],
+            },
+            {
+                "status": "open",
+                "note": "again",
+                "outcome": None,
+                "created_at": "2024-05-04T12:00:00+00:00",
+                "acknowledged_at": None,
+                "closed_at": None,
+                "events": [{"kind": "paged", "at": "2024-05-04T12:00:00+00:00", "by_me": False}],
+            },
+        ],
+        "as_specialist": [{"kind": "acknowledged", "at": "2024-05-01T13:00:00+00:00"}],
+    },
+    "oncall": {
+        "shifts": [
+            {
+                "weekday": 1,
+                "start_minute": 540,
+                "end_minute": 1020,
+                "timezone": "Europe/Paris",
+                "position": 0,
+                "created_at": "2024-05-01T06:00:00+00:00",
+            }
+        ],
+        "pager_holds": [
+            {
+                "starts_at": "2024-05-02T18:00:00+00:00",
+                "ends_at": "2024-05-02T22:00:00+00:00",
+                "ended_early_at": None,
+            }
+        ],
+    },
+}
+
+
+async def test_the_export_is_exactly_the_members_own_data_in_that_server(
+    database: Database,
+) -> None:
+    await seed(database)
+
+    async with database.all_guilds_session() as session, session.begin():
+        export = {hook.name: await hook.export_member(session, GUILD, ALICE) for hook in hooks()}
+
+    # The same keys in the same order, the same values (the notes decrypted).
+    assert json.dumps(export, indent=1) == json.dumps(EXPECTED_EXPORT, indent=1)
+
+
+async def test_a_member_with_no_data_in_that_server_exports_empty_parts(
+    database: Database,
+) -> None:
+    await seed(database)
+
+    async with database.all_guilds_session() as session, session.begin():
+        export = {hook.name: await hook.export_member(session, GUILD, 1) for hook in hooks()}
+
+    assert export == {
+        "core": {"settings": None, "audit_about_me": [], "audit_my_actions": []},
+        "setup": {},
+        "checkins": {"checkins": [], "preferences": None, "warning_signs": []},
+        "helpnow": {"requests": [], "as_specialist": []},
+        "oncall": {"shifts": [], "pager_holds": []},
+    }
+
+
+async def test_erase_deletes_the_members_record_in_that_server_and_nothing_else(
+    database: Database,
+) -> None:
+    await seed(database)
+    before = await everything(database)
+
+    async with database.all_guilds_session() as session, session.begin():
+        for hook in hooks():
+            await hook.erase_member(session, GUILD, ALICE)
+
+    after = await everything(database)
+    gone = {name: [row for row in rows if row not in after[name]] for name, rows in before.items()}
+    assert all(row in before[name] for name, rows in after.items() for row in rows)
+    columns = {table.name: table.c for table in Base.metadata.sorted_tables}
+
+    def where(name: str, row: tuple[Any, ...], column: str) -> Any:
+        return row[list(columns[name].keys()).index(column)]
+
+    # Nothing of the other server.
+    assert all(where(name, row, "guild_id") == GUILD for name, rows in gone.items() for row in rows)
+    assert {name: len(rows) for name, rows in gone.items() if rows} == {
+        "members": 1,
+        "audit_log": 2,  # about her; her actions on others stay
+        "checkins": 2,
+        "checkin_preferences": 1,
+        "checkin_signals": 1,
+        "help_requests": 1,  # hers; bob's, that she answered, stays
+        "help_events": 2,  # of her request, whoever acted
+    }
+    assert all(where("members", row, "user_id") == ALICE for row in gone["members"])
+    assert all(where("audit_log", row, "subject_user_id") == ALICE for row in gone["audit_log"])
+    for name in ("checkins", "checkin_preferences", "checkin_signals"):
+        assert all(where(name, row, "user_id") == ALICE for row in gone[name])
+    assert [where("help_requests", row, "public_id") for row in gone["help_requests"]] == [
+        "alice-1"
+    ]
