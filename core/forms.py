@@ -29,9 +29,10 @@ Controls that survive restarts, the one way every feature builds them:
 
 from __future__ import annotations
 
+import re
 import weakref
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from typing import Any, Generic, TypeVar, cast
+from typing import Any, Generic, Self, TypeVar, cast
 
 import discord
 
@@ -83,6 +84,35 @@ class Controls(Generic[ActionsT]):
             await press(actions)
         except Exception as error:  # every failure gets the kind reply and a log line
             await report_interaction_error(interaction, error)
+
+
+class FixedButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"^$"):
+    """A button whose custom_id is the same on every message (a prompt's Check in): a
+    subclass names it, `class Open(FixedButton, custom_id="feature:open")`, and sets its
+    `label` and `style`; its `callback` hands the press on through `Controls.run`."""
+
+    fixed_id = ""
+    label = ""
+    style = discord.ButtonStyle.secondary
+
+    def __init_subclass__(cls, *, custom_id: str) -> None:
+        super().__init_subclass__(template=re.escape(custom_id))
+        cls.fixed_id = custom_id
+
+    def __init__(self) -> None:
+        super().__init__(
+            discord.ui.Button(label=self.label, style=self.style, custom_id=self.fixed_id)
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction,
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> Self:
+        return cls()
 
 
 class InertForm(discord.ui.Modal):

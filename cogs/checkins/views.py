@@ -26,7 +26,7 @@ from cogs.checkins import texts
 from cogs.checkins.form import NOTE_MAX_LENGTH, OTHER, TRIGGERS_MAX_LENGTH, RawCheckin
 from config.content import CheckinContent
 from core.error_handler import ReportingView
-from core.forms import Controls, InertForm, submitted_values
+from core.forms import Controls, FixedButton, InertForm, submitted_values
 
 # Fixed since the first version: prompts and replies already posted in Discord carry them.
 OPEN_ID = "checkin:open"
@@ -85,25 +85,11 @@ def help_now_button() -> discord.ui.Button[Any]:
 
 
 @controls.item
-class OpenButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=re.escape(OPEN_ID)):
+class OpenButton(FixedButton, custom_id=OPEN_ID):
     """Check in: on the daily prompt."""
 
-    def __init__(self) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label=texts.CHECK_IN_BUTTON, style=discord.ButtonStyle.success, custom_id=OPEN_ID
-            )
-        )
-
-    @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction,
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-        /,
-    ) -> OpenButton:
-        return cls()
+    label = texts.CHECK_IN_BUTTON
+    style = discord.ButtonStyle.success
 
     async def callback(self, interaction: discord.Interaction) -> None:
         await controls.run(interaction, lambda actions: actions.open_form(interaction))
@@ -151,25 +137,11 @@ class TriggerMenu(discord.ui.DynamicItem[discord.ui.Select[Any]], template=re.es
 
 
 @controls.item
-class UsedButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=re.escape(USED_ID)):
+class UsedButton(FixedButton, custom_id=USED_ID):
     """I used today: after checking in."""
 
-    def __init__(self) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label=texts.USED_BUTTON, style=discord.ButtonStyle.secondary, custom_id=USED_ID
-            )
-        )
-
-    @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction,
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-        /,
-    ) -> UsedButton:
-        return cls()
+    label = texts.USED_BUTTON
+    style = discord.ButtonStyle.secondary
 
     async def callback(self, interaction: discord.Interaction) -> None:
         await controls.run(interaction, lambda actions: actions.used_today(interaction))

@@ -14,9 +14,10 @@ from typing import Any, Protocol
 import discord
 
 from cogs.helpnow import texts
-from core.forms import Controls, InertForm
+from core.forms import Controls, FixedButton, InertForm
 
 OUTCOME_MAX_LENGTH = 300
+OPEN_HELP_ID = "helpnow:open"
 
 
 class HelpNowActions(Protocol):
@@ -134,25 +135,11 @@ class ResolveButton(_RequestButton, template=r"helpnow:resolve:(?P<id>[0-9a-f]{3
 
 
 @controls.item
-class OpenHelpButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"helpnow:open"):
+class OpenHelpButton(FixedButton, custom_id=OPEN_HELP_ID):
     """The /help-now button other features put in their replies (a check-in, a nudge)."""
 
-    def __init__(self) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label=texts.BUTTON_OPEN, style=discord.ButtonStyle.danger, custom_id="helpnow:open"
-            )
-        )
-
-    @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction,
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-        /,
-    ) -> OpenHelpButton:
-        return cls()
+    label = texts.BUTTON_OPEN
+    style = discord.ButtonStyle.danger
 
     async def callback(self, interaction: discord.Interaction) -> None:
         await controls.run(interaction, lambda actions: actions.start_help(interaction, None))
