@@ -23,6 +23,8 @@ from core.guild_settings import GuildSettingsStore
 from core.member_data import CoreMemberData, MemberDataRegistry
 from core.notify import OwnerNotifier
 from core.oncall import NOBODY_ON_CALL, OnCallSource
+from core.outbox import Outbox, process_identity
+from core.pacing import GlobalPacer, install, per_process
 from core.scheduler import SHUTDOWN_GRACE_SECONDS, Scheduler, create_scheduler, pause_and_drain
 from db.engine import Database, attach_cipher, create_engine
 from db.keys import resolve_cipher
@@ -50,6 +52,7 @@ class RecoveryBot(commands.AutoShardedBot):
     cipher: MultiFernet
     scheduler: Scheduler
     guild_settings: GuildSettingsStore
+    outbox: Outbox
 
     def __init__(
         self,
@@ -83,6 +86,9 @@ class RecoveryBot(commands.AutoShardedBot):
         self.on_call: OnCallSource = NOBODY_ON_CALL
         # Problems only a person can fix reach the server's owner through this.
         self.owner_notices = OwnerNotifier(self, self.clock)
+        # Every REST call is paced under Discord's global limit, bulk work last.
+        self.pacer = GlobalPacer(per_process(settings.shard_ids, settings.shard_count))
+        install(self.http, self.pacer)
 
     async def setup_hook(self) -> None:
         self._data_dir_lock = DataDirLock.acquire(self.settings.data_dir)
@@ -99,12 +105,28 @@ class RecoveryBot(commands.AutoShardedBot):
         attach_cipher(engine, self.cipher)
         self.guild_settings = GuildSettingsStore(self.db)
         await self.guild_settings.warm()
+        self.outbox = Outbox(
+            self.db,
+            self,
+            # Read at each use: tests move the bot's clock after it is built.
+            lambda: self.clock.now(),
+            identity=process_identity(self.settings.data_dir),
+            shards=self._held_shards(),
+        )
         self.scheduler = create_scheduler()
         self.scheduler.start()
         self.tree.error(on_app_command_error)
         for package in feature_packages():
             await self.load_extension(package)
         log.info("Loaded features: %s", ", ".join(sorted(self.extensions)))
+        # After the features, which tell it whom to call when a channel refuses.
+        await self.outbox.start()
+
+    def _held_shards(self) -> tuple[list[int], int] | None:
+        shard_ids, count = self.settings.shard_ids, self.settings.shard_count
+        if shard_ids is None or not count:
+            return None
+        return shard_ids, count
 
     def serves_guild(self, guild_id: int) -> bool:
         """Whether this process's shards hold the server.
@@ -121,6 +143,8 @@ class RecoveryBot(commands.AutoShardedBot):
         scheduler = getattr(self, "scheduler", None)
         if scheduler is not None and scheduler.running:
             await pause_and_drain(scheduler, SHUTDOWN_GRACE_SECONDS)
+        if outbox := getattr(self, "outbox", None):
+            await outbox.stop(SHUTDOWN_GRACE_SECONDS)
         await super().close()
         if scheduler is not None and scheduler.running:
             scheduler.shutdown(wait=False)

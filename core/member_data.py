@@ -41,7 +41,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from db.base import Base, GuildScoped
 from db.engine import Database
-from db.models import AppMeta, AuditEntry, Member
+from db.models import AppMeta, AuditEntry, Member, OutboxMessage
 
 ERASED_ACTION = "privacy.member_erased"
 S = TypeVar("S", bound=GuildScoped)
@@ -159,7 +159,7 @@ class MemberTable:
     """
 
     key: str
-    member: InstrumentedAttribute[int]
+    member: InstrumentedAttribute[int] | InstrumentedAttribute[int | None]
     fields: str
     order_by: Any = None
     one: bool = False
@@ -254,17 +254,22 @@ class CoreMemberData:
       the member is only the actor on someone or something else (a specialist adding
       another's shift, an admin changing settings) are the server's accountability
       record, not the member's health data: kept, with their id.
+    - `outbox_messages`: messages queued for the member's DMs (reminders, nudges):
+      exported as what kind and when, deleted, so nothing is sent after an erasure.
     - `app_meta` names nobody.
     """
 
     name = "core"
-    tables: tuple[type[Base], ...] = (AppMeta, Member, AuditEntry)
+    tables: tuple[type[Base], ...] = (AppMeta, Member, AuditEntry, OutboxMessage)
     _settings = MemberTable(
         "settings",
         Member.user_id,
         "timezone share_signals_with_specialists share_signals_with_partner"
         " consent_updated_at created_at updated_at",
         one=True,
+    )
+    _messages_to_me = MemberTable(
+        "messages_to_me", OutboxMessage.user_id, "kind state created_at done_at"
     )
 
     async def export_member(
@@ -280,7 +285,8 @@ class CoreMemberData:
             AuditEntry.actor_user_id == user_id,
             AuditEntry.subject_user_id.is_distinct_from(user_id),
         )
-        return await export_tables(session, guild_id, user_id, self._settings) | {
+        mine = await export_tables(session, guild_id, user_id, self._settings, self._messages_to_me)
+        return mine | {
             "audit_about_me": [
                 exported(
                     entry,
@@ -297,5 +303,5 @@ class CoreMemberData:
         }
 
     async def erase_member(self, session: AsyncSession, guild_id: int, user_id: int) -> None:
-        await erase_tables(session, guild_id, user_id, self._settings)
+        await erase_tables(session, guild_id, user_id, self._settings, self._messages_to_me)
         await erase_rows(session, AuditEntry, guild_id, AuditEntry.subject_user_id == user_id)

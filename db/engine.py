@@ -16,6 +16,11 @@ from db.base import GuildScoped
 from db.types import CIPHER_ATTRIBUTE
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+# Sized for a small machine: the outbox, the jobs and the commands share these; a
+# burst beyond them waits its turn instead of failing.
+POOL_SIZE = 5
+POOL_OVERFLOW = 5
+POOL_TIMEOUT_SECONDS = 30
 _GUILD = "guild_id"
 _ALL_GUILDS = "all_guilds"
 
@@ -35,13 +40,24 @@ def create_engine(url: str, *, cipher: MultiFernet | None = None, **kwargs: Any)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        if parsed.database and parsed.database != ":memory:":
+            _pool_defaults(kwargs)
         engine = _create_async_engine(url, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     else:
+        _pool_defaults(kwargs)
         engine = _create_async_engine(url, pool_pre_ping=True, **kwargs)
     if cipher is not None:
         attach_cipher(engine, cipher)
     return engine
+
+
+def _pool_defaults(kwargs: dict[str, Any]) -> None:
+    if "poolclass" in kwargs:
+        return
+    kwargs.setdefault("pool_size", POOL_SIZE)
+    kwargs.setdefault("max_overflow", POOL_OVERFLOW)
+    kwargs.setdefault("pool_timeout", POOL_TIMEOUT_SECONDS)
 
 
 def attach_cipher(engine: AsyncEngine, cipher: MultiFernet) -> None:

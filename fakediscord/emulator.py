@@ -42,12 +42,14 @@ class FakeDiscord(World):
         interaction_deadline: float = 3.0,
         followup_window: float = 15 * 60.0,
         heartbeat_interval: float = 41.25,
+        nonce_window: float = 300.0,
         spec_path: Path | None = None,
     ) -> None:
         super().__init__(
             interaction_deadline=interaction_deadline,
             followup_window=followup_window,
             heartbeat_interval=heartbeat_interval,
+            nonce_window=nonce_window,
         )
         self.rate_limits_enabled = rate_limits
         self.validate = validate

@@ -14,6 +14,7 @@ from fakediscord.errors import FormErrors
 Path = tuple[str | int, ...]
 
 CONTENT_LIMIT = 2000
+NONCE_LIMIT = 25
 EMBEDS_LIMIT = 10
 EMBED_TOTAL_LIMIT = 6000
 IS_COMPONENTS_V2 = 1 << 15
@@ -28,6 +29,8 @@ def check_message(payload: Mapping[str, Any], prefix: Path = ()) -> FormErrors:
     """Content, embed and component limits of a message create or edit body."""
     errors = FormErrors()
     errors.max_length((*prefix, "content"), payload.get("content"), CONTENT_LIMIT)
+    # Also in the OpenAPI description, but enforced here so that `validate=False` keeps it.
+    errors.max_length((*prefix, "nonce"), payload.get("nonce"), NONCE_LIMIT)
     embeds = payload.get("embeds") or []
     errors.max_items((*prefix, "embeds"), embeds, EMBEDS_LIMIT)
     total = 0

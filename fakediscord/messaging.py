@@ -38,11 +38,20 @@ def create_message(
 ) -> Message:
     """Validate a message body against Discord's limits and post it (MESSAGE_CREATE).
 
-    A `placeholder` is the empty 'thinking…' message of a deferred interaction.
+    A `placeholder` is the empty 'thinking…' message of a deferred interaction. With
+    `enforce_nonce`, a nonce the author already used in the channel within the world's
+    `nonce_window` gives back that message instead, and nothing is created or dispatched.
     """
     limits.check_message(body, prefix).raise_if_any()
     if not placeholder and not _has_substance(body, uploads):
         raise errors.empty_message()
+    nonce = body.get("nonce")
+    # Nonces belong to Create Message; interaction replies and webhook posts have none.
+    keeps_nonce = interaction is None and webhook_id is None
+    if keeps_nonce and nonce is not None and body.get("enforce_nonce") is True:
+        earlier = world.message_with_nonce(channel, author, nonce)
+        if earlier is not None:
+            return earlier
     message_id = world.new_id()
     reference = _reference(world, channel, body)
     message = Message(
@@ -55,7 +64,7 @@ def create_message(
         flags=_flags(body, interaction is not None) | extra_flags,
         type=19 if reference is not None and message_type == 0 else message_type,
         tts=bool(body.get("tts")),
-        nonce=body.get("nonce"),
+        nonce=nonce,
         webhook_id=webhook_id,
         application_id=interaction.app.id if interaction is not None else None,
         interaction=interaction,
@@ -64,6 +73,8 @@ def create_message(
     message.attachments = _attachments(world, message, body, uploads, keep=())
     _apply_mentions(world, message, body)
     world.add_message(message)
+    if keeps_nonce:
+        world.remember_nonce(message)
     world.gateway.message_event("MESSAGE_CREATE", message)
     world.notify()
     return message

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -30,7 +31,9 @@ class World:
     `interaction_deadline` seconds to send the initial interaction response (3.0);
     `followup_window` seconds an interaction token stays usable (900.0);
     `heartbeat_interval` seconds between client heartbeats, sent in HELLO;
-    `recommended_shards` the shard count GET /gateway/bot suggests (1).
+    `recommended_shards` the shard count GET /gateway/bot suggests (1);
+    `nonce_window` seconds a message's nonce is remembered for `enforce_nonce` (300.0);
+    `nonce_clock` the time source of that window (`time.monotonic`; tests may swap it).
     """
 
     def __init__(
@@ -39,11 +42,14 @@ class World:
         interaction_deadline: float = 3.0,
         followup_window: float = 15 * 60.0,
         heartbeat_interval: float = 41.25,
+        nonce_window: float = 300.0,
     ) -> None:
         self.interaction_deadline = interaction_deadline
         self.followup_window = followup_window
         self.heartbeat_interval = heartbeat_interval
         self.recommended_shards = 1
+        self.nonce_window = nonce_window
+        self.nonce_clock: Callable[[], float] = time.monotonic
         self.snowflakes = SnowflakeGenerator()
         self.users: dict[int, User] = {}
         self.applications: dict[int, Application] = {}
@@ -58,6 +64,8 @@ class World:
         self.origin = "http://127.0.0.1:0"
         self._waiters: set[asyncio.Future[None]] = set()
         self._names = itertools.count(1)
+        # Oldest first, so expired entries can be dropped from the front.
+        self._nonces: dict[tuple[int, int, str], tuple[int, float]] = {}
 
     @property
     def api_base_url(self) -> str:
@@ -211,6 +219,38 @@ class World:
             if message.channel.is_thread:
                 message.channel.message_count += 1
 
+    def message_with_nonce(
+        self, channel: Channel, author: User, nonce: str | int
+    ) -> Message | None:
+        """The author's message in `channel` created with this nonce within `nonce_window`."""
+        self._forget_old_nonces()
+        entry = self._nonces.get(_nonce_key(channel, author, nonce))
+        if entry is None or entry[1] <= self.nonce_clock() - self.nonce_window:
+            return None
+        message = self.messages.get(entry[0])
+        # A deleted message cannot be handed back; the retry becomes a new message.
+        return None if message is None or message.deleted else message
+
+    def remember_nonce(self, message: Message) -> None:
+        """Note a new message's nonce so that an `enforce_nonce` retry finds it."""
+        if message.nonce is None:
+            return
+        if self.message_with_nonce(message.channel, message.author, message.nonce) is not None:
+            # The first message keeps the nonce: it is the one a retry must get back.
+            return
+        key = _nonce_key(message.channel, message.author, message.nonce)
+        self._nonces.pop(key, None)  # re-inserted at the end to keep the oldest-first order
+        self._nonces[key] = (message.id, self.nonce_clock())
+
+    def _forget_old_nonces(self) -> None:
+        # Memory stays bounded by the window even though discord.py sends a nonce every time.
+        cutoff = self.nonce_clock() - self.nonce_window
+        while self._nonces:
+            key, (_, seen_at) = next(iter(self._nonces.items()))
+            if seen_at > cutoff:
+                return
+            del self._nonces[key]
+
     def post_message(
         self,
         channel: Channel,
@@ -220,3 +260,8 @@ class World:
     ) -> Message:
         """Post a message as anyone, checked against Discord's limits (MESSAGE_CREATE)."""
         return messaging.create_message(self, channel, author, body, uploads)
+
+
+def _nonce_key(channel: Channel, author: User, nonce: str | int) -> tuple[int, int, str]:
+    # discord.py sends nonces as strings; an integer nonce names the same one.
+    return (channel.id, author.id, str(nonce))

@@ -4,6 +4,7 @@ from db.models.checkins import Checkin, CheckinPreference, CheckinSchedule, Chec
 from db.models.core import AppMeta, AuditEntry, GuildSettings, Member
 from db.models.helpnow import HelpEvent, HelpRequest
 from db.models.oncall import OnCallOverride, OnCallShift
+from db.models.outbox import OutboxMessage
 
 __all__ = [
     "AppMeta",
@@ -18,4 +19,5 @@ __all__ = [
     "Member",
     "OnCallOverride",
     "OnCallShift",
+    "OutboxMessage",
 ]

@@ -37,6 +37,7 @@ from db.models import (
     Member,
     OnCallOverride,
     OnCallShift,
+    OutboxMessage,
 )
 
 GUILD = 111_000_000_000_000_001
@@ -111,6 +112,27 @@ def _rows(guild_id: int) -> list[Base]:
             updated_at=at(1, 8),
         ),
         Member(guild_id=guild_id, user_id=BOB, timezone="America/Chicago"),
+        # A reminder queued for alice's DMs, one for bob's, and a prompt to a channel.
+        *(
+            OutboxMessage(
+                guild_id=guild_id,
+                kind=kind,
+                dedupe_key=f"{kind}:{guild_id}:{user}",
+                user_id=user,
+                channel_id=None if user else 1,
+                body="{}",
+                state="sent" if user == ALICE else "queued",
+                not_before=at(3, 20),
+                expires_at=at(3, 23),
+                created_at=at(3, 20),
+                done_at=at(3, 20) if user == ALICE else None,
+            )
+            for kind, user in (
+                ("checkins.reminder", ALICE),
+                ("checkins.reminder", BOB),
+                ("checkins.prompt", None),
+            )
+        ),
         CheckinPreference(
             guild_id=guild_id,
             user_id=ALICE,
@@ -271,6 +293,14 @@ EXPECTED_EXPORT: dict[str, Any] = {
             "created_at": "2024-05-01T07:00:00+00:00",
             "updated_at": "2024-05-01T08:00:00+00:00",
         },
+        "messages_to_me": [
+            {
+                "kind": "checkins.reminder",
+                "state": "sent",
+                "created_at": "2024-05-03T20:00:00+00:00",
+                "done_at": "2024-05-03T20:00:00+00:00",
+            }
+        ],
         "audit_about_me": [
             {
                 "at": "2024-05-01T08:00:00+00:00",
@@ -400,7 +430,12 @@ async def test_a_member_with_no_data_in_that_server_exports_empty_parts(
         export = {hook.name: await hook.export_member(session, GUILD, 1) for hook in hooks()}
 
     assert export == {
-        "core": {"settings": None, "audit_about_me": [], "audit_my_actions": []},
+        "core": {
+            "settings": None,
+            "messages_to_me": [],
+            "audit_about_me": [],
+            "audit_my_actions": [],
+        },
         "setup": {},
         "checkins": {"checkins": [], "preferences": None, "warning_signs": []},
         "helpnow": {"requests": [], "as_specialist": []},
@@ -430,6 +465,7 @@ async def test_erase_deletes_the_members_record_in_that_server_and_nothing_else(
     assert all(where(name, row, "guild_id") == GUILD for name, rows in gone.items() for row in rows)
     assert {name: len(rows) for name, rows in gone.items() if rows} == {
         "members": 1,
+        "outbox_messages": 1,  # her DM; bob's and the channel's stay
         "audit_log": 2,  # about her; her actions on others stay
         "checkins": 2,
         "checkin_preferences": 1,

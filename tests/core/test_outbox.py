@@ -1,0 +1,301 @@
+"""The outbox: bulk messages queued in the database, sent once, paced, retried while useful."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import discord
+import pytest
+from sqlalchemy import select, update
+
+from core.bot import RecoveryBot
+from core.outbox import Outgoing, Refused, enqueue, message_body
+from db.keys import KEY_FILE_NAME
+from db.models import OutboxMessage
+from db.models.outbox import EXPIRED, FAILED, QUEUED, SENT
+from fakediscord import FakeDiscord
+from sandbox.community import BotRunner, Community
+from tests.fake_clock import FakeClock
+from tests.waiting import wait_for
+
+POST = ("POST", "/channels/{channel_id}/messages")
+DONE = (SENT, FAILED, EXPIRED)
+
+
+@pytest.fixture(autouse=True)
+def roomy_channels(emulator: FakeDiscord) -> None:
+    """Many posts to one channel, without Discord's 5 per 5 s making each test slow."""
+    emulator.limiter.set_limit(*POST, 100, 1.0)
+
+
+@pytest.fixture
+def clock(bot: RecoveryBot) -> FakeClock:
+    moved = FakeClock(bot.clock.now())
+    bot.clock = moved
+    return moved
+
+
+def to_channel(
+    clock: FakeClock,
+    community: Community,
+    key: str,
+    text: str = "Time for today's check-in",
+    *,
+    after: timedelta = timedelta(),
+    expires_in: timedelta = timedelta(hours=1),
+    kind: str = "test.post",
+) -> Outgoing:
+    return Outgoing(
+        kind=kind,
+        dedupe_key=key,
+        guild_id=community.guild.id,
+        body=message_body(text),
+        not_before=clock.now() + after,
+        expires_at=clock.now() + expires_in,
+        channel_id=community.checkins.id,
+    )
+
+
+async def queue(bot: RecoveryBot, *messages: Outgoing) -> None:
+    async with bot.db.all_guilds_session() as session, session.begin():
+        await enqueue(session, messages)
+    bot.outbox.wake()
+
+
+async def rows(bot: RecoveryBot) -> list[OutboxMessage]:
+    async with bot.db.all_guilds_session() as session:
+        found = await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))
+        return list(found.all())
+
+
+async def settled(
+    bot: RecoveryBot, count: int, states: tuple[str, ...] = DONE
+) -> list[OutboxMessage]:
+    async def done() -> list[OutboxMessage] | None:
+        found = await rows(bot)
+        finished = [r for r in found if r.state in states and r.lease_owner is None]
+        return found if len(found) == count and len(finished) == count else None
+
+    return await wait_for(done, within=8, what=f"{count} outbox rows settled")
+
+
+def posted(emulator: FakeDiscord, community: Community) -> list[str]:
+    return [m.content for m in emulator.messages_in(community.checkins)]
+
+
+async def test_a_message_queued_twice_under_one_key_is_posted_once(
+    bot: RecoveryBot, community: Community, emulator: FakeDiscord, clock: FakeClock
+) -> None:
+    message = to_channel(clock, community, "test:once")
+    await queue(bot, message)
+    await queue(bot, message)
+    first = await emulator.wait_for_message(channel=community.checkins)
+    [row] = await settled(bot, 1)
+    assert first.content == "Time for today's check-in"
+    assert (row.state, row.message_id, row.attempts) == (SENT, first.id, 1)
+    assert len(posted(emulator, community)) == 1
+
+
+async def test_a_message_waits_for_its_moment_and_expired_ones_are_never_posted(
+    bot: RecoveryBot, community: Community, emulator: FakeDiscord, clock: FakeClock
+) -> None:
+    await queue(
+        bot,
+        to_channel(clock, community, "test:later", "later", after=timedelta(minutes=5)),
+        to_channel(clock, community, "test:stale", "stale", expires_in=timedelta(seconds=-1)),
+    )
+    stale = await wait_for(
+        lambda: _state_of(bot, "test:stale", EXPIRED), within=10, what="the stale row expired"
+    )
+    assert stale.message_id is None
+    assert (await _row(bot, "test:later")).state == QUEUED
+    clock.advance(minutes=5)
+    bot.outbox.wake()
+    later = await emulator.wait_for_message(channel=community.checkins)
+    assert later.content == "later"
+    assert posted(emulator, community) == ["later"]
+
+
+async def _row(bot: RecoveryBot, key: str) -> OutboxMessage:
+    async with bot.db.all_guilds_session() as session:
+        return (
+            await session.scalars(select(OutboxMessage).where(OutboxMessage.dedupe_key == key))
+        ).one()
+
+
+async def _state_of(bot: RecoveryBot, key: str, state: str) -> OutboxMessage | None:
+    row = await _row(bot, key)
+    return row if row.state == state else None
+
+
+async def test_discord_failing_is_retried_until_the_message_goes_out(
+    bot: RecoveryBot, community: Community, emulator: FakeDiscord, clock: FakeClock
+) -> None:
+    emulator.faults.fail(*POST, status=503, times=2)
+    await queue(bot, to_channel(clock, community, "test:retry"))
+    for _ in range(2):
+        await wait_for(
+            lambda: _attempted(bot, "test:retry"), within=10, what="a failed try recorded"
+        )
+        clock.advance(minutes=1)
+        bot.outbox.wake()
+    message = await emulator.wait_for_message(channel=community.checkins, timeout=10)
+    [row] = await settled(bot, 1)
+    assert (row.state, row.message_id, row.attempts) == (SENT, message.id, 3)
+    assert len(emulator.requests_to(*POST)) == 3
+
+
+async def _attempted(bot: RecoveryBot, key: str) -> OutboxMessage | None:
+    row = await _row(bot, key)
+    retrying = row.state == QUEUED and row.lease_owner is None and row.last_status == 503
+    return row if retrying and row.not_before > bot.clock.now() else None
+
+
+async def test_a_channel_closed_to_the_bot_tells_its_feature_and_is_tried_again_later(
+    bot: RecoveryBot, community: Community, emulator: FakeDiscord, clock: FakeClock
+) -> None:
+    told: list[Refused] = []
+
+    async def tell(refused: Refused) -> None:
+        told.append(refused)
+
+    bot.outbox.on_refused("test.post", tell)
+    emulator.faults.fail(*POST, status=403, code=50013, times=1)
+    await queue(bot, to_channel(clock, community, "test:refused"))
+    row = await wait_for(
+        lambda: _refused_row(bot), within=10, what="the refusal recorded for a later try"
+    )
+    assert row.not_before >= clock.now() + timedelta(minutes=9)
+    assert told == [
+        Refused("test.post", "test:refused", community.guild.id, community.checkins.id, 403)
+    ]
+    clock.advance(minutes=10)
+    bot.outbox.wake()
+    await emulator.wait_for_message(channel=community.checkins)
+    [row] = await settled(bot, 1)
+    assert row.state == SENT
+
+
+async def _refused_row(bot: RecoveryBot) -> OutboxMessage | None:
+    row = await _row(bot, "test:refused")
+    return row if row.last_status == 403 and row.lease_owner is None else None
+
+
+async def test_a_dm_goes_to_the_member_and_closed_dms_are_not_retried(
+    bot: RecoveryBot, community: Community, emulator: FakeDiscord, clock: FakeClock
+) -> None:
+    def dm(key: str, user_id: int) -> Outgoing:
+        return Outgoing(
+            kind="test.dm",
+            dedupe_key=key,
+            guild_id=community.guild.id,
+            body=message_body("A gentle reminder"),
+            not_before=clock.now(),
+            expires_at=clock.now() + timedelta(hours=1),
+            user_id=user_id,
+        )
+
+    await queue(bot, dm("test:dm:alice", community.alice.id))
+    reminder = await emulator.wait_for_dm(community.alice)
+    assert reminder.content == "A gentle reminder"
+    emulator.faults.fail(*POST, status=403, code=50007, times=1)
+    await queue(bot, dm("test:dm:bob", community.bob.id))
+    bob = await wait_for(
+        lambda: _state_of(bot, "test:dm:bob", FAILED), within=10, what="bob's DM given up"
+    )
+    assert bob.last_status == 403
+    assert emulator.dms_of(community.bob) == []
+
+
+async def test_a_message_posted_just_before_a_crash_is_not_posted_again(
+    bot: RecoveryBot, community: Community, emulator: FakeDiscord, clock: FakeClock
+) -> None:
+    await queue(bot, to_channel(clock, community, "test:crash", after=timedelta(hours=1)))
+    row = await _row(bot, "test:crash")
+    # What a process that was killed between Discord's answer and its record sent.
+    route = discord.http.Route(
+        "POST", "/channels/{channel_id}/messages", channel_id=community.checkins.id
+    )
+    body = message_body("Time for today's check-in") | {
+        "nonce": f"outbox-{row.id}",
+        "enforce_nonce": True,
+    }
+    first = await bot.http.request(route, json=body)
+    async with bot.db.all_guilds_session() as session, session.begin():
+        await session.execute(
+            update(OutboxMessage).where(OutboxMessage.id == row.id).values(not_before=clock.now())
+        )
+    bot.outbox.wake()
+    [done] = await settled(bot, 1)
+    assert (done.state, done.message_id) == (SENT, int(first["id"]))
+    assert len(posted(emulator, community)) == 1
+
+
+async def test_cut_off_mid_batch_and_started_again_posts_every_message_once(
+    bot_runner: BotRunner, bot: RecoveryBot, community: Community, emulator: FakeDiscord
+) -> None:
+    clock = FakeClock(bot.clock.now())
+    bot.clock = clock
+    # Slow posts, so the cut lands with most of the batch unsent and one post in flight.
+    emulator.faults.slow(*POST, delay=0.05)
+    await queue(bot, *(to_channel(clock, community, f"test:many:{n}", f"n{n}") for n in range(40)))
+    await emulator.wait_for_message(channel=community.checkins)
+    await bot.outbox.stop(grace_seconds=0)
+    await bot_runner.stop(bot)
+    sent_before_restart = len(posted(emulator, community))
+    assert sent_before_restart < 40
+    again = await bot_runner.start(sync=False)
+    again.outbox.wake()
+    await settled(again, 40)
+    assert sorted(posted(emulator, community)) == sorted(f"n{n}" for n in range(40))
+
+
+async def test_two_processes_on_one_database_post_each_message_once(
+    database_url: str, community: Community, emulator: FakeDiscord, tmp_path: Path
+) -> None:
+    first_runner = BotRunner(community, database_url, tmp_path / "first")
+    first = await first_runner.start(sync=False)
+    # The second process has its own data folder, with the deployment's key.
+    (tmp_path / "second").mkdir()
+    shutil.copy(tmp_path / "first" / KEY_FILE_NAME, tmp_path / "second" / KEY_FILE_NAME)
+    second_runner = BotRunner(community, database_url, tmp_path / "second")
+    try:
+        second = await second_runner.start(sync=False)
+        clock = FakeClock(first.clock.now())
+        first.clock = second.clock = clock
+        messages = [to_channel(clock, community, f"test:shared:{n}", f"s{n}") for n in range(60)]
+        await queue(first, *messages)
+        second.outbox.wake()
+        done = await settled(first, 60)
+    finally:
+        await second_runner.stop_all()
+        await first_runner.stop_all()
+    assert {row.state for row in done} == {SENT}
+    assert sorted(posted(emulator, community)) == sorted(f"s{n}" for n in range(60))
+
+
+def test_an_outgoing_message_goes_to_a_channel_or_a_member_never_both() -> None:
+    at = datetime(2026, 12, 2, tzinfo=UTC)
+    with pytest.raises(ValueError, match="not both"):
+        Outgoing("test", "k", 1, {}, at, at, channel_id=2, user_id=3)
+    with pytest.raises(ValueError, match="not both"):
+        Outgoing("test", "k", 1, {}, at, at)
+
+
+async def test_a_help_now_page_goes_out_in_the_middle_of_a_flood_not_after_it(
+    bot: RecoveryBot, community: Community, emulator: FakeDiscord, clock: FakeClock
+) -> None:
+    flood = 150  # about three seconds of the pace
+    await queue(
+        bot, *(to_channel(clock, community, f"test:flood:{n}", f"f{n}") for n in range(flood))
+    )
+    await emulator.wait_for_message(channel=community.checkins)
+    asked = await community.alice.run_command("help-now", channel=community.checkins)
+    await asked.wait_for_response()
+    await emulator.wait_for_message(channel=community.specialists, timeout=10)
+    flood_posted_before_the_page = len(posted(emulator, community))
+    await settled(bot, flood)
+    assert flood_posted_before_the_page < flood // 2
+    assert len(posted(emulator, community)) == flood
