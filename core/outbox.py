@@ -224,15 +224,22 @@ class Outbox:
     def wake(self) -> None:
         self._woken.set()
 
+    def forget_refused(self, kind: str) -> None:
+        """The feature is unloading: its handler is no longer called."""
+        self._handlers.pop(kind, None)
+
     async def waiting(self) -> int:
-        """How many messages are queued and due now (for tests and `check`)."""
+        """How many messages of this process's servers are queued and due now."""
         now = self.now()
+        due = (
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(OutboxMessage.state == QUEUED, OutboxMessage.not_before <= now)
+        )
+        if served := self._served():
+            due = due.where(or_(*served))
         async with self.db.all_guilds_session() as session:
-            found = await session.scalar(
-                select(func.count())
-                .select_from(OutboxMessage)
-                .where(OutboxMessage.state == QUEUED, OutboxMessage.not_before <= now)
-            )
+            found = await session.scalar(due)
         return int(found or 0)
 
     # --- Start and stop -------------------------------------------------------------
@@ -264,13 +271,28 @@ class Outbox:
             while not self._stopping:
                 try:
                     claimed = await self._claim()
-                    if claimed:
-                        await self._send_all(claimed)
-                        continue
-                    await self._purge_now_and_then()
+                    while claimed and not self._stopping:
+                        claimed = await self._send_and_claim_more(claimed)
+                    if not claimed:
+                        await self._purge_now_and_then()
                 except Exception as error:
                     log.error("The outbox worker failed: %s", describe_failure(error))
                 await self._idle()
+
+    async def _send_and_claim_more(self, claimed: list[_Claimed]) -> list[_Claimed]:
+        """Send a batch while claiming the next, so the pace never waits on a claim."""
+        sending = asyncio.create_task(self._send_all(claimed))
+        try:
+            more = await self._claim() if not self._stopping else []
+        finally:
+            busy = {message.destination for message in claimed}
+            if not sending.done() and (
+                self._stopping or any(m.destination in busy for m in more or [])
+            ):
+                # A destination's messages go out in order: the second waits for the first.
+                await sending
+        await sending
+        return more
 
     async def _idle(self) -> None:
         with contextlib.suppress(TimeoutError):

@@ -69,10 +69,13 @@ class GlobalPacer:
     def reserve(self) -> float:
         """Reserve the next slot; how long until it comes."""
         now = self._clock()
-        # A slot left unused while idle is gone: no burst to make up for it.
-        at = max(now, self._next_free)
+        # Busy, slots follow each other exactly, so a waiter woken a millisecond late
+        # does not push every later slot back (that alone cost 7% of the pace). A slot
+        # left unused while idle is gone: no burst to make up for it.
+        busy = now < self._next_free + self.interval
+        at = self._next_free if busy else now
         self._next_free = at + self.interval
-        return at - now
+        return max(at - now, 0.0)
 
     async def urgent(self) -> None:
         wait = self.reserve()

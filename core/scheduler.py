@@ -6,8 +6,9 @@ APScheduler never needs a job store of its own.
 
 A feature schedules through its own `FeatureJobs` handle, made by its cog: jobs by key
 (`"prompt:<guild id>"`), each id prefixed with the feature's name so no two features
-collide, replaced when scheduled again, and all removed when the cog unloads. Jobs stay
-one per server (or per open request), never one per member.
+collide, replaced when scheduled again, and all removed when the cog unloads. Jobs are
+one per moment (a local time, an instant) holding every server due then, or one per
+open request; never one per server of a daily routine, never one per member.
 """
 
 from __future__ import annotations

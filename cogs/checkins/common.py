@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import GuildSettings, Member
-from db.models.checkins import EVERY_DAY, CheckinSchedule
+from db.models.checkins import CheckinSchedule
 
 # --- Time zones -----------------------------------------------------------------------------
 
@@ -38,11 +38,6 @@ async def group_zone(session: AsyncSession, guild_id: int) -> str:
 async def member_zone(session: AsyncSession, guild_id: int, user_id: int) -> ZoneInfo:
     own = await session.scalar(select(Member.timezone).where(Member.user_id == user_id))
     return zone_or_utc(own or await group_zone(session, guild_id))
-
-
-async def scheduled_weekdays(session: AsyncSession, guild_id: int) -> frozenset[int]:
-    schedule = await session.get(CheckinSchedule, guild_id)
-    return frozenset(schedule.weekdays if schedule is not None else EVERY_DAY)
 
 
 # --- Small helpers --------------------------------------------------------------------------

@@ -1,24 +1,31 @@
-"""The check-in feature's scheduled work: the daily prompt (caught up after downtime,
-retried while the day's prompt may still go out), reminders and the warning-sign detector.
+"""The check-in feature's scheduled work: the daily prompt (caught up after downtime),
+reminders and the warning-sign detector.
 
-One job of each kind per group, replaced whenever the group's schedule changes; the cog
-starts them when it loads and removes them when it unloads. The rules live in
-`schedule`, `preferences` and `signs`; the words in `texts`.
+Jobs per moment, not per server: one prompt job per distinct local time, zone and days
+among the servers this process serves, one detector job per time zone, and one reminder
+job for all. A job claims its servers' due work in batches and hands the messages to the
+outbox (`core.outbox`), which sends them paced and retries them while they are useful.
+`ServerGroups` remembers which servers share a job, so a changed schedule moves its server
+from one job to another: a job is added when its first server joins and removed when its
+last one leaves. The cog starts them when it loads and removes them when it unloads. The
+rules live in `schedule`, `preferences` and `signs`; the words in `texts`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 import discord
 
 from cogs.checkins import form, preferences, schedule, texts, views
 from cogs.checkins.coping import and_list, suggestions
 from cogs.checkins.posting import SEND_FAILED, dm, messageable, status
-from cogs.checkins.schedule import ClaimedPrompt, ScheduleState
+from cogs.checkins.schedule import ScheduleState
 from cogs.checkins.signs import (
     DetectorAlert,
     Sign,
@@ -26,31 +33,93 @@ from cogs.checkins.signs import (
     record_alert_delivery,
     run_detector,
 )
-from core import scheduler
-from core.scheduler import SHUTDOWN_GRACE_SECONDS, FeatureJobs
+from core.outbox import Refused, message_body
+from core.pacing import bulk_requests
+from core.scheduler import SHUTDOWN_GRACE_SECONDS, FeatureJobs, JobSpec
 
 if TYPE_CHECKING:
     from core.bot import RecoveryBot
 
 log = logging.getLogger(__name__)
 
-_JOBS = ("prompt", "detector", "reminders")
-# A prompt that could not be posted is tried again this much later, within the grace.
+OWNER = "checkins"
+PROMPT_NOTICE_TOPIC = "checkins:prompt-failed"
+REMINDERS_KEY = "reminders"
+# Servers claimed per transaction: 10,000 servers at one moment make 20 modest
+# statements one after the other, never one giant one nor 10,000 sessions at once.
+CHUNK = 500
+# A moment whose claim failed (the database had a bad moment) is claimed again this
+# much later, while its prompts may still go out; servers already claimed are skipped,
+# and a moment its servers have all left meanwhile claims nothing.
 PROMPT_RETRY_DELAY = timedelta(minutes=10)
 _MISFIRE_GRACE_SECONDS = int(schedule.CATCH_UP_GRACE.total_seconds())
 
 
-OWNER = "checkins"
-PROMPT_NOTICE_TOPIC = "checkins:prompt-failed"
+def prompt_key(state: ScheduleState) -> str:
+    """The job of every server prompting at the same local time, zone and days:
+    "prompt:19:00:Europe/London:0123456" (Monday is 0)."""
+    days = "".join(str(day) for day in sorted(state.weekdays))
+    return f"prompt:{state.hour:02d}:{state.minute:02d}:{state.timezone}:{days}"
 
 
-def job_key(kind: str, guild_id: int) -> str:
-    return f"{kind}:{guild_id}"
+def detector_key(state: ScheduleState) -> str:
+    """The job of every server whose detector runs in the same zone (at its hour there)."""
+    return f"detector:{state.timezone}"
 
 
-def job_id(kind: str, guild_id: int) -> str:
-    """The scheduler's id of a group's job of this kind: "checkins:prompt:<guild id>"."""
-    return scheduler.job_id(OWNER, job_key(kind, guild_id))
+def retry_key(moment: str) -> str:
+    return f"prompt-retry:{moment}"
+
+
+def _prompts(state: ScheduleState) -> bool:
+    return state.enabled and bool(state.weekdays)
+
+
+def _chunks(guild_ids: Sequence[int]) -> Iterator[Sequence[int]]:
+    for start in range(0, len(guild_ids), CHUNK):
+        yield guild_ids[start : start + CHUNK]
+
+
+@dataclass(frozen=True)
+class Regrouped:
+    """What moving a server changed: a group it left empty, a group it began."""
+
+    emptied: str | None = None
+    started: str | None = None
+
+
+class ServerGroups:
+    """Which servers share each job (a prompt's moment, a detector's zone), and which
+    job each server is in."""
+
+    def __init__(self) -> None:
+        self._servers: dict[str, set[int]] = {}
+        self._group_of: dict[int, str] = {}
+
+    def place(self, guild_id: int, key: str | None) -> Regrouped:
+        """Move the server into the group `key` (None: into none)."""
+        left = self._group_of.get(guild_id)
+        if left == key:
+            return Regrouped()
+        emptied = None
+        if left is not None:
+            del self._group_of[guild_id]
+            servers = self._servers[left]
+            servers.discard(guild_id)
+            if not servers:
+                del self._servers[left]
+                emptied = left
+        started = None
+        if key is not None:
+            self._group_of[guild_id] = key
+            if key not in self._servers:
+                self._servers[key] = set()
+                started = key
+            self._servers[key].add(guild_id)
+        return Regrouped(emptied, started)
+
+    def servers(self, key: str) -> list[int]:
+        return sorted(self._servers.get(key, ()))
 
 
 class CheckinJobs:
@@ -58,155 +127,228 @@ class CheckinJobs:
         self.bot = bot
         self.content = bot.content.checkins
         self.scheduled = FeatureJobs(bot.scheduler, OWNER)
+        self.prompts = ServerGroups()
+        self.detectors = ServerGroups()
         self._startup: asyncio.Task[None] | None = None
 
     # --- Start and stop -------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Every served group's jobs, and the prompts missed while the bot was down."""
-        schedules = await schedule.load_schedules(self.bot.db)
-        for state in schedules:
-            if self.bot.serves_guild(state.guild_id):
-                self.schedule_jobs(state)
-        self._startup = asyncio.create_task(self._catch_up(schedules))
+        """The jobs of every served server, from their schedules read once, and the
+        prompts missed while the bot was down."""
+        self.bot.outbox.on_refused(schedule.PROMPT_KIND, self.prompt_refused)
+        served = [
+            state
+            for state in await schedule.load_schedules(self.bot.db)
+            if self.bot.serves_guild(state.guild_id)
+        ]
+        wanted = {REMINDERS_KEY: self._reminder_spec()}
+        for state in served:
+            if not _prompts(state):
+                continue
+            # A job's trigger is built once, for the first server of its group.
+            if started := self.prompts.place(state.guild_id, prompt_key(state)).started:
+                wanted[started] = self._prompt_spec(state)
+            if started := self.detectors.place(state.guild_id, detector_key(state)).started:
+                wanted[started] = self._detector_spec(state)
+        self.scheduled.replace_all(wanted)
+        self._startup = asyncio.create_task(self.catch_up(served))
 
     async def stop(self) -> None:
         if self._startup is not None and not self._startup.done():
-            # Let a catch-up that is already posting finish: cancelling it in the middle
+            # Let a catch-up that is already claiming finish: cancelling it in the middle
             # of a database call can leave the connection hanging at shutdown.
             done, _ = await asyncio.wait({self._startup}, timeout=SHUTDOWN_GRACE_SECONDS)
             if not done:
                 self._startup.cancel()
         self.scheduled.cancel_all()
+        self.bot.outbox.forget_refused(schedule.PROMPT_KIND)
 
-    async def _catch_up(self, schedules: list[ScheduleState]) -> None:
-        """Prompts missed while the bot was down go out once, within the grace period."""
-        await self.bot.wait_until_ready()
+    async def catch_up(self, schedules: Sequence[ScheduleState]) -> None:
+        """Prompts missed while the bot was down go out once, within the grace period:
+        one batch claim over the servers that have one due."""
         now = self.bot.clock.now()
-        for state, _day in schedule.due_prompts(schedules, now):
-            if self.bot.serves_guild(state.guild_id):
-                log.info("Catching up the check-in prompt of guild %s", state.guild_id)
-                await self.prompt_job(state.guild_id)
+        due = [state.guild_id for state, _day in schedule.due_prompts(schedules, now)]
+        if due:
+            log.info("Catching up the check-in prompts of %d servers", len(due))
+            # At start the database is there; a failed batch is logged, not retried.
+            await self._claim_prompts(due, now)
 
-    def schedule_jobs(self, state: ScheduleState) -> None:
-        """One job of each kind per group, replaced whenever the schedule changes."""
-        if not state.enabled or not state.weekdays:
-            for kind in _JOBS:
-                self.scheduled.cancel(job_key(kind, state.guild_id))
+    def schedule_saved(self, state: ScheduleState) -> None:
+        """Move the server to the jobs of its new schedule (none when it is off)."""
+        active = _prompts(state) and self.bot.serves_guild(state.guild_id)
+        self._regroup(
+            self.prompts.place(state.guild_id, prompt_key(state) if active else None),
+            lambda: self._prompt_spec(state),
+        )
+        self._regroup(
+            self.detectors.place(state.guild_id, detector_key(state) if active else None),
+            lambda: self._detector_spec(state),
+        )
+
+    def _regroup(self, change: Regrouped, spec: Callable[[], JobSpec]) -> None:
+        if change.emptied is not None:
+            self.scheduled.cancel(change.emptied)
+        if change.started is not None:
+            self.scheduled.add(change.started, spec())
+
+    def _prompt_spec(self, state: ScheduleState) -> JobSpec:
+        # A run the process slept through still happens when it wakes; whether each
+        # prompt is still due (the grace period) is the claim's to decide.
+        return JobSpec(
+            schedule.prompt_trigger(state),
+            self.prompt_job,
+            (prompt_key(state),),
+            _MISFIRE_GRACE_SECONDS,
+        )
+
+    def _detector_spec(self, state: ScheduleState) -> JobSpec:
+        return JobSpec(
+            detector_trigger(state),
+            self.detector_job,
+            (detector_key(state),),
+            _MISFIRE_GRACE_SECONDS,
+        )
+
+    def _reminder_spec(self) -> JobSpec:
+        return JobSpec(
+            preferences.reminder_trigger(), self.reminder_job, (), _MISFIRE_GRACE_SECONDS
+        )
+
+    # --- The prompt -------------------------------------------------------------------------
+
+    async def prompt_job(self, moment: str, retry_until: datetime | None = None) -> None:
+        """The prompts of every server of one moment, claimed and queued in batches."""
+        now = self.bot.clock.now()
+        if await self._claim_prompts(self.prompts.servers(moment), now):
             return
-        triggers = {
-            "prompt": (self.prompt_job, schedule.prompt_trigger(state)),
-            "detector": (self.detector_job, detector_trigger(state)),
-            "reminders": (self.reminder_job, preferences.reminder_trigger()),
-        }
-        for kind, (function, trigger) in triggers.items():
-            self.scheduled.cron(
-                job_key(kind, state.guild_id),
-                function,
-                trigger=trigger,
-                args=[state.guild_id],
-                # A run the process slept through still happens when it wakes; whether
-                # it is still due (the prompt's grace period) is the job's to decide.
-                misfire_grace_seconds=_MISFIRE_GRACE_SECONDS,
-            )
-
-    # --- Jobs -------------------------------------------------------------------------------
-
-    async def prompt_job(self, guild_id: int, retry_until: datetime | None = None) -> None:
-        now = self.bot.clock.now()
-        try:
-            claim = await schedule.claim_prompt(self.bot.db, guild_id, now)
-            if claim is None or await self._send_prompt(claim):
-                return
-        except Exception:
-            log.exception("The check-in prompt job failed for guild %s", guild_id)
-        self._retry_prompt(guild_id, now, retry_until or now + schedule.CATCH_UP_GRACE)
-
-    def _retry_prompt(self, guild_id: int, now: datetime, until: datetime) -> None:
-        """One more try a little later, while the day's prompt may still go out."""
+        until = retry_until or now + schedule.CATCH_UP_GRACE
         at = now + PROMPT_RETRY_DELAY
         if at > until:
-            log.warning("Giving up on today's check-in prompt in guild %s", guild_id)
+            log.warning("Giving up on the check-in prompts of %s for today", moment)
             return
         self.scheduled.at(
-            job_key("prompt-retry", guild_id),
+            retry_key(moment),
             at,
             self.prompt_job,
-            args=[guild_id, until],
+            args=[moment, until],
             misfire_grace_seconds=_MISFIRE_GRACE_SECONDS,
         )
 
-    async def _send_prompt(self, claim: ClaimedPrompt) -> bool:
+    async def _claim_prompts(self, guild_ids: Sequence[int], now: datetime) -> bool:
+        """Claim and queue the due prompts; False if a batch could not be claimed."""
+        message = self.prompt_message()
+        queued = 0
+        claimed_all = True
+        for chunk in _chunks(guild_ids):
+            try:
+                queued += len(await schedule.claim_prompts(self.bot.db, chunk, now, message))
+            except Exception:
+                log.exception("Claiming the check-in prompts of %d servers failed", len(chunk))
+                claimed_all = False
+                continue
+            # The outbox sends one batch while the next is claimed.
+            self.bot.outbox.wake()
+        if queued:
+            log.info("Queued %d check-in prompts of %d servers", queued, len(guild_ids))
+        return claimed_all
+
+    def prompt_message(self) -> dict[str, Any]:
         embed = discord.Embed(
             title=texts.PROMPT_TRIGGERS_TITLE, description=form.numbered_triggers(self.content)
         )
-        try:
-            channel = await messageable(self.bot, claim.channel_id)
-            await channel.send(texts.PROMPT_TEXT, embed=embed, view=views.prompt_view())
-        except SEND_FAILED as error:
-            log.warning(
-                "Could not post the check-in prompt in guild %s (HTTP %s); it can go out "
-                "again within the grace period",
-                claim.guild_id,
-                status(error),
-            )
-            await schedule.release_prompt(self.bot.db, claim)
-            if isinstance(error, discord.Forbidden | discord.NotFound | discord.ClientException):
-                await self._tell_owner(claim)
-            return False
-        log.info("Posted the check-in prompt in guild %s for %s", claim.guild_id, claim.local_date)
-        return True
+        return message_body(texts.PROMPT_TEXT, embed=embed, view=views.prompt_view())
 
-    async def _tell_owner(self, claim: ClaimedPrompt) -> None:
+    async def prompt_refused(self, refused: Refused) -> None:
+        """The outbox tries again every few minutes; someone must mend the channel."""
+        log.warning(
+            "The check-in prompt of guild %s was refused in channel %s (HTTP %s); it is "
+            "tried again while the day's prompt may still go out",
+            refused.guild_id,
+            refused.channel_id,
+            refused.status,
+        )
+        await self._tell_owner(
+            refused.guild_id, refused.channel_id, schedule.prompt_date_of(refused.dedupe_key)
+        )
+
+    async def _tell_owner(self, guild_id: int, channel_id: int, day: date) -> None:
         """Retries can't fix a deleted channel or a missing permission: someone must.
         Once per day's prompt, however often it is retried."""
-        guild = self.bot.get_guild(claim.guild_id)
+        guild = self.bot.get_guild(guild_id)
         text = texts.PROMPT_FAILED_OWNER.format(
-            guild=guild.name if guild else claim.guild_id, channel=f"<#{claim.channel_id}>"
+            guild=guild.name if guild else guild_id, channel=f"<#{channel_id}>"
         )
         await self.bot.owner_notices.tell_now_and_then(
-            claim.guild_id, PROMPT_NOTICE_TOPIC, text, occasion=claim.local_date
+            guild_id, PROMPT_NOTICE_TOPIC, text, occasion=day
         )
 
-    async def reminder_job(self, guild_id: int) -> None:
-        try:
-            users = await preferences.claim_reminders(self.bot.db, guild_id, self.bot.clock.now())
-            state = await schedule.get_schedule(self.bot.db, guild_id) if users else None
-            sent = 0
-            for user_id in users:  # one at a time: discord.py keeps to the rate limits
-                link = (
-                    views.channel_link_view(guild_id, state.channel_id, texts.CHECK_IN_BUTTON)
-                    if state
-                    else None
-                )
-                sent += await dm(self.bot, user_id, texts.REMINDER_DM, link)
-            if users:
-                log.info("Sent %d of %d check-in reminders in guild %s", sent, len(users), guild_id)
-        except Exception:
-            log.exception("The check-in reminder job failed for guild %s", guild_id)
+    # --- Reminders --------------------------------------------------------------------------
 
-    async def detector_job(self, guild_id: int) -> None:
+    async def reminder_job(self) -> None:
+        """The due reminders of every served server, claimed and queued in batches."""
+        now = self.bot.clock.now()
+        try:
+            guild_ids = [
+                guild_id
+                for guild_id in await preferences.servers_with_reminders(self.bot.db)
+                if self.bot.serves_guild(guild_id)
+            ]
+        except Exception:
+            log.exception("Finding the servers with check-in reminders failed")
+            return
+        queued = 0
+        for chunk in _chunks(guild_ids):
+            try:
+                claimed = await preferences.claim_reminders(
+                    self.bot.db, chunk, now, self.reminder_message
+                )
+            except Exception:
+                log.exception("Claiming the check-in reminders of %d servers failed", len(chunk))
+                continue
+            queued += len(claimed)
+            self.bot.outbox.wake()
+        if queued:
+            log.info("Queued %d check-in reminders in %d servers", queued, len(guild_ids))
+
+    @staticmethod
+    def reminder_message(guild_id: int, channel_id: int) -> dict[str, Any]:
+        link = views.channel_link_view(guild_id, channel_id, texts.CHECK_IN_BUTTON)
+        return message_body(texts.REMINDER_DM, view=link)
+
+    # --- The warning-sign detector ---------------------------------------------------------
+
+    async def detector_job(self, zone: str) -> None:
+        """The detector for every server of one time zone, in turn."""
+        # Its nudges and signals are bulk: a crisis page never waits behind them.
+        with bulk_requests():
+            for guild_id in self.detectors.servers(zone):
+                await self.detect_in(guild_id)
+
+    async def detect_in(self, guild_id: int) -> None:
         try:
             alerts = await run_detector(
                 self.bot.db, guild_id, self.content.warning_signs, self.bot.clock.now()
             )
+            state = await schedule.get_schedule(self.bot.db, guild_id) if alerts else None
         except Exception:
             log.exception("The warning-sign job failed for guild %s", guild_id)
             return
-        for alert in alerts:
-            # One member's failed delivery must not cost the others theirs.
-            try:
-                await self._deliver(guild_id, alert)
-            except Exception:
-                log.exception("A warning-sign delivery failed in guild %s", guild_id)
-
-    async def _deliver(self, guild_id: int, alert: DetectorAlert) -> None:
-        state = await schedule.get_schedule(self.bot.db, guild_id)
         link = (
             views.channel_link_view(guild_id, state.channel_id, texts.CHECK_IN_BUTTON)
             if state
             else None
         )
+        for alert in alerts:
+            # One member's failed delivery must not cost the others theirs.
+            try:
+                await self._deliver(guild_id, alert, link)
+            except Exception:
+                log.exception("A warning-sign delivery failed in guild %s", guild_id)
+
+    async def _deliver(
+        self, guild_id: int, alert: DetectorAlert, link: discord.ui.View | None
+    ) -> None:
         nudged = await dm(self.bot, alert.user_id, self.nudge_text(alert), link)
         shared = False
         specialists = self.bot.guild_settings.cached(guild_id).specialists_channel_id

@@ -1,21 +1,25 @@
 """A member's own choices (sharing, reminders, telling the specialists, their time zone)
-and the reminders they asked for. No Discord here.
+and the reminders they asked for, claimed in batches across servers and handed to the
+outbox (`core.outbox`). No Discord here: the reminder's message comes from the caller.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
-from sqlalchemy import or_, select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cogs.checkins import texts
-from cogs.checkins.common import member_zone, rowcount, zone_or_utc
+from cogs.checkins.common import member_zone, zone_or_utc
 from core.errors import UserFacingError
+from core.outbox import Outgoing, enqueue
 from db.engine import Database
 from db.models import AuditEntry, Member
 from db.models.checkins import DEFAULT_REMINDER_HOUR, Checkin, CheckinPreference, CheckinSchedule
@@ -107,6 +111,20 @@ async def set_member_timezone(db: Database, guild_id: int, user_id: int, zone: s
 # --- Reminders ------------------------------------------------------------------------------
 
 
+REMINDER_KIND = "checkins.reminder"
+
+
+def reminder_dedupe_key(guild_id: int, user_id: int, day: date) -> str:
+    """The outbox's name for a member's reminder of one local day: queued twice, sent once."""
+    return f"checkins:reminder:{guild_id}:{user_id}:{day.isoformat()}"
+
+
+def reminder_window(hour: int, zone: ZoneInfo, day: date) -> tuple[datetime, datetime]:
+    """When (UTC) a member's reminder of their local `day` may go out."""
+    start = datetime.combine(day, time(hour), tzinfo=zone).astimezone(UTC)
+    return start, start + REMINDER_WINDOW
+
+
 def reminder_due(
     hour: int,
     zone: ZoneInfo,
@@ -122,72 +140,152 @@ def reminder_due(
         return None
     if last_reminder_date is not None and last_reminder_date >= today:
         return None
-    start = datetime.combine(today, time(hour), tzinfo=zone).astimezone(UTC)
-    if not start <= now < start + REMINDER_WINDOW:
+    start, end = reminder_window(hour, zone, today)
+    if not start <= now < end:
         return None
     return today
 
 
-async def claim_reminders(db: Database, guild_id: int, now: datetime) -> list[int]:
-    """Members to remind now; each is marked reminded for their day before it is sent."""
-    async with db.guild_session(guild_id) as session, session.begin():
-        schedule = await session.get(CheckinSchedule, guild_id)
-        if schedule is None or not schedule.enabled:
-            return []
-        weekdays = frozenset(schedule.weekdays)
+async def servers_with_reminders(db: Database) -> list[int]:
+    """The servers with a prompt on and at least one member who asked for reminders."""
+    async with db.all_guilds_session() as session:
+        found = await session.scalars(
+            select(CheckinPreference.guild_id)
+            .join(CheckinSchedule, CheckinSchedule.guild_id == CheckinPreference.guild_id)
+            .where(CheckinPreference.reminders_enabled.is_(True), CheckinSchedule.enabled.is_(True))
+            .distinct()
+            .order_by(CheckinPreference.guild_id)
+        )
+        return list(found.all())
+
+
+@dataclass(frozen=True)
+class ClaimedReminder:
+    guild_id: int
+    user_id: int
+    local_date: date
+
+
+@dataclass(frozen=True)
+class _DueReminder:
+    guild_id: int
+    user_id: int
+    channel_id: int
+    window_end: datetime
+
+
+# The DM's body for a server, given the channel its prompt goes to.
+ReminderBody = Callable[[int, int], dict[str, Any]]
+
+
+async def claim_reminders(
+    db: Database, guild_ids: Collection[int], now: datetime, body_for: ReminderBody
+) -> list[ClaimedReminder]:
+    """The reminders due now in these servers, in one transaction: each member is marked
+    reminded for their day (a conditional UPDATE, so two runs never both claim one) and
+    their DM queued in the outbox with it, kept until their reminder window ends."""
+    if not guild_ids:
+        return []
+    async with db.all_guilds_session() as session, session.begin():
         prefs = (
-            await session.scalars(
-                select(CheckinPreference).where(CheckinPreference.reminders_enabled.is_(True))
+            await session.execute(
+                select(
+                    CheckinPreference.id,
+                    CheckinPreference.guild_id,
+                    CheckinPreference.user_id,
+                    CheckinPreference.reminder_hour,
+                    CheckinPreference.last_reminder_date,
+                    Member.timezone.label("own_zone"),
+                    CheckinSchedule.timezone.label("group_zone"),
+                    CheckinSchedule.weekdays,
+                    CheckinSchedule.channel_id,
+                )
+                .join(CheckinSchedule, CheckinSchedule.guild_id == CheckinPreference.guild_id)
+                .outerjoin(
+                    Member,
+                    and_(
+                        Member.guild_id == CheckinPreference.guild_id,
+                        Member.user_id == CheckinPreference.user_id,
+                    ),
+                )
+                .where(
+                    CheckinPreference.guild_id.in_(guild_ids),
+                    CheckinPreference.reminders_enabled.is_(True),
+                    CheckinSchedule.enabled.is_(True),
+                )
             )
         ).all()
         if not prefs:
             return []
-        users = [p.user_id for p in prefs]
-        own_zones = dict(
-            (
-                await session.execute(
-                    select(Member.user_id, Member.timezone).where(Member.user_id.in_(users))
-                )
-            ).all()
-        )
         recent = now.date() - timedelta(days=2)
-        checked: dict[int, set[date]] = defaultdict(set)
-        for user_id, checked_day in (
+        checked: dict[tuple[int, int], set[date]] = defaultdict(set)
+        for guild_id, user_id, checked_day in (
             await session.execute(
-                select(Checkin.user_id, Checkin.local_date).where(
-                    Checkin.user_id.in_(users), Checkin.local_date >= recent
+                select(Checkin.guild_id, Checkin.user_id, Checkin.local_date)
+                .join(
+                    CheckinPreference,
+                    and_(
+                        CheckinPreference.guild_id == Checkin.guild_id,
+                        CheckinPreference.user_id == Checkin.user_id,
+                    ),
+                )
+                .where(
+                    Checkin.guild_id.in_(guild_ids),
+                    Checkin.local_date >= recent,
+                    CheckinPreference.reminders_enabled.is_(True),
                 )
             )
         ).all():
-            checked[user_id].add(checked_day)
-        due: list[int] = []
+            checked[(guild_id, user_id)].add(checked_day)
+        due_on: dict[date, dict[int, _DueReminder]] = defaultdict(dict)
         for pref in prefs:
-            zone = zone_or_utc(own_zones.get(pref.user_id) or schedule.timezone)
+            zone = zone_or_utc(pref.own_zone or pref.group_zone)
             day = reminder_due(
                 pref.reminder_hour,
                 zone,
                 now,
-                weekdays,
+                frozenset(pref.weekdays),
                 pref.last_reminder_date,
-                checked[pref.user_id],
+                checked[(pref.guild_id, pref.user_id)],
             )
-            if day is None:
-                continue
-            result = await session.execute(
+            if day is not None:
+                _, window_end = reminder_window(pref.reminder_hour, zone, day)
+                due_on[day][pref.id] = _DueReminder(
+                    pref.guild_id, pref.user_id, pref.channel_id, window_end
+                )
+        claimed: list[ClaimedReminder] = []
+        outgoing: list[Outgoing] = []
+        # Members' days differ by their zones: one statement per local day.
+        for day, due in due_on.items():
+            moved = await session.scalars(
                 update(CheckinPreference)
                 .where(
-                    CheckinPreference.id == pref.id,
+                    CheckinPreference.id.in_(list(due)),
                     or_(
                         CheckinPreference.last_reminder_date.is_(None),
                         CheckinPreference.last_reminder_date < day,
                     ),
                 )
                 .values(last_reminder_date=day)
+                .returning(CheckinPreference.id)
                 .execution_options(synchronize_session=False)
             )
-            if rowcount(result) == 1:
-                due.append(pref.user_id)
-    return due
+            for pref_id in moved.all():
+                reminder = due[pref_id]
+                claimed.append(ClaimedReminder(reminder.guild_id, reminder.user_id, day))
+                outgoing.append(
+                    Outgoing(
+                        kind=REMINDER_KIND,
+                        dedupe_key=reminder_dedupe_key(reminder.guild_id, reminder.user_id, day),
+                        guild_id=reminder.guild_id,
+                        body=body_for(reminder.guild_id, reminder.channel_id),
+                        not_before=now,
+                        expires_at=reminder.window_end,
+                        user_id=reminder.user_id,
+                    )
+                )
+        await enqueue(session, outgoing)
+    return claimed
 
 
 def reminder_trigger() -> CronTrigger:

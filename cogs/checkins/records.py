@@ -4,20 +4,23 @@ group's participation (counts only). No Discord here.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, bindparam, extract, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cogs.checkins import texts
-from cogs.checkins.common import group_zone, member_zone, rowcount, scheduled_weekdays, zone_or_utc
+from cogs.checkins.common import group_zone, member_zone, rowcount, zone_or_utc
 from cogs.checkins.form import CheckinValues, RawCheckin, chosen_triggers, parse_checkin
 from config.content import CheckinContent
 from core.errors import UserFacingError
 from db.engine import Database
+from db.models import Member
 from db.models.checkins import EVERY_DAY, Checkin, CheckinPreference, CheckinSchedule
 
 # --- Recording ------------------------------------------------------------------------------
@@ -52,23 +55,18 @@ async def record_checkin(
     leaves it as it is."""
     values = parse_checkin(raw, content)
     async with db.guild_session(guild_id) as session, session.begin():
-        zone = await member_zone(session, guild_id, user_id)
-        schedule = await session.get(CheckinSchedule, guild_id)  # already loaded: no query
+        schedule, today, weekdays = await _member_day(session, guild_id, user_id, now)
         share = await session.scalar(
             select(CheckinPreference.share_enabled).where(CheckinPreference.user_id == user_id)
         )
-        today = now.astimezone(zone).date()
         keep_note = keep_note_if_empty and not values.note
         created = await _upsert(session, guild_id, user_id, today, values, now, keep_note)
-        dates = set(
-            await session.scalars(select(Checkin.local_date).where(Checkin.user_id == user_id))
-        )
-    weekdays = frozenset(schedule.weekdays if schedule is not None else EVERY_DAY)
+        streak = await _streak(session, user_id, today, weekdays)
     signs = content.warning_signs
     return CheckinOutcome(
         local_date=today,
         created=created,
-        streak=streak_length(dates, today, weekdays),
+        streak=streak,
         triggers=values.triggers,
         high_craving=values.craving >= signs.high_craving_at_least,
         low_mood=values.mood <= signs.low_mood_at_most,
@@ -174,7 +172,10 @@ async def set_triggers(
 
 def streak_length(dates: set[date], today: date, weekdays: frozenset[int]) -> int:
     """Check-ins on consecutive local days up to today (or yesterday, if today is still
-    open). Days the group has no check-in scheduled neither break nor add to it."""
+    open). Days the group has no check-in scheduled neither break nor add to it.
+
+    The definition: `_streak` gets the same from the database without reading every
+    date (tests/cogs/checkins/test_streak_property.py holds the two equal)."""
     if not dates:
         return 0
     earliest = min(dates)
@@ -191,12 +192,168 @@ def streak_length(dates: set[date], today: date, weekdays: frozenset[int]) -> in
 
 async def member_streak(db: Database, guild_id: int, user_id: int, now: datetime) -> int:
     async with db.guild_session(guild_id) as session:
-        zone = await member_zone(session, guild_id, user_id)
-        weekdays = await scheduled_weekdays(session, guild_id)
-        dates = set(
-            await session.scalars(select(Checkin.local_date).where(Checkin.user_id == user_id))
+        _, today, weekdays = await _member_day(session, guild_id, user_id, now)
+        return await _streak(session, user_id, today, weekdays)
+
+
+async def _member_day(
+    session: AsyncSession, guild_id: int, user_id: int, now: datetime
+) -> tuple[CheckinSchedule | None, date, frozenset[int]]:
+    """The group's schedule, the member's local date and the group's check-in weekdays,
+    with the schedule and the member's own zone read in one statement."""
+    own_zone = select(Member.timezone).where(Member.user_id == user_id).scalar_subquery()
+    found = (
+        await session.execute(
+            select(CheckinSchedule, own_zone).where(CheckinSchedule.guild_id == guild_id)
         )
-    return streak_length(dates, now.astimezone(zone).date(), weekdays)
+    ).one_or_none()
+    if found is None:
+        zone = await member_zone(session, guild_id, user_id)
+        return None, now.astimezone(zone).date(), frozenset(EVERY_DAY)
+    schedule, own = found
+    # As `member_zone`: the member's own zone, else the group's check-in zone.
+    zone = zone_or_utc(own or schedule.timezone)
+    return schedule, now.astimezone(zone).date(), frozenset(schedule.weekdays)
+
+
+# Nearly every streak ends within the member's last weeks: those days are read first.
+# Older days are looked at only while the streak runs through all of them, and then
+# counted in SQL rather than read, in bands that grow fourfold, a few to a statement;
+# only the band where the streak ends is read, to find the day it ends on.
+STREAK_FIRST_DAYS = 64
+STREAK_BAND_GROWTH = 4
+STREAK_BANDS_PER_STATEMENT = 3
+
+
+async def _streak(
+    session: AsyncSession,
+    user_id: int,
+    today: date,
+    weekdays: frozenset[int],
+    recent: tuple[date, set[date]] | None = None,
+) -> int:
+    """`streak_length` of the member's check-ins, reading back from today only as far as
+    the streak goes. `recent`: the first day and the dates of check-ins from it to today,
+    when the caller has read them already."""
+    mine = (Checkin.user_id == user_id, Checkin.local_date <= today)
+    if not weekdays:
+        # No day can break the streak: it is every check-in up to today.
+        everything = select(func.count()).select_from(Checkin).where(*mine)
+        return int(await session.scalar(everything) or 0)
+    if recent is None:
+        first = today - timedelta(days=STREAK_FIRST_DAYS - 1)
+        dates = set(
+            await session.scalars(
+                select(Checkin.local_date).where(*mine, Checkin.local_date >= first)
+            )
+        )
+    else:
+        first, dates = recent
+    start = today if today in dates else today - timedelta(days=1)  # today is still open
+    streak, broken = _walk_back(dates, start, first, weekdays)
+    size, last = (today - first).days + 1, first - timedelta(days=1)
+    while not broken:
+        bands = []
+        for _ in range(STREAK_BANDS_PER_STATEMENT):
+            size *= STREAK_BAND_GROWTH
+            bands.append((last - timedelta(days=size - 1), last))
+            last -= timedelta(days=size)
+        counts = await _band_counts(session, user_id, bands, weekdays)
+        for (band_first, band_last), (checked, on_schedule, oldest) in zip(
+            bands, counts, strict=True
+        ):
+            if oldest is None:
+                return streak  # the band is longer than a week: a scheduled day was missed
+            if on_schedule != _scheduled_days(oldest, band_last, weekdays):
+                # A scheduled day in the band has no check-in: find the newest such day.
+                dates = set(
+                    await session.scalars(
+                        select(Checkin.local_date).where(
+                            Checkin.user_id == user_id,
+                            Checkin.local_date >= oldest,
+                            Checkin.local_date <= band_last,
+                        )
+                    )
+                )
+                return streak + _walk_back(dates, band_last, oldest, weekdays)[0]
+            streak += checked
+            if _scheduled_days(band_first, oldest - timedelta(days=1), weekdays):
+                return streak  # every day from the oldest on, and one missed before it
+    return streak
+
+
+def _walk_back(
+    dates: set[date], day: date, stop: date, weekdays: frozenset[int]
+) -> tuple[int, bool]:
+    """`streak_length`'s walk from `day` back to `stop`: the check-ins it meets, and
+    whether a scheduled day without one ended it."""
+    count = 0
+    while day >= stop:
+        if day in dates:
+            count += 1
+        elif day.weekday() in weekdays:
+            return count, True
+        day -= timedelta(days=1)
+    return count, False
+
+
+def _scheduled_days(first: date, last: date, weekdays: frozenset[int]) -> int:
+    days = (last - first).days + 1
+    if days <= 0:
+        return 0
+    weeks, rest = divmod(days, 7)
+    extra = sum(1 for ahead in range(rest) if (first + timedelta(days=ahead)).weekday() in weekdays)
+    return weeks * len(weekdays) + extra
+
+
+async def _band_counts(
+    session: AsyncSession,
+    user_id: int,
+    bands: Sequence[tuple[date, date]],
+    weekdays: frozenset[int],
+) -> list[tuple[int, int, date | None]]:
+    """For each band of days (newest first): the member's check-ins in it, how many of
+    them on a scheduled weekday, and the oldest, in one statement."""
+    every_day = len(weekdays) == 7
+    statement = _band_statement(len(bands), None if every_day else weekdays)
+    values: dict[str, object] = {"user_id": user_id}
+    for n, (first, last) in enumerate(bands):
+        values |= {f"first_{n}": first, f"last_{n}": last}
+    row = (await session.execute(statement, values)).one()
+    width = 2 if every_day else 3
+    figures = []
+    for n in range(len(bands)):
+        checked, oldest, *scheduled_ones = row[width * n : width * (n + 1)]
+        on_schedule = scheduled_ones[0] if scheduled_ones else checked
+        figures.append((int(checked), int(on_schedule), oldest))
+    return figures
+
+
+@functools.cache
+def _band_statement(bands: int, weekdays: frozenset[int] | None) -> Select[*tuple[Any, ...]]:
+    """`_band_counts`'s statement (built once: a third of its cost was building it).
+
+    One scalar subquery a figure, each a range of the (guild, member, date) index: one
+    pass computing them all would test every band on every row, several times slower.
+    `weekdays` None: every day is scheduled, so every check-in is on one."""
+    columns: list[Any] = []
+    for n in range(bands):
+        inside = (
+            Checkin.user_id == bindparam("user_id"),
+            Checkin.local_date >= bindparam(f"first_{n}"),
+            Checkin.local_date <= bindparam(f"last_{n}"),
+        )
+        columns += [
+            select(func.count()).select_from(Checkin).where(*inside).scalar_subquery(),
+            select(func.min(Checkin.local_date)).where(*inside).scalar_subquery(),
+        ]
+        if weekdays is not None:
+            # SQL numbers the days of the week from Sunday (0), weekday() from Monday.
+            dows = sorted((day + 1) % 7 for day in weekdays)
+            scheduled = extract("dow", Checkin.local_date).in_(dows)
+            on_schedule = select(func.count()).select_from(Checkin).where(*inside, scheduled)
+            columns.append(on_schedule.scalar_subquery())
+    return select(*columns)
 
 
 # --- Looking back ---------------------------------------------------------------------------
@@ -221,29 +378,31 @@ class History:
 async def history(db: Database, guild_id: int, user_id: int, days: int, now: datetime) -> History:
     """The member's own check-ins of the last `days` local days (never the note)."""
     async with db.guild_session(guild_id) as session:
-        zone = await member_zone(session, guild_id, user_id)
-        weekdays = await scheduled_weekdays(session, guild_id)
-        today = now.astimezone(zone).date()
-        rows = await session.execute(
-            select(
-                Checkin.local_date,
-                Checkin.mood,
-                Checkin.craving,
-                Checkin.sleep_hours,
-                Checkin.triggers,
+        _, today, weekdays = await _member_day(session, guild_id, user_id, now)
+        first = today - timedelta(days=days - 1)
+        # Read far enough back for most streaks too, to spare the streak a statement.
+        read_from = min(first, today - timedelta(days=STREAK_FIRST_DAYS - 1))
+        rows = (
+            await session.execute(
+                select(
+                    Checkin.local_date,
+                    Checkin.mood,
+                    Checkin.craving,
+                    Checkin.sleep_hours,
+                    Checkin.triggers,
+                )
+                .where(Checkin.user_id == user_id, Checkin.local_date >= read_from)
+                .order_by(Checkin.local_date)
             )
-            .where(Checkin.user_id == user_id)
-            .order_by(Checkin.local_date)
-        )
-        all_rows = list(rows.all())
-    first = today - timedelta(days=days - 1)
+        ).all()
+        recent = {row[0] for row in rows if row[0] <= today}
+        streak = await _streak(session, user_id, today, weekdays, (read_from, recent))
     points = [
         HistoryPoint(day, mood, craving, sleep, tuple(triggers or ()))
-        for day, mood, craving, sleep, triggers in all_rows
+        for day, mood, craving, sleep, triggers in rows
         if day >= first
     ]
-    dates = {row[0] for row in all_rows}
-    return History(points, streak_length(dates, today, weekdays), days)
+    return History(points, streak, days)
 
 
 @dataclass(frozen=True)

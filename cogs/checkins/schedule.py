@@ -1,12 +1,14 @@
 """The group's daily prompt: its schedule, when it is due, and claiming it so it goes
-out once; also how an admin writes a time of day and the days of the week. No Discord
-here.
+out once (handed to the outbox, `core.outbox`, in the same transaction); also how an
+admin writes a time of day and the days of the week. No Discord here: the prompt's
+message comes ready-made from the caller.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -16,8 +18,9 @@ from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import or_, select, update
 
 from cogs.checkins import texts
-from cogs.checkins.common import echo, rowcount, zone_or_utc
+from cogs.checkins.common import echo, zone_or_utc
 from core.errors import UserFacingError
+from core.outbox import Outgoing, enqueue
 from core.times import WEEKDAY_NAMES, read_time_of_day, read_weekday
 from core.timezones import validate_timezone
 from db.engine import Database
@@ -233,57 +236,93 @@ def next_prompt_after(state: ScheduleState, now: datetime) -> datetime | None:
     return None
 
 
+PROMPT_KIND = "checkins.prompt"
+
+
+def prompt_dedupe_key(guild_id: int, day: date) -> str:
+    """The outbox's name for a server's prompt of one local day: queued twice, sent once."""
+    return f"checkins:prompt:{guild_id}:{day.isoformat()}"
+
+
+def prompt_date_of(dedupe_key: str) -> date:
+    """The local day a prompt's dedupe key (`prompt_dedupe_key`) names."""
+    return date.fromisoformat(dedupe_key.rsplit(":", 1)[1])
+
+
 @dataclass(frozen=True)
 class ClaimedPrompt:
     guild_id: int
     channel_id: int
     local_date: date
-    previous_date: date | None
+    due_at: datetime
 
 
-async def claim_prompt(
-    db: Database, guild_id: int, now: datetime, grace: timedelta = CATCH_UP_GRACE
-) -> ClaimedPrompt | None:
-    """Take the right to send the due prompt, once: one conditional UPDATE decides, so
-    two jobs, two processes or a doubled clock hour can never both send it."""
-    async with db.guild_session(guild_id) as session, session.begin():
-        row = await session.get(CheckinSchedule, guild_id)
-        if row is None:
-            return None
-        state = ScheduleState.of(row)
-        day = due_prompt(state, now, grace)
-        if day is None:
-            return None
-        result = await session.execute(
-            update(CheckinSchedule)
-            .where(
-                CheckinSchedule.guild_id == guild_id,
-                CheckinSchedule.enabled.is_(True),
-                or_(
-                    CheckinSchedule.last_prompt_date.is_(None),
-                    CheckinSchedule.last_prompt_date < day,
-                ),
+async def claim_prompts(
+    db: Database,
+    guild_ids: Collection[int],
+    now: datetime,
+    message: dict[str, Any],
+    grace: timedelta = CATCH_UP_GRACE,
+) -> list[ClaimedPrompt]:
+    """Take the right to send the due prompts of these servers, once each, and queue
+    `message` for each claimed one in the same transaction.
+
+    A conditional UPDATE decides, so two jobs, two processes or a doubled clock hour can
+    never both claim a day's prompt; the rows it moved on are the ones claimed (RETURNING,
+    on both backends). Queued in the same transaction, a claimed prompt is never lost.
+    """
+    if not guild_ids:
+        return []
+    async with db.all_guilds_session() as session, session.begin():
+        rows = (
+            await session.scalars(
+                select(CheckinSchedule).where(CheckinSchedule.guild_id.in_(guild_ids))
             )
-            .values(last_prompt_date=day, last_prompt_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        if rowcount(result) != 1:
-            return None
-    return ClaimedPrompt(guild_id, state.channel_id, day, state.last_prompt_date)
-
-
-async def release_prompt(db: Database, claim: ClaimedPrompt) -> None:
-    """The prompt could not be sent: give the day back, so a later try may send it."""
-    async with db.guild_session(claim.guild_id) as session, session.begin():
-        await session.execute(
-            update(CheckinSchedule)
-            .where(
-                CheckinSchedule.guild_id == claim.guild_id,
-                CheckinSchedule.last_prompt_date == claim.local_date,
+        ).all()
+        due_on: dict[date, dict[int, ScheduleState]] = defaultdict(dict)
+        for row in rows:
+            state = ScheduleState.of(row)
+            day = due_prompt(state, now, grace)
+            if day is not None:
+                due_on[day][state.guild_id] = state
+        claimed: list[ClaimedPrompt] = []
+        # One statement per local day: the servers of one moment share theirs.
+        for day, states in due_on.items():
+            moved = await session.execute(
+                update(CheckinSchedule)
+                .where(
+                    CheckinSchedule.guild_id.in_(list(states)),
+                    CheckinSchedule.enabled.is_(True),
+                    or_(
+                        CheckinSchedule.last_prompt_date.is_(None),
+                        CheckinSchedule.last_prompt_date < day,
+                    ),
+                )
+                .values(last_prompt_date=day, last_prompt_at=now)
+                .returning(CheckinSchedule.guild_id, CheckinSchedule.channel_id)
+                .execution_options(synchronize_session=False)
             )
-            .values(last_prompt_date=claim.previous_date)
-            .execution_options(synchronize_session=False)
+            claimed += [
+                ClaimedPrompt(guild_id, channel_id, day, occurrence_on(states[guild_id], day))
+                for guild_id, channel_id in moved.all()
+            ]
+        await enqueue(
+            session,
+            [
+                Outgoing(
+                    kind=PROMPT_KIND,
+                    dedupe_key=prompt_dedupe_key(claim.guild_id, claim.local_date),
+                    guild_id=claim.guild_id,
+                    body=message,
+                    not_before=now,
+                    # Retried while the day's prompt may still go out, and no longer.
+                    expires_at=claim.due_at + grace,
+                    channel_id=claim.channel_id,
+                )
+                for claim in claimed
+            ],
         )
+    return claimed
 
 
 def prompt_trigger(state: ScheduleState) -> CronTrigger:

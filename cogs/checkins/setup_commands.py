@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 
 def build_command(bot: RecoveryBot, jobs: CheckinJobs) -> app_commands.Command[Any, ..., None]:
-    """The command, to hang under /setup; a changed schedule replaces the group's jobs."""
+    """The command, to hang under /setup; a changed schedule moves the group between jobs."""
 
     @app_commands.command(name="checkins", description=texts.SETUP_DESCRIPTION)
     @app_commands.describe(
@@ -66,7 +66,7 @@ def build_command(bot: RecoveryBot, jobs: CheckinJobs) -> app_commands.Command[A
             enabled=None if enabled is None else enabled == "on",
             default_channel_id=configured,
         )
-        jobs.schedule_jobs(state)
+        jobs.schedule_saved(state)
         upcoming = schedule.next_prompt_after(state, bot.clock.now())
         next_line = (
             texts.SETUP_NEXT.format(when=discord.utils.format_dt(upcoming, "F")) if upcoming else ""

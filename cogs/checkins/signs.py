@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from apscheduler.triggers.cron import CronTrigger
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 
 from cogs.checkins.common import zone_or_utc
 from cogs.checkins.schedule import ScheduleState
@@ -172,7 +172,8 @@ async def run_detector(
             )
         ).all():
             noticed[user_id][Sign(kind)] = last
-        alerts: list[DetectorAlert] = []
+        found: list[tuple[int, list[ActiveSign], list[ActiveSign], bool]] = []
+        signals: list[dict[str, object]] = []
         for user_id, user_entries in entries.items():
             own_zone, consent = members.get(user_id, (None, False))
             today = now.astimezone(zone_or_utc(own_zone or schedule.timezone)).date()
@@ -180,31 +181,44 @@ async def run_detector(
             fresh = new_signs(active, noticed[user_id])
             if not fresh:
                 continue
-            rows_added = [
-                CheckinSignal(
-                    guild_id=guild_id,
-                    user_id=user_id,
-                    kind=sign.kind.value,
-                    episode_start=sign.since,
-                    detected_on=today,
-                    detected_at=now,
-                    nudge_delivered=False,
-                    shared_with_specialists=False,
-                )
+            found.append((user_id, fresh, active, bool(consent)))
+            signals += [
+                {
+                    "guild_id": guild_id,
+                    "user_id": user_id,
+                    "kind": sign.kind.value,
+                    "episode_start": sign.since,
+                    "detected_on": today,
+                    "detected_at": now,
+                    "nudge_delivered": False,
+                    "shared_with_specialists": False,
+                }
                 for sign in fresh
             ]
-            session.add_all(rows_added)
-            await session.flush()
-            alerts.append(
-                DetectorAlert(
-                    user_id=user_id,
-                    new=tuple(sign.kind for sign in fresh),
-                    active=tuple(sign.kind for sign in active),
-                    share_with_specialists=bool(consent),
-                    signal_ids=tuple(row.id for row in rows_added),
-                )
-            )
-    return alerts
+        if not signals:
+            return []
+        # One INSERT for the whole run (sent in pages of up to a thousand rows). RETURNING
+        # promises no order, so each id is matched by its unique (member, kind, episode).
+        inserted = await session.execute(
+            insert(CheckinSignal).returning(
+                CheckinSignal.id,
+                CheckinSignal.user_id,
+                CheckinSignal.kind,
+                CheckinSignal.episode_start,
+            ),
+            signals,
+        )
+        ids = {(user_id, kind, start): id_ for id_, user_id, kind, start in inserted.all()}
+    return [
+        DetectorAlert(
+            user_id=user_id,
+            new=tuple(sign.kind for sign in fresh),
+            active=tuple(sign.kind for sign in active),
+            share_with_specialists=consent,
+            signal_ids=tuple(ids[user_id, sign.kind.value, sign.since] for sign in fresh),
+        )
+        for user_id, fresh, active, consent in found
+    ]
 
 
 async def record_alert_delivery(
@@ -212,6 +226,8 @@ async def record_alert_delivery(
 ) -> None:
     """What actually reached the member and the specialists; a shared signal is also
     written to the audit log, where the member can see it."""
+    if not (nudged or shared):
+        return  # the detector wrote the signals as having reached no one: nothing changes
     async with db.guild_session(guild_id) as session, session.begin():
         await session.execute(
             update(CheckinSignal)

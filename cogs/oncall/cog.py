@@ -2,17 +2,21 @@
 
 Everything but `/oncall now` is for holders of the server's specialist role. Replies
 are private. Changes of the person on call are announced in the specialists channel:
-right away for takes and handoffs, and by one scheduled job per server for shift
-changes, which re-arms itself for the next change.
+right away for takes, handoffs and schedule edits (a reply to what a specialist just
+did), and through the paced outbox for scheduled shift changes. Those are scheduled by
+moment, not by server: one job per instant at which some servers' shifts change, which
+re-arms each of its servers for their next change.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, cast
 
 import discord
+from apscheduler.triggers.date import DateTrigger
 from discord import app_commands
 from discord.ext import commands
 
@@ -34,9 +38,11 @@ from cogs.oncall.rota import (
 )
 from cogs.setup.service import AUTOCOMPLETE_LIMIT
 from core.errors import UserFacingError
+from core.logging import describe_failure
 from core.oncall import NOBODY_ON_CALL, OnCallChain
+from core.outbox import Outgoing, Refused, enqueue, message_body
 from core.permissions import has_specialist_role, require_specialist, specialist_role_id
-from core.scheduler import FeatureJobs, job_id
+from core.scheduler import FeatureJobs, JobSpec, job_id
 from core.timezones import TimeZone
 
 if TYPE_CHECKING:
@@ -48,18 +54,85 @@ MESSAGE_LIMIT = 2000
 CHOICE_NAME_LIMIT = 100
 NOW_BACKUPS_SHOWN = 3
 JOBS_OWNER = "oncall"
+CHANGE_PREFIX = "change:"
+SHIFT_CHANGE_KIND = "oncall.shift_change"
+# A shift-change announcement says who is on call now: an hour late it reads as news
+# that no longer is, and once the next change has come it is wrong (the next one says
+# what is true then). Past that it is dropped rather than posted.
+SHIFT_CHANGE_STALE_AFTER = timedelta(hours=1)
 
 _DAY_CHOICES = [app_commands.Choice(name=name, value=name.lower()) for name in texts.DAY_NAMES]
 
 
-def change_key(guild_id: int) -> str:
-    """The key of a server's one shift-change job."""
-    return f"change:{guild_id}"
+def change_key(instant: datetime) -> str:
+    """The key of the job of one moment: "change:2026-12-07T09:00:00+00:00"."""
+    return CHANGE_PREFIX + instant.astimezone(UTC).isoformat()
 
 
-def change_job_id(guild_id: int) -> str:
-    """The scheduler's id of that job: "oncall:change:<guild id>"."""
-    return job_id(JOBS_OWNER, change_key(guild_id))
+def change_job_id(instant: datetime) -> str:
+    """The scheduler's id of that job: "oncall:change:<instant>"."""
+    return job_id(JOBS_OWNER, change_key(instant))
+
+
+def shift_change_dedupe_key(guild_id: int, instant: datetime) -> str:
+    """One announcement per server per change, however often its job runs."""
+    return f"oncall:change:{guild_id}:{instant.astimezone(UTC).isoformat()}"
+
+
+@dataclass(frozen=True)
+class Move:
+    """What placing a server changed: a moment left with no server, a moment given its first."""
+
+    emptied: datetime | None = None
+    opened: datetime | None = None
+
+
+class ChangeMoments:
+    """Which servers' next shift change falls at which instant, both ways.
+
+    Servers' rotas mostly change on the hour, so thousands of servers share a few
+    instants: one job per instant, not per server.
+    """
+
+    def __init__(self) -> None:
+        self._servers: dict[datetime, set[int]] = {}
+        self._moment: dict[int, datetime] = {}
+
+    def moment_of(self, guild_id: int) -> datetime | None:
+        return self._moment.get(guild_id)
+
+    def servers_at(self, instant: datetime) -> frozenset[int]:
+        return frozenset(self._servers.get(instant, ()))
+
+    def instants(self) -> list[datetime]:
+        return sorted(self._servers)
+
+    def place(self, guild_id: int, instant: datetime | None) -> Move:
+        """Put the server at `instant` (None: its primary never changes again)."""
+        before = self._moment.get(guild_id)
+        if before == instant:
+            return Move()
+        emptied = None
+        if before is not None:
+            del self._moment[guild_id]
+            left = self._servers[before]
+            left.discard(guild_id)
+            if not left:
+                del self._servers[before]
+                emptied = before
+        if instant is None:
+            return Move(emptied=emptied)
+        self._moment[guild_id] = instant
+        joined = self._servers.setdefault(instant, set())
+        joined.add(guild_id)
+        return Move(emptied=emptied, opened=instant if len(joined) == 1 else None)
+
+    def take(self, instant: datetime) -> list[int]:
+        """The servers due at `instant`, no longer placed anywhere."""
+        servers = self._servers.pop(instant, set())
+        for guild_id in servers:
+            del self._moment[guild_id]
+        return sorted(servers)
 
 
 def _guild(interaction: discord.Interaction) -> discord.Guild:
@@ -70,6 +143,13 @@ def _guild(interaction: discord.Interaction) -> discord.Guild:
 
 def mention(user_id: int) -> str:
     return f"<@{user_id}>"
+
+
+def pinging(user_id: int | None) -> discord.AllowedMentions:
+    """Only the person now holding the pager is pinged, never a role or everyone."""
+    return discord.AllowedMentions(
+        everyone=False, roles=False, users=[discord.Object(user_id)] if user_id else False
+    )
 
 
 def timestamp(at: datetime) -> str:
@@ -188,19 +268,30 @@ class OnCallCog(commands.Cog):
         self.bot = bot
         self.jobs = FeatureJobs(bot.scheduler, JOBS_OWNER)
         self.rotation = rotation
+        self.moments = ChangeMoments()
 
     async def cog_load(self) -> None:
         # /help-now asks the bot who is on call: while this feature is loaded, the rotation.
         self.bot.on_call = self.rotation
-        # Rebuilt from the tables (through the warmed rotation): one job per server.
+        self.bot.outbox.on_refused(SHIFT_CHANGE_KIND, self._shift_change_refused)
+        # Rebuilt from the tables (through the warmed rotation) in one pass: each server
+        # read once, then one job per distinct instant.
+        now = self.bot.clock.now()
         for guild_id in self.rotation.guild_ids():
             if self.bot.serves_guild(guild_id):
-                self.arm(guild_id)
+                self.moments.place(guild_id, self._next_change(guild_id, now))
+        self.jobs.replace_all(
+            # In time order: APScheduler keeps its jobs sorted by time, so each one is
+            # appended instead of inserted into the middle.
+            {change_key(instant): self._change_job(instant) for instant in self.moments.instants()},
+            prefix=CHANGE_PREFIX,
+        )
 
     async def cog_unload(self) -> None:
         if self.bot.on_call is self.rotation:
             self.bot.on_call = NOBODY_ON_CALL
         self.jobs.cancel_all()
+        self.bot.outbox.forget_refused(SHIFT_CHANGE_KIND)
 
     # Who may act.
 
@@ -372,47 +463,118 @@ class OnCallCog(commands.Cog):
         for message in messages[1:]:
             await interaction.followup.send(message, ephemeral=True)
 
-    # Announcements and the one scheduled job per server.
+    # Announcements, and the scheduled jobs: one per moment at which shifts change.
 
     def _after_schedule_change(self, guild_id: int) -> int | None:
-        """Re-arm the server's job; returns who is on call now (to announce if it changed)."""
+        """Re-arm the server; returns who is on call now (to announce if it changed)."""
         self.arm(guild_id)
         return self.rotation.chain(guild_id, self.bot.clock.now()).primary
 
-    def arm(self, guild_id: int, after: datetime | None = None) -> None:
-        """Schedule this server's next shift-change announcement (one job per server)."""
-        when = self.rotation.next_change(guild_id, after or self.bot.clock.now())
-        if when is None:
-            self.jobs.cancel(change_key(guild_id))
-            return
-        self.jobs.at(
-            change_key(guild_id),
-            when,
+    def _next_change(self, guild_id: int, after: datetime) -> datetime | None:
+        when = self.rotation.next_change(guild_id, after)
+        # In UTC, so one instant reached through different zones is one job and one key.
+        return when.astimezone(UTC) if when is not None else None
+
+    def _change_job(self, instant: datetime) -> JobSpec:
+        return JobSpec(
+            DateTrigger(run_date=instant, timezone=UTC),
             self.shift_changed,
-            args=(guild_id, when),
+            (instant,),
             # However late it runs (a suspended process, a blocked loop), it runs: a
-            # missed one-shot job would be dropped and nothing would re-arm it.
+            # missed one-shot job would be dropped and nothing would re-arm its servers.
             misfire_grace_seconds=None,
         )
 
-    async def shift_changed(self, guild_id: int, scheduled_for: datetime) -> None:
-        at = max(self.bot.clock.now(), scheduled_for)
+    def arm(self, guild_id: int, after: datetime | None = None) -> datetime | None:
+        """Move the server to the job of its next shift change; returns that instant."""
+        when = self._next_change(guild_id, after or self.bot.clock.now())
+        move = self.moments.place(guild_id, when)
+        if move.emptied is not None:
+            self.jobs.cancel(change_key(move.emptied))
+        if move.opened is not None:
+            self.jobs.add(change_key(move.opened), self._change_job(move.opened))
+        return when
+
+    async def shift_changed(self, instant: datetime) -> None:
+        """The job of `instant`: announce the change in each of its servers."""
+        at = max(self.bot.clock.now(), instant)
+        servers = self.moments.take(instant)
+        # The scheduler drops a one-shot job as it starts it; run any other way, the job
+        # goes here, so no job is left for a moment without servers.
+        self.jobs.cancel(change_key(instant))
+        announcements: list[Outgoing] = []
+        for guild_id in servers:
+            try:
+                # Re-armed first, so a slow or failing announcement never loses the next one.
+                following = self.arm(guild_id, after=at)
+                primary = self.rotation.chain(guild_id, at).primary
+            except Exception as error:  # one server's rota must not cost the others theirs
+                log.error(
+                    "Could not work out the shift change in guild %s: %s",
+                    guild_id,
+                    describe_failure(error),
+                )
+                continue
+            announcement = self._shift_change(guild_id, instant, at, primary, following)
+            if announcement is not None:
+                announcements.append(announcement)
+        if not announcements:
+            return
+        # One transaction for the whole moment: thousands of servers changing on the
+        # hour are one write, and the outbox paces the posts.
         try:
-            primary = self.rotation.chain(guild_id, at).primary
-        finally:
-            # Re-armed first, so a slow or failing announcement never loses the next one.
-            self.arm(guild_id, after=at)
-        await self.announce(guild_id, shift_change_text(primary), ping=primary)
+            async with self.bot.db.all_guilds_session() as session, session.begin():
+                await enqueue(session, announcements)
+        except Exception:
+            log.exception(
+                "Could not queue %d on-call shift-change announcements for %s",
+                len(announcements),
+                instant.isoformat(),
+            )
+            return
+        self.bot.outbox.wake()
+
+    def _shift_change(
+        self,
+        guild_id: int,
+        instant: datetime,
+        at: datetime,
+        primary: int | None,
+        following: datetime | None,
+    ) -> Outgoing | None:
+        channel_id = self.bot.guild_settings.cached(guild_id).specialists_channel_id
+        if channel_id is None:
+            log.info("No specialists channel for an on-call announcement in guild %s", guild_id)
+            return None
+        stale_at = at + SHIFT_CHANGE_STALE_AFTER
+        if following is not None:
+            stale_at = min(stale_at, following)
+        return Outgoing(
+            kind=SHIFT_CHANGE_KIND,
+            dedupe_key=shift_change_dedupe_key(guild_id, instant),
+            guild_id=guild_id,
+            body=message_body(shift_change_text(primary), mentions=pinging(primary)),
+            not_before=self.bot.clock.now(),
+            expires_at=stale_at,
+            channel_id=channel_id,
+        )
+
+    async def _shift_change_refused(self, refused: Refused) -> None:
+        # As for an announcement posted at once: the cog tells nobody, it logs (ids only).
+        log.warning(
+            "Could not post an on-call announcement in channel %s of guild %s (HTTP %s)",
+            refused.channel_id,
+            refused.guild_id,
+            refused.status,
+        )
 
     async def announce(self, guild_id: int, text: str, *, ping: int | None) -> None:
-        """Post in the specialists channel; a missing channel or permission is only logged."""
+        """Post in the specialists channel at once (the answer to a specialist's own
+        command); a missing channel or permission is only logged."""
         channel_id = self.bot.guild_settings.cached(guild_id).specialists_channel_id
         if channel_id is None:
             log.info("No specialists channel for an on-call announcement in guild %s", guild_id)
             return
-        mentions = discord.AllowedMentions(
-            everyone=False, roles=False, users=[discord.Object(ping)] if ping else False
-        )
         try:
             channel = self.bot.get_channel(channel_id) or await self.bot.fetch_channel(channel_id)
             if not isinstance(channel, discord.abc.Messageable):
@@ -420,7 +582,7 @@ class OnCallCog(commands.Cog):
                     "Specialists channel %s in guild %s takes no messages", channel_id, guild_id
                 )
                 return
-            await channel.send(text, allowed_mentions=mentions)
+            await channel.send(text, allowed_mentions=pinging(ping))
         except discord.HTTPException as error:
             log.warning(
                 "Could not post an on-call announcement in channel %s of guild %s (HTTP %s)",
@@ -445,3 +607,11 @@ def rotation_of(bot: RecoveryBot) -> service.Rotation:
     if cog is None:
         raise RuntimeError("The on-call feature (cogs.oncall) isn't loaded: there is no rotation")
     return cast(OnCallCog, cog).rotation
+
+
+def change_moments_of(bot: RecoveryBot) -> ChangeMoments:
+    """The loaded on-call feature's index of shift-change moments (for the tests)."""
+    cog = bot.get_cog(OnCallCog.__cog_name__)
+    if cog is None:
+        raise RuntimeError("The on-call feature (cogs.oncall) isn't loaded: there are no jobs")
+    return cast(OnCallCog, cog).moments

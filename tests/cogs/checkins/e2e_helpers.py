@@ -1,17 +1,20 @@
-"""What the check-in end-to-end tests share: answers, the member's form, the prompt's set-up."""
+"""What the check-in end-to-end tests share: answers, the member's form, the prompt's set-up,
+running a job and waiting for the outbox to send what it queued."""
 
 from __future__ import annotations
 
 from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from cogs.checkins.cog import CheckinCog
 from core.bot import RecoveryBot
-from db.models import Checkin
+from db.models import Checkin, OutboxMessage
+from db.models.outbox import QUEUED
 from fakediscord.driver import UserInteraction
-from fakediscord.models import Member
+from fakediscord.models import Channel, Guild, Member
 from sandbox.community import Community
+from tests.waiting import wait_for
 
 NOTE = "Saw my old friend from the bar today and nearly went in"
 GOOD = {"mood": "4", "craving": "2", "sleep": "7", "triggers": "", "note": NOTE}
@@ -40,3 +43,57 @@ async def set_up_prompt(community: Community, **options: str) -> UserInteraction
     return await community.organiser.run_command(
         "setup checkins", channel=community.checkins, options=values
     )
+
+
+async def outbox_settled(bot: RecoveryBot, within: float = 10.0) -> None:
+    """Wait until the outbox has nothing due left to send and nothing in hand."""
+
+    async def settled() -> bool | None:
+        if await bot.outbox.waiting():
+            return None
+        async with bot.db.all_guilds_session() as session:
+            leased = await session.scalar(
+                select(func.count())
+                .select_from(OutboxMessage)
+                .where(OutboxMessage.state == QUEUED, OutboxMessage.lease_owner.is_not(None))
+            )
+        return True if not leased else None
+
+    await wait_for(settled, within=within, what="the outbox to send what was due")
+
+
+async def run_job(bot: RecoveryBot, key: str) -> None:
+    """Run one of the check-in jobs now, as the scheduler would, and wait until the
+    outbox has sent what it queued."""
+    job = bot.scheduler.get_job(cog_of(bot).jobs.scheduled.job_id(key))
+    assert job is not None, f"no check-in job {key!r}"
+    await job.func(*job.args)
+    await outbox_settled(bot)
+
+
+def checkin_job_keys(bot: RecoveryBot) -> list[str]:
+    return cog_of(bot).jobs.scheduled.keys()
+
+
+async def another_server(
+    bot: RecoveryBot, community: Community, name: str
+) -> tuple[Guild, Channel]:
+    """One more server with the bot in it and a check-in channel, once the bot knows it."""
+    guild = community.emu.create_guild(name, owner_name=f"{name}-organiser")
+    guild.add_bot(community.app)
+    channel = guild.create_text_channel("check-ins")
+
+    async def known() -> bool | None:
+        found = bot.get_guild(guild.id)
+        return True if found is not None and found.get_channel(channel.id) else None
+
+    await wait_for(known, within=5, what=f"the bot to see {name}")
+    return guild, channel
+
+
+async def set_up_prompt_in(guild: Guild, channel: Channel, **options: str) -> str:
+    """/setup checkins by the server's owner; the bot's reply."""
+    values: dict[str, object] = {"channel": channel, "time": "19:00", "zone": "UTC"}
+    values.update(options)
+    it = await guild.owner.run_command("setup checkins", channel=channel, options=values)
+    return (await it.wait_for_response()).content

@@ -1,7 +1,8 @@
 """Daily check-ins end to end: the real bot, the emulator's Discord rules, a real database.
 
 The bot's clock is replaced by one the test moves; scheduled jobs are run the way the
-scheduler runs them (the methods of the cog's `jobs`), so no test waits for real time to pass.
+scheduler runs them (`run_job`, which then waits for the outbox to send what they queued),
+so no test waits for real time to pass.
 """
 
 from __future__ import annotations
@@ -14,13 +15,21 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 from cogs.checkins import views
-from cogs.checkins.jobs import job_id
 from core.bot import RecoveryBot
 from db.models import Checkin
 from db.models import Member as DbMember
 from fakediscord.models import Message
 from sandbox.community import BotRunner, Community
-from tests.cogs.checkins.e2e_helpers import GOOD, NOTE, check_in, cog_of, set_up_prompt, stored
+from tests.cogs.checkins.e2e_helpers import (
+    GOOD,
+    NOTE,
+    check_in,
+    cog_of,
+    outbox_settled,
+    run_job,
+    set_up_prompt,
+    stored,
+)
 from tests.cogs.checkins.helpers import utc
 from tests.fake_clock import FakeClock
 
@@ -194,14 +203,14 @@ async def test_the_prompt_goes_out_at_the_local_time_once_and_its_button_opens_t
     saved = await setup.wait_for_response()
     assert saved.ephemeral
     assert "19:30 (America/New_York)" in saved.content
-    job = bot.scheduler.get_job(job_id("prompt", community.guild.id))
+    moment = "prompt:19:30:America/New_York:0123456"
+    job = bot.scheduler.get_job(cog_of(bot).jobs.scheduled.job_id(moment))
     assert job is not None
     assert job.trigger.get_next_fire_time(None, utc(2026, 11, 10, 18)) == utc(2026, 11, 11, 0, 30)
 
-    cog = cog_of(bot)
     clock.at = utc(2026, 11, 11, 0, 30)  # 19:30 in New York
-    await cog.jobs.prompt_job(community.guild.id)
-    await cog.jobs.prompt_job(community.guild.id)  # a doubled run sends nothing more
+    await run_job(bot, moment)
+    await run_job(bot, moment)  # a doubled run sends nothing more
     prompts = community.emu.messages_in(community.checkins)
     assert len(prompts) == 1
     assert views.OPEN_ID in prompts[0].custom_ids
@@ -213,16 +222,18 @@ async def test_the_prompt_goes_out_at_the_local_time_once_and_its_button_opens_t
 async def test_changing_the_settings_reschedules_at_once(
     bot: RecoveryBot, community: Community, clock: FakeClock
 ) -> None:
+    jobs = cog_of(bot).jobs.scheduled
     await (await set_up_prompt(community, time="19:00")).wait_for_response()
     await (await set_up_prompt(community, time="07:15", days="mon-fri")).wait_for_response()
-    job = bot.scheduler.get_job(job_id("prompt", community.guild.id))
+    assert bot.scheduler.get_job(jobs.job_id("prompt:19:00:UTC:0123456")) is None
+    job = bot.scheduler.get_job(jobs.job_id("prompt:07:15:UTC:01234"))
     assert job is not None
     # From Friday evening, the next prompt is Monday 07:15.
     friday = utc(2026, 11, 13, 20)
     assert job.trigger.get_next_fire_time(None, friday) == utc(2026, 11, 16, 7, 15)
     off = await (await set_up_prompt(community, enabled="off")).wait_for_response()
     assert "**off**" in off.content
-    assert bot.scheduler.get_job(job_id("prompt", community.guild.id)) is None
+    assert jobs.keys("prompt") == []
 
 
 async def test_the_prompt_button_works_after_a_restart_and_a_missed_prompt_is_caught_up_once(
@@ -237,13 +248,15 @@ async def test_the_prompt_button_works_after_a_restart_and_a_missed_prompt_is_ca
     await bot_runner.stop(bot)
     restarted = await bot_runner.start()
     await asyncio.wait_for(_startup_of(restarted), timeout=10)
-    [prompt] = community.emu.messages_in(community.checkins)
+    prompt = await community.emu.wait_for_message(channel=community.checkins)
+    await outbox_settled(restarted)
     opened = await community.alice.click(prompt, views.OPEN_ID)
     assert (await opened.wait_for_response()).type == 9  # handled by the new process
 
     await bot_runner.stop(restarted)
     again = await bot_runner.start()
     await asyncio.wait_for(_startup_of(again), timeout=10)
+    await outbox_settled(again)
     assert len(community.emu.messages_in(community.checkins)) == 1  # never twice
 
 
@@ -255,6 +268,7 @@ async def test_a_prompt_missed_longer_than_the_grace_period_is_skipped(
     await bot_runner.stop(bot)
     restarted = await bot_runner.start()
     await asyncio.wait_for(_startup_of(restarted), timeout=10)
+    await outbox_settled(restarted)
     assert community.emu.messages_in(community.checkins) == []
 
 
@@ -267,7 +281,7 @@ def _startup_of(bot: RecoveryBot) -> asyncio.Task[None]:
 async def test_the_detector_nudges_after_missed_days_and_tells_specialists_only_with_consent(
     bot: RecoveryBot, community: Community, clock: FakeClock
 ) -> None:
-    emu, guild = community.emu, community.guild.id
+    emu = community.emu
     await (await set_up_prompt(community)).wait_for_response()
     consent = await community.alice.run_command(
         "checkin consent", channel=community.checkins, state="on"
@@ -275,14 +289,13 @@ async def test_the_detector_nudges_after_missed_days_and_tells_specialists_only_
     assert (await consent.wait_for_response()).ephemeral
     await (await check_in(community, GOOD, "alice")).wait_for_response()
     await (await check_in(community, GOOD, "bob")).wait_for_response()
-    cog = cog_of(bot)
 
     clock.at = utc(2026, 11, 13, 12)  # two days missed: not yet
-    await cog.jobs.detector_job(guild)
+    await run_job(bot, "detector:UTC")
     assert emu.dms_of(community.alice) == []
 
     clock.at = utc(2026, 11, 14, 12)  # three days missed
-    await cog.jobs.detector_job(guild)
+    await run_job(bot, "detector:UTC")
     nudge = await emu.wait_for_dm(community.alice)
     assert "it's been a few days" in nudge.content
     bob_nudge = await emu.wait_for_dm(community.bob)
@@ -293,7 +306,7 @@ async def test_the_detector_nudges_after_missed_days_and_tells_specialists_only_
     assert NOTE not in signal.content
 
     clock.advance(days=1)
-    await cog.jobs.detector_job(guild)  # the same absence: nothing new
+    await run_job(bot, "detector:UTC")  # the same absence: nothing new
     assert len(emu.dms_of(community.alice)) == 1
     assert len(emu.messages_in(community.specialists)) == 1
 
@@ -306,10 +319,9 @@ async def test_one_reminder_goes_to_a_member_who_asked_for_it(
         "checkin reminders", channel=community.checkins, state="on", hour=20
     )
     assert "20:00" in (await on.wait_for_response()).content
-    cog = cog_of(bot)
     clock.at = utc(2026, 11, 10, 20, 0)
-    await cog.jobs.reminder_job(community.guild.id)
-    await cog.jobs.reminder_job(community.guild.id)
+    await run_job(bot, "reminders")
+    await run_job(bot, "reminders")
     reminder = await community.emu.wait_for_dm(community.alice)
     assert "gentle reminder" in reminder.content
     assert len(community.emu.dms_of(community.alice)) == 1

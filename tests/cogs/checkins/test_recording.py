@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, insert, select
 
 from cogs.checkins import form, records
 from cogs.checkins.form import RawCheckin
@@ -187,6 +188,41 @@ def test_days_without_a_scheduled_check_in_do_not_break_a_streak() -> None:
     assert records.streak_length(dates, monday, weekdays) == 3
     assert records.streak_length(dates, monday, frozenset(range(7))) == 1
     assert records.streak_length(set(), monday, weekdays) == 0
+
+
+async def test_a_streak_of_years_is_counted_in_full_in_three_statements(
+    database: Database,
+) -> None:
+    await schedule(database, zone="UTC")
+    today = date(2026, 11, 10)
+    rows = [
+        {
+            "guild_id": GUILD,
+            "user_id": ALICE,
+            "local_date": today - timedelta(days=back),
+            "mood": 4,
+            "craving": 2,
+            "sleep_hours": 7.5,
+            "triggers": [],
+        }
+        for back in range(4 * 365)
+    ]
+    async with database.guild_session(GUILD) as session, session.begin():
+        await session.execute(insert(Checkin), rows)
+    statements: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        statements.append(statement)
+
+    event.listen(database.engine.sync_engine, "before_cursor_execute", seen)
+    try:
+        mine = await records.history(database, GUILD, ALICE, 30, utc(2026, 11, 10, 20))
+    finally:
+        event.remove(database.engine.sync_engine, "before_cursor_execute", seen)
+    assert mine.streak == 4 * 365
+    assert len(mine.points) == 30
+    # The schedule with the member's zone, the last weeks' rows, counts of older days.
+    assert len(statements) == 3
 
 
 async def test_check_ins_stay_within_their_server(database: Database) -> None:

@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from cogs.checkins.preferences import REMINDER_WINDOW, claim_reminders, set_reminders
+from cogs.checkins.preferences import (
+    REMINDER_KIND,
+    REMINDER_WINDOW,
+    claim_reminders,
+    servers_with_reminders,
+    set_reminders,
+)
 from cogs.checkins.schedule import (
     CATCH_UP_GRACE,
+    PROMPT_KIND,
+    ClaimedPrompt,
     ScheduleState,
-    claim_prompt,
+    claim_prompts,
     describe_weekdays,
     due_prompt,
     due_prompts,
@@ -22,12 +32,12 @@ from cogs.checkins.schedule import (
     parse_local_time,
     parse_weekdays,
     prompt_trigger,
-    release_prompt,
     save_schedule,
 )
 from core.errors import UserFacingError
+from core.outbox import message_body
 from db.engine import Database
-from db.models import AuditEntry, CheckinSchedule
+from db.models import AuditEntry, CheckinSchedule, OutboxMessage
 from tests.cogs.checkins.helpers import (
     ADMIN,
     ALICE,
@@ -44,6 +54,27 @@ from tests.cogs.checkins.helpers import (
 )
 
 NEW_YORK = "America/New_York"
+
+
+PROMPT = message_body("Time for today's check-in")
+THIRD_GUILD = 555_000_000_000_000_006
+
+
+def reminder_body(guild_id: int, channel_id: int) -> dict[str, Any]:
+    return message_body(f"A gentle reminder for {guild_id} in {channel_id}")
+
+
+async def queued(database: Database) -> list[OutboxMessage]:
+    async with database.all_guilds_session() as session:
+        found = await session.scalars(select(OutboxMessage).order_by(OutboxMessage.dedupe_key))
+        return list(found.all())
+
+
+async def claim_one(database: Database, guild_id: int, now: datetime) -> ClaimedPrompt | None:
+    """The one server's claimed prompt, if the batch claim took it."""
+    claimed = await claim_prompts(database, [guild_id], now, PROMPT)
+    assert len(claimed) <= 1
+    return claimed[0] if claimed else None
 
 
 def _fire_times(state: ScheduleState, start: datetime, end: datetime) -> list[datetime]:
@@ -65,7 +96,7 @@ def _fire_times(state: ScheduleState, start: datetime, end: datetime) -> list[da
 async def _claims_at(database: Database, times: list[datetime]) -> list[tuple[date, datetime]]:
     claimed = []
     for at in times:
-        claim = await claim_prompt(database, GUILD, at)
+        claim = await claim_one(database, GUILD, at)
         if claim is not None:
             claimed.append((claim.local_date, at))
     return claimed
@@ -135,18 +166,18 @@ async def test_after_downtime_the_prompt_goes_out_once_within_the_grace_period(
     await schedule(database, at="19:00", zone=NEW_YORK)
     # Down at 19:00 on the 10th, back at 20:30: sent once, not again on a second start.
     back = local(NEW_YORK, 2026, 11, 10, 20, 30)
-    claim = await claim_prompt(database, GUILD, back)
+    claim = await claim_one(database, GUILD, back)
     assert claim is not None
     assert (claim.local_date, claim.channel_id) == (date(2026, 11, 10), CHANNEL)
-    assert await claim_prompt(database, GUILD, back + timedelta(minutes=1)) is None
+    assert await claim_one(database, GUILD, back + timedelta(minutes=1)) is None
     # The regular prompt the next day still goes out.
-    assert await claim_prompt(database, GUILD, local(NEW_YORK, 2026, 11, 11, 19)) is not None
+    assert await claim_one(database, GUILD, local(NEW_YORK, 2026, 11, 11, 19)) is not None
 
 
 async def test_after_a_longer_downtime_the_days_prompt_is_skipped(database: Database) -> None:
     await schedule(database, at="19:00", zone=NEW_YORK)
     too_late = local(NEW_YORK, 2026, 11, 10, 19) + CATCH_UP_GRACE + timedelta(minutes=1)
-    assert await claim_prompt(database, GUILD, too_late) is None
+    assert await claim_one(database, GUILD, too_late) is None
     states = await load_schedules(database)
     assert due_prompts(states, too_late) == []
     assert states[0].last_prompt_date is None
@@ -154,10 +185,10 @@ async def test_after_a_longer_downtime_the_days_prompt_is_skipped(database: Data
 
 async def test_a_late_evening_prompt_is_caught_up_after_midnight(database: Database) -> None:
     await schedule(database, at="23:30", zone=NEW_YORK)
-    claim = await claim_prompt(database, GUILD, local(NEW_YORK, 2026, 11, 11, 0, 45))
+    claim = await claim_one(database, GUILD, local(NEW_YORK, 2026, 11, 11, 0, 45))
     assert claim is not None
     assert claim.local_date == date(2026, 11, 10)
-    assert await claim_prompt(database, GUILD, local(NEW_YORK, 2026, 11, 11, 1)) is None
+    assert await claim_one(database, GUILD, local(NEW_YORK, 2026, 11, 11, 1)) is None
 
 
 async def test_due_prompts_names_only_the_groups_that_are_due(database: Database) -> None:
@@ -171,17 +202,34 @@ async def test_due_prompts_names_only_the_groups_that_are_due(database: Database
 async def test_no_prompt_on_days_off_or_when_turned_off(database: Database) -> None:
     await schedule(database, at="19:00", zone="UTC", days="mon-fri")
     saturday = utc(2026, 11, 14, 19, 0)
-    assert await claim_prompt(database, GUILD, saturday) is None
+    assert await claim_one(database, GUILD, saturday) is None
     await save_schedule(database, GUILD, ADMIN, enabled=False)
-    assert await claim_prompt(database, GUILD, utc(2026, 11, 16, 19, 0)) is None
+    assert await claim_one(database, GUILD, utc(2026, 11, 16, 19, 0)) is None
 
 
-async def test_a_prompt_that_could_not_be_sent_can_be_tried_again(database: Database) -> None:
-    await schedule(database, at="19:00")
-    claim = await claim_prompt(database, GUILD, utc(2026, 11, 10, 19))
-    assert claim is not None
-    await release_prompt(database, claim)
-    assert await claim_prompt(database, GUILD, utc(2026, 11, 10, 19, 10)) is not None
+async def test_one_claim_takes_the_due_servers_prompts_and_queues_each_until_the_grace_ends(
+    database: Database,
+) -> None:
+    await schedule(database, guild_id=GUILD, at="19:00", zone=NEW_YORK)
+    await schedule(database, guild_id=OTHER_GUILD, at="19:00", zone=NEW_YORK)
+    await schedule(database, guild_id=THIRD_GUILD, at="21:00", zone=NEW_YORK)  # not yet
+    servers = [GUILD, OTHER_GUILD, THIRD_GUILD]
+    at = local(NEW_YORK, 2026, 11, 10, 19)
+
+    claimed = await claim_prompts(database, servers, at, PROMPT)
+    day = date(2026, 11, 10)
+    assert sorted(claimed, key=lambda claim: claim.guild_id) == [
+        ClaimedPrompt(GUILD, CHANNEL, day, at),
+        ClaimedPrompt(OTHER_GUILD, CHANNEL, day, at),
+    ]
+    rows = await queued(database)
+    assert [(row.kind, row.dedupe_key, row.channel_id, row.expires_at) for row in rows] == [
+        (PROMPT_KIND, f"checkins:prompt:{GUILD}:2026-11-10", CHANNEL, at + CATCH_UP_GRACE),
+        (PROMPT_KIND, f"checkins:prompt:{OTHER_GUILD}:2026-11-10", CHANNEL, at + CATCH_UP_GRACE),
+    ]
+    assert [json.loads(row.body) for row in rows] == [PROMPT, PROMPT]
+    assert await claim_prompts(database, servers, at + timedelta(minutes=1), PROMPT) == []
+    assert len(await queued(database)) == 2
 
 
 async def test_the_first_schedule_takes_defaults_and_the_audit_log_records_changes(
@@ -243,6 +291,12 @@ def test_the_next_prompt_is_shown_in_the_groups_time() -> None:
 # --- Reminders ------------------------------------------------------------------------------
 
 
+async def reminded(database: Database, now: datetime, *guild_ids: int) -> list[int]:
+    """Whom a reminder run at `now` claims in these servers (GUILD by default)."""
+    claimed = await claim_reminders(database, guild_ids or [GUILD], now, reminder_body)
+    return sorted(reminder.user_id for reminder in claimed)
+
+
 async def test_a_reminder_goes_once_to_opted_in_members_who_have_not_checked_in(
     database: Database,
 ) -> None:
@@ -251,13 +305,13 @@ async def test_a_reminder_goes_once_to_opted_in_members_who_have_not_checked_in(
     await set_reminders(database, GUILD, ALICE, True, hour=18)
     await set_reminders(database, GUILD, BOB, True, hour=18)
     before = utc(2026, 11, 10, 16, 45)  # 17:45 in Paris
-    assert await claim_reminders(database, GUILD, before) == []
+    assert await reminded(database, before) == []
     await check_in(database, utc(2026, 11, 10, 12), user_id=BOB)
     at_six = utc(2026, 11, 10, 17, 0)  # 18:00 in Paris
-    assert await claim_reminders(database, GUILD, at_six) == [ALICE]
-    assert await claim_reminders(database, GUILD, at_six + timedelta(minutes=15)) == []
+    assert await reminded(database, at_six) == [ALICE]
+    assert await reminded(database, at_six + timedelta(minutes=15)) == []
     # Not checked in the next day either: one more, the next day.
-    assert await claim_reminders(database, GUILD, at_six + timedelta(days=1)) == [ALICE]
+    assert await reminded(database, at_six + timedelta(days=1)) == [ALICE]
 
 
 async def test_no_reminder_when_turned_off_or_long_after_the_hour(database: Database) -> None:
@@ -265,6 +319,45 @@ async def test_no_reminder_when_turned_off_or_long_after_the_hour(database: Data
     setting = await set_reminders(database, GUILD, ALICE, True, hour=8)
     assert (setting.enabled, setting.hour, setting.timezone) == (True, 8, "UTC")
     late = utc(2026, 11, 10, 8) + REMINDER_WINDOW
-    assert await claim_reminders(database, GUILD, late) == []
+    assert await reminded(database, late) == []
     await set_reminders(database, GUILD, ALICE, False)
-    assert await claim_reminders(database, GUILD, utc(2026, 11, 11, 8)) == []
+    assert await reminded(database, utc(2026, 11, 11, 8)) == []
+
+
+async def test_one_run_claims_the_reminders_of_several_servers_each_kept_until_its_window_ends(
+    database: Database,
+) -> None:
+    await schedule(database, guild_id=GUILD, at="09:00", zone="UTC")
+    await schedule(database, guild_id=OTHER_GUILD, at="09:00", zone="Europe/Paris")
+    await schedule(database, guild_id=THIRD_GUILD, at="09:00", zone="UTC")
+    await set_reminders(database, GUILD, ALICE, True, hour=18)
+    await set_reminders(database, OTHER_GUILD, BOB, True, hour=19)  # 18:00 UTC in Paris
+    await set_reminders(database, OTHER_GUILD, ALICE, False)
+    await set_reminders(database, THIRD_GUILD, BOB, True, hour=18)
+    await save_schedule(database, THIRD_GUILD, ADMIN, enabled=False)  # no prompt, no reminder
+    servers = await servers_with_reminders(database)
+    assert servers == [GUILD, OTHER_GUILD]
+
+    at = utc(2026, 11, 10, 18, 0)
+    claimed = await claim_reminders(database, servers, at, reminder_body)
+    assert sorted((r.guild_id, r.user_id, r.local_date) for r in claimed) == [
+        (GUILD, ALICE, date(2026, 11, 10)),
+        (OTHER_GUILD, BOB, date(2026, 11, 10)),
+    ]
+    rows = await queued(database)
+    assert [(row.kind, row.dedupe_key, row.user_id, row.expires_at) for row in rows] == [
+        (
+            REMINDER_KIND,
+            f"checkins:reminder:{GUILD}:{ALICE}:2026-11-10",
+            ALICE,
+            at + REMINDER_WINDOW,
+        ),
+        (
+            REMINDER_KIND,
+            f"checkins:reminder:{OTHER_GUILD}:{BOB}:2026-11-10",
+            BOB,
+            at + REMINDER_WINDOW,
+        ),
+    ]
+    assert json.loads(rows[0].body) == reminder_body(GUILD, CHANNEL)
+    assert await claim_reminders(database, servers, at + timedelta(minutes=15), reminder_body) == []

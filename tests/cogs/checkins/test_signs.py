@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 from cryptography.fernet import Fernet, MultiFernet
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from cogs.checkins import preferences, records
 from cogs.checkins.schedule import save_schedule
@@ -150,6 +151,70 @@ async def test_specialists_hear_of_a_sign_only_with_the_members_consent(
     ]
     consents = [entry.details for entry in audit if entry.subject_user_id == ALICE]
     assert consents == [{"share": True}, {"share": False}]
+
+
+async def test_each_alert_carries_the_ids_of_its_own_signals(database: Database) -> None:
+    await schedule(database, at="19:00", zone="UTC")
+    carol = BOB + 1
+    for day in range(1, 4):
+        await check_in(database, utc(2026, 11, day, 18), user_id=ALICE, mood=1)  # low mood
+        await check_in(database, utc(2026, 11, day, 18), user_id=BOB, mood=1, sleep=4)
+    await check_in(database, utc(2026, 11, 1, 18), user_id=carol)  # then away: missed
+    alerts = await run_detector(database, GUILD, THRESHOLDS, utc(2026, 11, 5, 12))
+    async with database.guild_session(GUILD) as session:
+        signals = {row.id: row for row in (await session.scalars(select(CheckinSignal))).all()}
+    assert {alert.user_id: alert.new for alert in alerts} == {
+        ALICE: (Sign.LOW_MOOD,),
+        BOB: (Sign.LOW_MOOD, Sign.SHORT_SLEEP, Sign.SEVERAL),
+        carol: (Sign.MISSED,),
+    }
+    for alert in alerts:
+        mine = [signals[signal_id] for signal_id in alert.signal_ids]
+        assert [(row.user_id, row.kind) for row in mine] == [
+            (alert.user_id, sign.value) for sign in alert.new
+        ]
+    assert len(signals) == 5
+
+
+async def test_the_detector_writes_a_runs_signals_in_one_statement(database: Database) -> None:
+    await schedule(database, at="19:00", zone="UTC")
+    for user_id in range(ALICE, ALICE + 20):
+        await check_in(database, utc(2026, 11, 1, 18), user_id=user_id)
+    writes: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        if not statement.lstrip().upper().startswith("SELECT"):
+            writes.append(statement)
+
+    event.listen(database.engine.sync_engine, "before_cursor_execute", seen)
+    try:
+        alerts = await run_detector(database, GUILD, THRESHOLDS, utc(2026, 11, 5, 12))
+    finally:
+        event.remove(database.engine.sync_engine, "before_cursor_execute", seen)
+    assert len(alerts) == 20
+    assert len(writes) == 1
+
+
+async def test_a_delivery_that_reached_no_one_changes_nothing(database: Database) -> None:
+    await schedule(database, at="19:00", zone="UTC")
+    await check_in(database, utc(2026, 11, 1, 18))
+    [alert] = await run_detector(database, GUILD, THRESHOLDS, utc(2026, 11, 5, 12))
+    writes: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        writes.append(statement)
+
+    event.listen(database.engine.sync_engine, "before_cursor_execute", seen)
+    try:
+        await record_alert_delivery(database, GUILD, alert, nudged=False, shared=False)
+    finally:
+        event.remove(database.engine.sync_engine, "before_cursor_execute", seen)
+    assert writes == []
+    async with database.guild_session(GUILD) as session:
+        [signal] = (await session.scalars(select(CheckinSignal))).all()
+        audit = (await session.scalars(select(AuditEntry))).all()
+    assert (signal.nudge_delivered, signal.shared_with_specialists) == (False, False)
+    assert [entry for entry in audit if entry.action == "checkins.signal_shared"] == []
 
 
 async def test_the_detector_never_reads_notes(database: Database) -> None:

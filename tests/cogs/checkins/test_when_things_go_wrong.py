@@ -5,23 +5,29 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from apscheduler.triggers.date import DateTrigger
 from sqlalchemy import select
 
 from cogs.checkins import views
 from cogs.checkins.form import RawCheckin, parse_checkin
-from cogs.checkins.jobs import job_id
-from cogs.checkins.schedule import CATCH_UP_GRACE
 from core.bot import RecoveryBot
 from core.errors import UserFacingError
 from db.models import Checkin, CheckinSchedule
 from fakediscord.permissions import Permission
 from sandbox.community import BotRunner, Community
-from tests.cogs.checkins.e2e_helpers import GOOD, check_in, cog_of, set_up_prompt
+from tests.cogs.checkins.e2e_helpers import (
+    GOOD,
+    check_in,
+    checkin_job_keys,
+    cog_of,
+    outbox_settled,
+    run_job,
+    set_up_prompt,
+)
 from tests.cogs.checkins.helpers import CHECKINS, utc
 from tests.fake_clock import FakeClock
 
 POST_MESSAGE = "/channels/{channel_id}/messages"
+MOMENT = "prompt:19:00:UTC:0123456"
 
 
 @pytest.mark.parametrize("typed", ["²", "1, ³", "①", "⑵"])
@@ -46,30 +52,22 @@ async def test_an_odd_trigger_character_in_the_form_gets_a_clear_refusal(
         assert (await session.scalars(select(Checkin))).all() == []
 
 
-async def test_a_prompt_that_could_not_be_posted_is_tried_again_within_the_grace(
+async def test_a_prompt_discord_could_not_take_is_posted_once_on_the_outboxs_next_try(
     bot: RecoveryBot, community: Community, clock: FakeClock
 ) -> None:
-    guild_id = community.guild.id
     await (await set_up_prompt(community, time="19:00")).wait_for_response()
     clock.at = utc(2026, 11, 10, 19, 0)
     # Discord has a bad moment when the prompt is due (503 is not retried by discord.py).
     community.emu.faults.fail("POST", POST_MESSAGE, status=503, times=1)
-    await cog_of(bot).jobs.prompt_job(guild_id)
+    await run_job(bot, MOMENT)
     assert community.emu.messages_in(community.checkins) == []
 
-    # The day was given back "so a later try may send it": something must try.
-    retries = [
-        job
-        for job in bot.scheduler.get_jobs()
-        if str(guild_id) in job.id
-        and isinstance(job.trigger, DateTrigger)
-        and job.trigger.run_date <= clock.now() + CATCH_UP_GRACE
-    ]
-    assert retries, "nothing will post today's prompt again"
-    for retry in retries:
-        clock.at = max(clock.at, retry.trigger.run_date)
-        await retry.func(*retry.args)
+    # No job of its own tries again: the outbox does, a little later, within the grace.
+    assert checkin_job_keys(bot) == sorted([MOMENT, "detector:UTC", "reminders"])
+    clock.advance(minutes=1)
+    bot.outbox.wake()
     prompt = await community.emu.wait_for_message(channel=community.checkins)
+    await outbox_settled(bot)
     assert views.OPEN_ID in prompt.custom_ids
     assert len(community.emu.messages_in(community.checkins)) == 1
 
@@ -82,10 +80,12 @@ async def test_a_prompt_time_the_process_slept_through_still_prompts_once(
     # within the grace period, so the prompt must still go out.
     earlier = (bot.clock.now() - timedelta(hours=1)).replace(second=0, microsecond=0)
     await (await set_up_prompt(community, time=earlier.strftime("%H:%M"))).wait_for_response()
-    job = bot.scheduler.get_job(job_id("prompt", community.guild.id))
+    moment = f"prompt:{earlier:%H:%M}:UTC:0123456"
+    job = bot.scheduler.get_job(cog_of(bot).jobs.scheduled.job_id(moment))
     assert job is not None
     job.modify(next_run_time=earlier)
     prompt = await community.emu.wait_for_message(channel=community.checkins, timeout=5)
+    await outbox_settled(bot)
     assert views.OPEN_ID in prompt.custom_ids
     assert len(community.emu.messages_in(community.checkins)) == 1
 
@@ -186,12 +186,20 @@ async def test_setup_refuses_a_default_channel_where_the_bot_cannot_post(
 async def test_a_prompt_channel_that_is_gone_is_reported_to_the_owner_once(
     bot: RecoveryBot, community: Community, clock: FakeClock
 ) -> None:
-    guild_id = community.guild.id
     await (await set_up_prompt(community, time="19:00")).wait_for_response()
     community.guild.delete_channel(community.checkins)
     clock.at = utc(2026, 11, 10, 19, 0)
-    await cog_of(bot).jobs.prompt_job(guild_id)
+    await run_job(bot, MOMENT)
     notice = await community.emu.wait_for_dm(community.organiser)
     assert "could not be posted" in notice.content
-    await cog_of(bot).jobs.prompt_job(guild_id)  # a retry the same day tells nobody again
+    refused = await community.emu.wait_for_request(
+        "POST", POST_MESSAGE, where=lambda request: request.status == 404
+    )
+    # The outbox tries again ten minutes later: the same day's refusal tells nobody again.
+    clock.advance(minutes=10)
+    bot.outbox.wake()
+    await community.emu.wait_for_request(
+        "POST", POST_MESSAGE, where=lambda request: request.status == 404 and request is not refused
+    )
+    await outbox_settled(bot)
     assert len(community.emu.dms_of(community.organiser)) == 1

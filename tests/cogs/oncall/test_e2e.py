@@ -171,7 +171,7 @@ async def test_a_deleted_specialists_channel_does_not_stop_a_take(
     await wait_for(failure_logged, within=REPLY_WITHIN, what="the lost announcement logged")
 
 
-async def test_shift_changes_are_announced_by_one_job_per_server_rebuilt_at_start(
+async def test_shift_changes_are_announced_by_the_job_of_their_moment_rebuilt_at_start(
     bot: RecoveryBot, community: Community, bot_runner: BotRunner
 ) -> None:
     guild_id = community.guild.id
@@ -191,22 +191,24 @@ async def test_shift_changes_are_announced_by_one_job_per_server_rebuilt_at_star
     assert announcement.content == texts.ANNOUNCE_SHIFT_CHANGE.format(user=community.riley.mention)
     assert [user.id for user in announcement.mentions] == [community.riley.id]
 
-    [job] = [j for j in bot.scheduler.get_jobs() if j.id == change_job_id(guild_id)]
     midnight = rotation_of(bot).next_change(guild_id, bot.clock.now())
     assert midnight is not None
+    job = bot.scheduler.get_job(change_job_id(midnight))
+    assert job is not None
     assert job.next_run_time == midnight
 
-    # What the scheduler runs at midnight: the end of the shift, and the job re-armed.
+    # What the scheduler runs at midnight: the end of the shift, and the server re-armed.
     await job.func(*job.args)
     announcement = await community.emu.wait_for_message(channel=community.specialists)
     assert announcement.content == texts.ANNOUNCE_SHIFT_CHANGE_NOBODY
-    rearmed = bot.scheduler.get_job(change_job_id(guild_id))
+    assert bot.scheduler.get_job(change_job_id(midnight)) is None
+    rearmed = bot.scheduler.get_job(change_job_id(midnight + timedelta(days=6)))
     assert rearmed is not None
     assert rearmed.next_run_time == midnight + timedelta(days=6)
 
     # A restarted bot rebuilds the job from the database.
     await bot_runner.stop(bot)
     restarted = await bot_runner.start()
-    rebuilt = restarted.scheduler.get_job(change_job_id(guild_id))
+    rebuilt = restarted.scheduler.get_job(change_job_id(midnight))
     assert rebuilt is not None
     assert rebuilt.next_run_time == midnight

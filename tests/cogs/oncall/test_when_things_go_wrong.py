@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from cogs.oncall import texts
-from cogs.oncall.cog import change_job_id
+from cogs.oncall.cog import change_job_id, change_moments_of, rotation_of
 from core import permissions
 from core.bot import RecoveryBot
 from sandbox.community import Community
@@ -17,7 +17,6 @@ async def test_a_shift_change_job_that_runs_late_still_announces_and_re_arms(
     bot: RecoveryBot, community: Community
 ) -> None:
     guild_id = community.guild.id
-    job_name = change_job_id(guild_id)
     today = bot.clock.now().strftime("%A").lower()
     it = await community.sam.run_command(
         "oncall schedule add",
@@ -30,7 +29,9 @@ async def test_a_shift_change_job_that_runs_late_still_announces_and_re_arms(
     )
     await it.wait_for_response(timeout=REPLY_WITHIN)
     await community.emu.wait_for_message(channel=community.specialists)
-    job = bot.scheduler.get_job(job_name)
+    midnight = rotation_of(bot).next_change(guild_id, bot.clock.now())
+    assert midnight is not None
+    job = bot.scheduler.get_job(change_job_id(midnight))
     assert job is not None
 
     # The process was suspended (a paused VM, a sleeping host) across the shift change
@@ -38,10 +39,13 @@ async def test_a_shift_change_job_that_runs_late_still_announces_and_re_arms(
     job.modify(next_run_time=bot.clock.now() - timedelta(minutes=20))
     late = await community.emu.wait_for_message(channel=community.specialists, timeout=5)
     assert late.content == texts.ANNOUNCE_SHIFT_CHANGE_NOBODY
-    # ...and the next change is still armed: the one job per server never dies.
-    rearmed = bot.scheduler.get_job(job_name)
+    # ...and the next change is still armed: the server moved on to its next moment.
+    following = change_moments_of(bot).moment_of(guild_id)
+    assert following is not None
+    assert following > bot.clock.now()
+    rearmed = bot.scheduler.get_job(change_job_id(following))
     assert rearmed is not None
-    assert rearmed.next_run_time > bot.clock.now()
+    assert rearmed.next_run_time == following
 
 
 async def test_the_shift_list_is_not_shown_to_members_through_autocomplete(
