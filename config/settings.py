@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -79,13 +79,17 @@ class Settings(BaseSettings):
 def load_settings() -> Settings:
     try:
         return Settings()
-    except ValueError as error:
-        # pydantic's ValidationError is a ValueError; keep its field names, drop the URL noise.
-        raise ConfigError(
-            f"Invalid setting: {_first_line(error)} (README, 'Configuration')."
-        ) from None
+    except ValidationError as error:
+        raise ConfigError(describe_invalid(error)) from None
 
 
-def _first_line(error: Exception) -> str:
-    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
-    return " ".join(lines[1:3]) if len(lines) > 1 else str(error)
+def describe_invalid(error: ValidationError) -> str:
+    """One line naming the setting and the rule it breaks.
+
+    Built from the error's parts rather than its text, which quotes the values it was
+    given: all the settings, the token among them, for a rule across several of them.
+    """
+    first = error.errors()[0]
+    message = first["msg"].removeprefix("Value error, ")
+    named = ".".join(str(part) for part in first["loc"]).upper()
+    return f"Invalid setting: {f'{named}: ' if named else ''}{message} (README, 'Configuration')."

@@ -32,6 +32,13 @@ from db.migrate import upgrade_to_head
 
 log = logging.getLogger("bot")  # the name the operator's log has always shown
 
+# The longest a clean stop takes: close() waits, one after another, for the scheduler's
+# running jobs, the outbox's sends, and, as the features unload, the check-in catch-up,
+# the /help-now pages under way and the page sender, each for at most one grace period
+# (a final journal write and closing the database follow). A supervisor's stop timeout
+# (deploy/recovery-bot.service, TimeoutStopSec) must leave room above it.
+STOP_WITHIN_SECONDS = 5 * SHUTDOWN_GRACE_SECONDS
+
 COGS_DIR = Path(__file__).resolve().parent.parent / "cogs"
 
 
@@ -78,6 +85,9 @@ class RecoveryBot(commands.AutoShardedBot):
         self.content = content
         self.clock = clock or SystemClock()
         self._data_dir_lock: DataDirLock | None = None
+        # From the first line of setup_hook on, failures are the bot's own (the database,
+        # a feature), not Discord's, and a stop waits for setup instead of cutting it off.
+        self.setup_started = False
         # Every feature's export and erase hooks (the feature contract, cogs/README.md).
         self.member_data = MemberDataRegistry()
         self.member_data.register(CoreMemberData())
@@ -91,6 +101,7 @@ class RecoveryBot(commands.AutoShardedBot):
         install(self.http, self.pacer)
 
     async def setup_hook(self) -> None:
+        self.setup_started = True
         self._data_dir_lock = DataDirLock.acquire(self.settings.data_dir)
         engine = create_engine(self.settings.effective_database_url)
         # Owned from here on, so close() disposes it whatever fails next.

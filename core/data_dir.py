@@ -15,6 +15,14 @@ from typing import TextIO
 from config.settings import ConfigError
 
 LOCK_FILE_NAME = ".bot.lock"
+# The /help-now journal (cogs/helpnow/journal.py) and the files it sets entries aside
+# in; named here because backups carry them too (core/backup.py).
+JOURNAL_FILE_NAME = "helpnow-journal"
+UNWRITABLE_SUFFIX = ".unwritable"
+UNREADABLE_SUFFIX = ".unreadable"
+JOURNAL_FILES = tuple(
+    JOURNAL_FILE_NAME + suffix for suffix in ("", UNWRITABLE_SUFFIX, UNREADABLE_SUFFIX)
+)
 
 
 class DataDirLock:

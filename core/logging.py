@@ -14,12 +14,31 @@ def setup_logging(level: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    # discord.py's gateway chatter at DEBUG would drown our own lines.
-    quieter = max(logging.INFO, logging.getLevelName(level))
-    logging.getLogger("discord").setLevel(quieter)
+    asked = logging.getLevelName(level)
+    # Our own loggers follow `level`; these libraries never go below their floor.
+    for name, floor in PRIVATE_BELOW.items():
+        logging.getLogger(name).setLevel(max(floor, asked))
     # APScheduler logs every job run at INFO; our own jobs log what matters.
-    logging.getLogger("apscheduler").setLevel(max(logging.WARNING, logging.getLevelName(level)))
+    logging.getLogger("apscheduler").setLevel(max(logging.WARNING, asked))
     logging.getLogger("discord.client").addFilter(_no_voice_library_warning)
+
+
+# Nothing a member wrote or answered may reach the log, at any level, and below these
+# levels these libraries log it; the floors hold even when the bot runs at DEBUG.
+PRIVATE_BELOW: dict[str, int] = {
+    # DEBUG repeats every gateway event (interaction data: modal answers, /help-now notes;
+    # message content) and every HTTP request and response body (a page quotes the note).
+    # Its INFO lines name connections and sessions only.
+    "discord": logging.INFO,
+    # DEBUG logs each call with its SQL parameters: mood, craving, sleep, triggers.
+    "aiosqlite": logging.WARNING,
+    # INFO logs statements (parameters are hidden by db.engine, not rows), DEBUG every
+    # row read back, answers included.
+    "sqlalchemy": logging.WARNING,
+    # Logs only pool trouble today; held with the other drivers so that a future line
+    # with a query's arguments stays out too.
+    "asyncpg": logging.WARNING,
+}
 
 
 def describe_failure(error: BaseException) -> str:

@@ -52,6 +52,7 @@ CLAIM_BATCH = 200
 CONCURRENCY = 8
 # With nothing due, the worker looks again this often (or at once when woken).
 IDLE_POLL_SECONDS = 2.0
+FAILING_POLL_CAP_SECONDS = 30.0
 RETRY_CAP = timedelta(seconds=60)
 # A channel closed to the bot waits for someone to mend it, not for a backoff.
 REFUSED_RETRY = timedelta(minutes=10)
@@ -267,6 +268,7 @@ class Outbox:
     # --- The worker -----------------------------------------------------------------
 
     async def _run(self) -> None:
+        failures = 0
         with bulk_requests():
             while not self._stopping:
                 try:
@@ -275,9 +277,13 @@ class Outbox:
                         claimed = await self._send_and_claim_more(claimed)
                     if not claimed:
                         await self._purge_now_and_then()
+                    failures = 0
                 except Exception as error:
+                    failures = min(failures + 1, 4)
                     log.error("The outbox worker failed: %s", describe_failure(error))
-                await self._idle()
+                # A database that is down is looked at less and less often, not every
+                # poll with an error line each time; a wake still looks at once.
+                await self._idle(min(IDLE_POLL_SECONDS * 2**failures, FAILING_POLL_CAP_SECONDS))
 
     async def _send_and_claim_more(self, claimed: list[_Claimed]) -> list[_Claimed]:
         """Send a batch while claiming the next, so the pace never waits on a claim."""
@@ -294,9 +300,9 @@ class Outbox:
         await sending
         return more
 
-    async def _idle(self) -> None:
+    async def _idle(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._woken.wait(), IDLE_POLL_SECONDS)
+            await asyncio.wait_for(self._woken.wait(), seconds)
         self._woken.clear()
 
     def _served(self) -> list[Any]:
@@ -322,7 +328,9 @@ class Outbox:
             due = (
                 select(OutboxMessage.id)
                 .where(OutboxMessage.state == QUEUED, OutboxMessage.not_before <= now, free)
-                .order_by(OutboxMessage.not_before, OutboxMessage.id)
+                # After an outage the backlog is longer than some messages' lives: the
+                # ones whose moment passes soonest go first.
+                .order_by(OutboxMessage.expires_at, OutboxMessage.id)
                 .limit(CLAIM_BATCH)
                 .with_for_update(skip_locked=True)
             )
@@ -346,7 +354,7 @@ class Outbox:
                 await session.scalars(
                     select(OutboxMessage)
                     .where(OutboxMessage.lease_owner == lease, OutboxMessage.state == QUEUED)
-                    .order_by(OutboxMessage.not_before, OutboxMessage.id)
+                    .order_by(OutboxMessage.expires_at, OutboxMessage.id)
                 )
             ).all()
             return [

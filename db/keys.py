@@ -71,16 +71,27 @@ async def check_key(engine: AsyncEngine, cipher: MultiFernet) -> None:
             token = cipher.encrypt(_CANARY_PLAINTEXT).decode("ascii")
             session.add(AppMeta(key=_CANARY_KEY, value=token))
             return
-        try:
-            matches = cipher.decrypt(canary.value.encode("ascii")) == _CANARY_PLAINTEXT
-        except InvalidToken:
-            matches = False
-    if not matches:
+    if not _opens_key_check(cipher, canary.value):
         raise ConfigError(
             "The encryption key does not match the one this database was written with: "
             "set ENCRYPTION_KEY (or restore data/encryption.key) to the original key. "
             "Nothing was changed (README, 'Privacy')."
         )
+
+
+async def key_opens_database(engine: AsyncEngine, cipher: MultiFernet) -> bool | None:
+    """Whether `cipher` opens this database's key check, without writing one (None: no
+    check recorded yet, so nothing has been encrypted)."""
+    async with Database(engine).meta_session() as session:
+        canary = await session.get(AppMeta, _CANARY_KEY)
+    return None if canary is None else _opens_key_check(cipher, canary.value)
+
+
+def _opens_key_check(cipher: MultiFernet, token: str) -> bool:
+    try:
+        return cipher.decrypt(token.encode("ascii")) == _CANARY_PLAINTEXT
+    except InvalidToken:
+        return False
 
 
 async def database_has_key_check(engine: AsyncEngine) -> bool:

@@ -48,6 +48,12 @@ OP_RESUME, OP_RECONNECT, OP_REQUEST_MEMBERS, OP_INVALID_SESSION = 6, 7, 8, 9
 OP_HELLO, OP_HEARTBEAT_ACK = 10, 11
 
 HISTORY_LIMIT = 5000
+# discord.py's keep-alive thread notes when it sent a heartbeat only after the event loop
+# has sent it, and measures latency from that note when the ACK arrives. An emulator in
+# the same process can answer before the thread gets the GIL back (up to one 5 ms switch
+# interval), so the ACK is measured against the previous heartbeat and discord.py warns
+# "Can't keep up, websocket is 41.3s behind". Discord's answer always takes a round trip.
+HEARTBEAT_ACK_DELAY = 0.01
 
 
 class NotConnectedError(RuntimeError):
@@ -196,7 +202,7 @@ class GatewayHub:
             conn.session.frames.append(frame)
         self.world.notify()
         if op == OP_HEARTBEAT:
-            self._send_op(conn, {"op": OP_HEARTBEAT_ACK, "d": None, "s": None, "t": None})
+            asyncio.get_running_loop().call_later(HEARTBEAT_ACK_DELAY, self._acknowledge, conn)
             return True
         if op == OP_IDENTIFY:
             return await self._identify(conn, data)
@@ -284,6 +290,11 @@ class GatewayHub:
         self.world.resumes += 1
         self.world.notify()
         return True
+
+    def _acknowledge(self, conn: Connection) -> None:
+        if conn in self.connections:
+            self._send_op(conn, {"op": OP_HEARTBEAT_ACK, "d": None, "s": None, "t": None})
+            self.world.notify()
 
     def _send_op(self, conn: Connection, frame: Json) -> None:
         """Send a non-dispatch opcode (HELLO, ACK, RECONNECT, INVALID_SESSION), recorded."""

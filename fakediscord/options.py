@@ -19,6 +19,9 @@ if TYPE_CHECKING:
 
 SUB_COMMAND, SUB_COMMAND_GROUP = 1, 2
 STRING, INTEGER, BOOLEAN, USER, CHANNEL, ROLE, MENTIONABLE, NUMBER, ATTACHMENT = range(3, 12)
+# Discord takes integers and numbers only between -2^53 and 2^53 (what a double holds
+# exactly), even for an option that declares no min_value or max_value.
+NUMERIC_LIMIT = 2**53
 
 
 class CommandUnavailableError(LookupError):
@@ -154,6 +157,10 @@ def _option_value(option: Json, value: Any, resolver: Resolver, where: str) -> A
         if isinstance(value, bool) or not isinstance(value, numeric):
             raise wrong("an integer" if kind == INTEGER else "a number")
         low, high = option.get("min_value"), option.get("max_value")
+        if abs(value) > NUMERIC_LIMIT:
+            raise CommandInputError(
+                f"option {name!r} of {where}: {value} is out of Discord's range"
+            )
         if (low is not None and value < low) or (high is not None and value > high):
             raise CommandInputError(
                 f"option {name!r} of {where}: {value} is out of [{low}, {high}]"

@@ -80,6 +80,21 @@ def _chunks(guild_ids: Sequence[int]) -> Iterator[Sequence[int]]:
         yield guild_ids[start : start + CHUNK]
 
 
+class _Bodies:
+    """One message body per server and channel, however many members it goes to:
+    building a view's components for each of 30,000 reminders was a third of the tick."""
+
+    def __init__(self, build: Callable[[int, int], dict[str, Any]]) -> None:
+        self._build = build
+        self._built: dict[tuple[int, int], dict[str, Any]] = {}
+
+    def of(self, guild_id: int, channel_id: int) -> dict[str, Any]:
+        key = (guild_id, channel_id)
+        if key not in self._built:
+            self._built[key] = self._build(guild_id, channel_id)
+        return self._built[key]
+
+
 @dataclass(frozen=True)
 class Regrouped:
     """What moving a server changed: a group it left empty, a group it began."""
@@ -298,11 +313,10 @@ class CheckinJobs:
             log.exception("Finding the servers with check-in reminders failed")
             return
         queued = 0
+        bodies = _Bodies(self.reminder_message)
         for chunk in _chunks(guild_ids):
             try:
-                claimed = await preferences.claim_reminders(
-                    self.bot.db, chunk, now, self.reminder_message
-                )
+                claimed = await preferences.claim_reminders(self.bot.db, chunk, now, bodies.of)
             except Exception:
                 log.exception("Claiming the check-in reminders of %d servers failed", len(chunk))
                 continue

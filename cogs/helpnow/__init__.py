@@ -13,8 +13,9 @@ async def setup(bot: RecoveryBot) -> None:
     from cogs.helpnow.service import HelpDesk
     from cogs.helpnow.setup_commands import build_group
     from cogs.setup.cog import add_setup_subcommand
+    from core.data_dir import JOURNAL_FILE_NAME
 
-    journal = Journal(bot.settings.data_dir / "helpnow-journal", bot.cipher, bot.db)
+    journal = Journal(bot.settings.data_dir / JOURNAL_FILE_NAME, bot.cipher, bot.db)
     desk = HelpDesk(bot.db, journal, bot.clock)
     cog = HelpNowCog(bot, desk)
     await bot.add_cog(cog)

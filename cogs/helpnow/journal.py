@@ -25,6 +25,7 @@ from cryptography.fernet import InvalidToken, MultiFernet
 from sqlalchemy import select
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
 
+from core.data_dir import UNREADABLE_SUFFIX, UNWRITABLE_SUFFIX
 from db.engine import Database
 from db.models import HelpEvent, HelpRequest
 
@@ -181,7 +182,7 @@ class Journal:
             log.error("Could not rewrite the help-now journal on disk (%s)", type(error).__name__)
 
     def _forget_set_aside(self, guild_id: int, member_user_id: int) -> None:
-        aside = self._path.with_name(self._path.name + ".unwritable")
+        aside = self._path.with_name(self._path.name + UNWRITABLE_SUFFIX)
         try:
             raw = aside.read_bytes()
         except FileNotFoundError:
@@ -295,7 +296,7 @@ class Journal:
                     )
 
     def _set_aside(self, entry: Entry, error: Exception) -> None:
-        aside = self._path.with_name(self._path.name + ".unwritable")
+        aside = self._path.with_name(self._path.name + UNWRITABLE_SUFFIX)
         # Only the error's type and code: SQLAlchemy's text carries the statement's
         # parameters, and a driver's detail can quote the row's values.
         code = _sqlstate(error)
@@ -351,7 +352,7 @@ class Journal:
         return entries
 
     def _keep_aside(self, lines: list[bytes]) -> bool:
-        aside = self._path.with_name(self._path.name + ".unreadable")
+        aside = self._path.with_name(self._path.name + UNREADABLE_SUFFIX)
         log.error(
             "%d help-now journal lines could not be read (damaged, or another key); kept in %s",
             len(lines),

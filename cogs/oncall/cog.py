@@ -52,6 +52,9 @@ log = logging.getLogger(__name__)
 
 MESSAGE_LIMIT = 2000
 CHOICE_NAME_LIMIT = 100
+# Shift ids are the Integer key of oncall_shifts: PostgreSQL refuses a larger number
+# with an error instead of finding no shift.
+SHIFT_ID_MAX = 2**31 - 1
 NOW_BACKUPS_SHOWN = 3
 JOBS_OWNER = "oncall"
 CHANGE_PREFIX = "change:"
@@ -413,8 +416,14 @@ class OnCallCog(commands.Cog):
 
     @schedule_group.command(name="remove", description=texts.REMOVE_DESCRIPTION)
     @app_commands.describe(shift=texts.REMOVE_SHIFT_DESCRIPTION)
-    async def schedule_remove(self, interaction: discord.Interaction, shift: int) -> None:
+    async def schedule_remove(
+        self, interaction: discord.Interaction, shift: app_commands.Range[int, 1, SHIFT_ID_MAX]
+    ) -> None:
         member = require_specialist(interaction)
+        if not 1 <= shift <= SHIFT_ID_MAX:
+            # Discord checks the range, but not against a definition synced before it had
+            # one (until `sync-commands` runs again).
+            raise UserFacingError(texts.NO_SUCH_SHIFT.format(shift_id=shift))
         guild_id = member.guild.id
         before = self.rotation.chain(guild_id, self.bot.clock.now()).primary
         removed = await self.rotation.remove_shift(guild_id, member.id, shift)

@@ -49,5 +49,16 @@ def test_shard_settings_that_cannot_work_are_refused(
 
 def test_an_unknown_log_level_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LOG_LEVEL", "chatty")
-    with pytest.raises(ConfigError, match="log_level"):
+    with pytest.raises(ConfigError, match="LOG_LEVEL: unknown log level"):
         load_settings()
+
+
+def test_a_rule_across_settings_is_named_without_quoting_the_token(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DISCORD_TOKEN", "token-that-must-stay-private")
+    monkeypatch.setenv("SHARD_IDS", "0")
+    monkeypatch.delenv("SHARD_COUNT", raising=False)
+    with pytest.raises(ConfigError, match="SHARD_IDS needs SHARD_COUNT") as refused:
+        load_settings()
+    assert "token-that-must-stay-private" not in str(refused.value)

@@ -76,16 +76,6 @@ async def test_invalid_session_makes_the_client_identify_again(
         assert emulator.resumes == 0
 
 
-async def test_heartbeats_are_acknowledged(
-    emulator: FakeDiscord, world: SmallWorld, client: discord.Client
-) -> None:
-    async with running_client(client, world.app.token):
-        # discord.py heartbeats right after HELLO, before IDENTIFY, so the ACK precedes READY.
-        assert client.latency < 1.0
-        ops = [(f.direction, f.op) for f in emulator.gateway_frames]
-        assert ops[:3] == [("out", 10), ("in", 1), ("out", 11)]
-
-
 async def test_bad_token_is_refused_over_rest(emulator: FakeDiscord, world: SmallWorld) -> None:
     client = discord.Client(intents=discord.Intents.default())
     with pytest.raises(discord.LoginFailure):
