@@ -122,7 +122,7 @@ class RecoveryBot(commands.AutoShardedBot):
             # Read at each use: tests move the bot's clock after it is built.
             lambda: self.clock.now(),
             identity=process_identity(self.settings.data_dir),
-            shards=self._held_shards(),
+            shards=self.held_shards(),
         )
         self.scheduler = create_scheduler()
         self.scheduler.start()
@@ -133,7 +133,8 @@ class RecoveryBot(commands.AutoShardedBot):
         # After the features, which tell it whom to call when a channel refuses.
         await self.outbox.start()
 
-    def _held_shards(self) -> tuple[list[int], int] | None:
+    def held_shards(self) -> tuple[list[int], int] | None:
+        """This process's shards and their count; None when it holds every server."""
         shard_ids, count = self.settings.shard_ids, self.settings.shard_count
         if shard_ids is None or not count:
             return None

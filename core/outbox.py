@@ -143,6 +143,16 @@ async def enqueue(session: AsyncSession, messages: Sequence[Outgoing]) -> None:
     await session.execute(statement, rows)
 
 
+def shard_filter(guild_id: Any, shards: tuple[Sequence[int], int] | None) -> list[Any]:
+    """Conditions on a `guild_id` column keeping the servers of these shards (any one
+    of them holds: `or_(*conditions)`); none when the process holds every server."""
+    if shards is None:
+        return []
+    shard_ids, count = shards
+    # The shard of a server, as Discord computes it: (guild_id >> 22) % shard_count.
+    return [(guild_id // 4194304) % count == shard for shard in shard_ids]
+
+
 def process_identity(data_dir: Path) -> str:
     """This deployment's name for its leases, the same across restarts, so a restarted
     process takes back at once what it held when it stopped."""
@@ -306,11 +316,7 @@ class Outbox:
         self._woken.clear()
 
     def _served(self) -> list[Any]:
-        if self.shards is None:
-            return []
-        shard_ids, count = self.shards
-        # The shard of a server, as Discord computes it: (guild_id >> 22) % shard_count.
-        return [(OutboxMessage.guild_id // 4194304) % count == s for s in shard_ids]
+        return shard_filter(OutboxMessage.guild_id, self.shards)
 
     async def _claim(self) -> list[_Claimed]:
         now = self.now()
