@@ -120,12 +120,20 @@ class MilestoneContent(_Strict):
     days: list[Annotated[int, Field(gt=0)]] = Field(min_length=1)
 
 
+class SubstanceContent(_Strict):
+    # Suggestions only: a member may count anything they name themselves.
+    names: list[
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
+    ] = Field(min_length=1, max_length=100)
+
+
 @dataclass(frozen=True)
 class Content:
     crisis: CrisisResources
     coping: CopingContent
     checkins: CheckinContent
     milestones: MilestoneContent
+    substances: SubstanceContent
 
 
 def load_content(directory: Path) -> Content:
@@ -134,6 +142,7 @@ def load_content(directory: Path) -> Content:
         coping=_load_file(directory / "coping.toml", CopingContent),
         checkins=_load_file(directory / "checkins.toml", CheckinContent),
         milestones=_load_file(directory / "milestones.toml", MilestoneContent),
+        substances=_load_file(directory / "substances.toml", SubstanceContent),
     )
 
 

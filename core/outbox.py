@@ -31,6 +31,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import discord
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -404,7 +405,7 @@ class Outbox:
             sent = await self.client.http.request(route, json=body)
         except discord.HTTPException as error:
             return await self._refused(message, error)
-        except (OSError, TimeoutError) as error:
+        except (OSError, TimeoutError, aiohttp.ClientError) as error:
             log.info("Outbox message %s not sent yet: %s", message.id, describe_failure(error))
             return _Outcome(QUEUED, None, retry_in=self._backoff(message))
         return _Outcome(SENT, 200, message_id=int(sent["id"]))

@@ -1,19 +1,29 @@
-"""The one time-zone option type: suggestions while typing, and one refusal for a bad name.
+"""Time zones: the one option type, and the one rule for whose clock a member's day runs on.
 
 Commands take `zone: TimeZone` (or `TimeZone | None`); the value they get is a valid
 IANA name such as "Europe/London", which is what the database stores. Services that
 take a zone from elsewhere check it with `validate_timezone`, the same rule.
+
+A member's day runs in their own zone, else the group's check-in zone, else the
+server's, else UTC: `member_zone` for one member, `member_zone_name` inside a query
+over many (every feature that counts a member's days shares it).
 """
 
 from __future__ import annotations
 
 import zoneinfo
 from functools import cache
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import discord
 from discord import app_commands
+from sqlalchemy import ColumnElement, SQLColumnExpression, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import UserFacingError
+from db.models import GuildSettings, Member
+from db.models.checkins import CheckinSchedule
 
 # Discord shows at most 25 autocomplete suggestions.
 SUGGESTION_LIMIT = 25
@@ -75,3 +85,52 @@ class TimeZoneTransformer(app_commands.Transformer):
 
 
 TimeZone = app_commands.Transform[str, TimeZoneTransformer]
+
+
+# --- Whose clock a member's day runs on -------------------------------------------------
+
+
+def zone_or_utc(name: str | None) -> ZoneInfo:
+    try:
+        return ZoneInfo(name) if name else ZoneInfo("UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def group_zone_name(guild_id: int | SQLColumnExpression[int]) -> ColumnElement[Any]:
+    """The group's check-in zone, else the server's; NULL when the server set neither."""
+    # correlate_except: each stays a lookup of its own table, even inside a query that
+    # already joins that table for something else.
+    return func.coalesce(
+        select(CheckinSchedule.timezone)
+        .where(CheckinSchedule.guild_id == guild_id)
+        .correlate_except(CheckinSchedule)
+        .scalar_subquery(),
+        select(GuildSettings.timezone)
+        .where(GuildSettings.guild_id == guild_id)
+        .correlate_except(GuildSettings)
+        .scalar_subquery(),
+    )
+
+
+def member_zone_name(
+    guild_id: int | SQLColumnExpression[int], user_id: int | SQLColumnExpression[int]
+) -> ColumnElement[Any]:
+    """The member's zone name as SQL (columns of the outer query, or values): their own,
+    else the group's; NULL when nobody set one (`zone_or_utc` then reads it as UTC)."""
+    return func.coalesce(
+        select(Member.timezone)
+        .where(Member.guild_id == guild_id, Member.user_id == user_id)
+        .correlate_except(Member)
+        .scalar_subquery(),
+        group_zone_name(guild_id),
+    )
+
+
+async def group_zone(session: AsyncSession, guild_id: int) -> str:
+    """The group's check-in zone, else the server's, else UTC."""
+    return await session.scalar(select(group_zone_name(guild_id))) or "UTC"
+
+
+async def member_zone(session: AsyncSession, guild_id: int, user_id: int) -> ZoneInfo:
+    return zone_or_utc(await session.scalar(select(member_zone_name(guild_id, user_id))))

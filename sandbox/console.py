@@ -5,6 +5,7 @@
     as alice submit mood=2 craving=7           fill in the form their last command opened
     show riley                                 what riley can see
     wait 3                                     let time pass (escalations, reminders)
+    clock +1d                                  move the bot's clock on (d, h, m: +2h30m)
     people | help | quit
 
 After each line it prints what changed, and who can see each new message.
@@ -18,9 +19,11 @@ import shlex
 import sys
 import tempfile
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
+
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, EVENT_JOB_MISSED, JobEvent
 
 from cogs.oncall.cog import rotation_of
 from config.content import Content
@@ -52,6 +55,19 @@ class StepFailed(Exception):
     """A line could not be carried out; the message says why, for the person typing."""
 
 
+class SandboxClock:
+    """The bot's clock in the sandbox: the real time, moved on by `clock +1d`."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta()
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+
+_CLOCK_STEP = re.compile(r"\+(?:(?P<d>\d+)d)?(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m)?")
+
+
 class Sandbox:
     def __init__(self, community: Community, bot: RecoveryBot, out: TextIO) -> None:
         self.community = community
@@ -66,6 +82,10 @@ class Sandbox:
             "riley": community.riley,
         }
         self.last: dict[str, UserInteraction] = {}
+        # What reads the bot's clock at each use (check-ins, counters, the outbox) follows
+        # `clock +1d`; the scheduler and /help-now's escalation keep real time.
+        self.clock = SandboxClock()
+        bot.clock = self.clock
         self.shown: set[int] = {m.id for m in self.emu.messages.values()}
         self.edits: dict[int, str] = {}
 
@@ -84,6 +104,8 @@ class Sandbox:
         elif words[0] == "wait" and len(words) == 2:
             await asyncio.sleep(float(words[1]))
             self.report()
+        elif words[0] == "clock" and len(words) == 2:
+            await self.move_clock(words[1])
         elif words[0] == "as" and len(words) >= 3:
             await self.act(self.person(words[1]), words[1], words[2:])
         else:
@@ -155,6 +177,51 @@ class Sandbox:
             return await person.submit_modal(opened, values)
         except (LookupError, ValueError) as error:
             raise StepFailed(str(error)) from None
+
+    async def move_clock(self, step: str) -> None:
+        """Move the bot's clock on, and run once each job that would have run meanwhile
+        (as after a machine's sleep), so what fell due (a milestone at midnight) happens."""
+        found = _CLOCK_STEP.fullmatch(step)
+        if found is None or not any(found.groups()):
+            raise StepFailed(
+                f"move the clock on with a step like +1d, +3h or +1d2h30m, not {step!r}"
+            )
+        before = self.clock.now()
+        self.clock.offset += timedelta(
+            days=int(found["d"] or 0), hours=int(found["h"] or 0), minutes=int(found["m"] or 0)
+        )
+        after = self.clock.now()
+        self.say(f"  [the bot's clock is now {after:%A %d %B %Y, %H:%M} UTC]")
+        # The scheduler keeps real time: the jobs due in the skipped span are told to run
+        # now, once each, by the scheduler itself (which then schedules their next run).
+        scheduler = self.bot.scheduler
+        due = {
+            job.id: job
+            for job in scheduler.get_jobs()
+            if (next_run := job.trigger.get_next_fire_time(None, before)) is not None
+            and next_run <= after
+        }
+        finished: set[str] = set()
+
+        def ran(event: JobEvent) -> None:
+            finished.add(event.job_id)
+
+        scheduler.add_listener(ran, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MISSED)
+        try:
+            now = datetime.now(UTC)
+            for job in due.values():
+                job.modify(next_run_time=now)
+            scheduler.wakeup()
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + STEP_LIMIT
+            while not (finished >= due.keys() and await self.bot.outbox.waiting() == 0):
+                if loop.time() >= deadline:
+                    raise StepFailed("what fell due while the clock moved did not finish")
+                await asyncio.sleep(QUIET_PERIOD / 4)
+        finally:
+            scheduler.remove_listener(ran)
+        await self.settle()
+        self.report()
 
     # -- reading what happened -----------------------------------------------------
 

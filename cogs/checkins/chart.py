@@ -1,32 +1,23 @@
 """PNG charts of check-ins: a member's own mood and cravings with triggers marked, and a
-group's participation. Rendered off-screen (Agg) into bytes; no display, no pyplot state.
-
-Rendering takes a few hundred milliseconds: callers run it in a worker thread.
+group's participation (core/charts.py: off-screen, so callers run it in a worker thread).
 """
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import date
 
-import matplotlib
-
-matplotlib.use("Agg")
-
-from matplotlib.axes import Axes
-from matplotlib.dates import AutoDateLocator, ConciseDateFormatter, date2num
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from cogs.checkins import texts
 from cogs.checkins.form import OTHER
 from cogs.checkins.records import HistoryPoint
+from core.charts import DPI, date_axis, day_number, png_bytes
 
 _MOOD_COLOUR = "#2a7ab9"
 _CRAVING_COLOUR = "#d9822b"
 _TRIGGER_COLOUR = "#6b5b95"
-_DPI = 100
 
 
 def history_png(
@@ -39,7 +30,7 @@ def history_png(
     triggers = _triggers_in_order(points)
     rows = 3 if triggers else 2
     ratios = [3, 3, max(1, len(triggers) // 2)] if triggers else [3, 3]
-    figure = Figure(figsize=(8, 5.5 + 0.25 * len(triggers)), dpi=_DPI, layout="constrained")
+    figure = Figure(figsize=(8, 5.5 + 0.25 * len(triggers)), dpi=DPI, layout="constrained")
     axes = figure.subplots(rows, 1, sharex=True, gridspec_kw={"height_ratios": ratios})
     days = _x([point.local_date for point in points])
 
@@ -60,7 +51,7 @@ def history_png(
         for point in points:
             if point.triggers:
                 ax.axvline(
-                    _num(point.local_date),
+                    day_number(point.local_date),
                     color=_TRIGGER_COLOUR,
                     alpha=0.15,
                     linewidth=3,
@@ -78,13 +69,13 @@ def history_png(
         trigger_axes.invert_yaxis()
         trigger_axes.set_ylabel(texts.CHART_TRIGGERS)
         trigger_axes.grid(axis="x", alpha=0.2)
-    _date_axis(last, [point.local_date for point in points])
-    return _png(figure)
+    date_axis(last, [point.local_date for point in points])
+    return png_bytes(figure)
 
 
 def participation_png(per_day: Sequence[tuple[date, int]]) -> bytes:
     """Members who checked in per day: counts only."""
-    figure = Figure(figsize=(8, 4), dpi=_DPI, layout="constrained")
+    figure = Figure(figsize=(8, 4), dpi=DPI, layout="constrained")
     axes = figure.subplots()
     days = [day for day, _ in per_day]
     axes.bar(_x(days), [count for _, count in per_day], color=_MOOD_COLOUR)
@@ -92,8 +83,8 @@ def participation_png(per_day: Sequence[tuple[date, int]]) -> bytes:
     axes.set_ylabel(texts.GROUP_CHART_COUNT)
     axes.yaxis.set_major_locator(MaxNLocator(integer=True))
     axes.grid(axis="y", alpha=0.3)
-    _date_axis(axes, days)
-    return _png(figure)
+    date_axis(axes, days)
+    return png_bytes(figure)
 
 
 def _triggers_in_order(points: Sequence[HistoryPoint]) -> list[str]:
@@ -112,25 +103,5 @@ def _short(name: str) -> str:
     return label if len(label) <= 28 else label[:27] + "…"
 
 
-def _num(day: date) -> float:
-    return float(date2num(day))  # type: ignore[no-untyped-call]
-
-
 def _x(days: Sequence[date]) -> list[float]:
-    return [_num(day) for day in days]
-
-
-def _date_axis(axes: Axes, days: Sequence[date]) -> None:
-    locator = AutoDateLocator(minticks=3, maxticks=10)  # type: ignore[no-untyped-call]
-    axes.xaxis.set_major_locator(locator)
-    axes.xaxis.set_major_formatter(ConciseDateFormatter(locator))  # type: ignore[no-untyped-call]
-    if days:
-        # A single day alone would make a zero-width axis.
-        low, high = min(days) - timedelta(days=1), max(days) + timedelta(days=1)
-        axes.set_xlim(_num(low), _num(high))
-
-
-def _png(figure: Figure) -> bytes:
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    return buffer.getvalue()
+    return [day_number(day) for day in days]

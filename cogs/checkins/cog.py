@@ -25,6 +25,9 @@ from cogs.checkins.coping import and_list, suggestions
 from cogs.checkins.form import OTHER, RawCheckin, parse_checkin
 from cogs.checkins.jobs import CheckinJobs
 from cogs.checkins.posting import SEND_FAILED, messageable, status
+from cogs.me.settings import set_timezone
+from cogs.sober import service as sober
+from cogs.sober import views as sober_views
 from core.error_handler import report_interaction_error
 from core.errors import UserFacingError
 from core.forms import submitted_form_id
@@ -205,11 +208,26 @@ class CheckinCog(commands.Cog):
 
     async def used_today(self, interaction: discord.Interaction) -> None:
         # Nothing is stored or posted: the answer is met with support, not a record.
-        # (A sober-day counter does not exist yet; when it does, it can offer its reset.)
         text = texts.USED_REPLY.format(
             strategies=and_list(suggestions(self.bot.content.coping, True, True))
         )
         await interaction.response.send_message(text, view=views.help_view(), ephemeral=True)
+        # Starting a count again is the member's choice: offered after the welcome, never
+        # done for them.
+        user_id = interaction.user.id
+        counters = await sober.show(
+            self.bot.db,
+            _guild_id(interaction),
+            user_id,
+            self.bot.clock.now(),
+            self.bot.content.milestones.days,
+        )
+        if counters:
+            await interaction.followup.send(
+                texts.USED_RESET_OFFER,
+                view=sober_views.offer_view(user_id, [(c.id, c.substance) for c in counters]),
+                ephemeral=True,
+            )
 
     # --- /checkin ---------------------------------------------------------------------------
 
@@ -262,9 +280,8 @@ class CheckinCog(commands.Cog):
     @checkin.command(name="timezone", description=texts.TIMEZONE_DESCRIPTION)
     @app_commands.describe(zone=texts.PARAM_MY_ZONE)
     async def timezone(self, interaction: discord.Interaction, zone: TimeZone) -> None:
-        await preferences.set_member_timezone(
-            self.bot.db, _guild_id(interaction), interaction.user.id, zone
-        )
+        # The same setting as /me timezone, which moves the counters' milestones too.
+        await set_timezone(self.bot.db, _guild_id(interaction), interaction.user.id, zone)
         await interaction.response.send_message(
             texts.TIMEZONE_SET.format(zone=zone), ephemeral=True
         )

@@ -17,9 +17,9 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cogs.checkins import texts
-from cogs.checkins.common import member_zone, zone_or_utc
 from core.errors import UserFacingError
 from core.outbox import Outgoing, enqueue
+from core.timezones import member_zone, zone_or_utc
 from db.engine import Database
 from db.models import AuditEntry, Member
 from db.models.checkins import DEFAULT_REMINDER_HOUR, Checkin, CheckinPreference, CheckinSchedule

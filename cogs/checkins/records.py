@@ -15,10 +15,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cogs.checkins import texts
-from cogs.checkins.common import group_zone, member_zone, rowcount, zone_or_utc
+from cogs.checkins.common import rowcount
 from cogs.checkins.form import CheckinValues, RawCheckin, chosen_triggers, parse_checkin
 from config.content import CheckinContent
 from core.errors import UserFacingError
+from core.timezones import group_zone, member_zone, zone_or_utc
 from db.engine import Database
 from db.models import Member
 from db.models.checkins import EVERY_DAY, Checkin, CheckinPreference, CheckinSchedule

@@ -18,11 +18,11 @@ from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import or_, select, update
 
 from cogs.checkins import texts
-from cogs.checkins.common import echo, zone_or_utc
+from cogs.checkins.common import echo
 from core.errors import UserFacingError
 from core.outbox import Outgoing, enqueue
 from core.times import WEEKDAY_NAMES, read_time_of_day, read_weekday
-from core.timezones import validate_timezone
+from core.timezones import validate_timezone, zone_or_utc
 from db.engine import Database
 from db.models import AuditEntry, GuildSettings
 from db.models.checkins import EVERY_DAY, CheckinSchedule

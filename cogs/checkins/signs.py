@@ -13,9 +13,9 @@ from enum import StrEnum
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import func, insert, select, update
 
-from cogs.checkins.common import zone_or_utc
 from cogs.checkins.schedule import ScheduleState
 from config.content import WarningSignThresholds
+from core.timezones import zone_or_utc
 from db.engine import Database
 from db.models import AuditEntry, Member
 from db.models.checkins import EVERY_DAY, Checkin, CheckinSchedule, CheckinSignal

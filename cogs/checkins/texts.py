@@ -105,6 +105,11 @@ USED_REPLY = (
     "This stays between you and the bot: nothing is posted and nothing is shared."
 )
 
+USED_RESET_OFFER = (
+    "If you'd like, you can start a sober-day count again from today; your past runs stay "
+    "in your history. It's your choice: you can also keep counting as you are."
+)
+
 SHARE_LINE = "<@{user_id}> checked in today."
 
 # --- Preferences ----------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from db.models.core import AppMeta, AuditEntry, GuildSettings, Member
 from db.models.helpnow import HelpEvent, HelpRequest
 from db.models.oncall import OnCallOverride, OnCallShift
 from db.models.outbox import OutboxMessage
+from db.models.sober import SoberCounter, SoberPreference, SoberRun
 
 __all__ = [
     "AppMeta",
@@ -20,4 +21,7 @@ __all__ = [
     "OnCallOverride",
     "OnCallShift",
     "OutboxMessage",
+    "SoberCounter",
+    "SoberPreference",
+    "SoberRun",
 ]

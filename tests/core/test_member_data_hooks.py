@@ -10,7 +10,7 @@ must be the hooks' own, not only the guild session's.
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, cast
 
 from sqlalchemy import select
@@ -22,6 +22,7 @@ from cogs.helpnow.member_data import HelpNowMemberData
 from cogs.helpnow.service import HelpDesk
 from cogs.oncall.member_data import OnCallMemberData
 from cogs.setup.member_data import SetupMemberData
+from cogs.sober.member_data import SoberMemberData
 from core.member_data import CoreMemberData, MemberData
 from db.base import Base
 from db.engine import Database
@@ -38,6 +39,9 @@ from db.models import (
     OnCallOverride,
     OnCallShift,
     OutboxMessage,
+    SoberCounter,
+    SoberPreference,
+    SoberRun,
 )
 
 GUILD = 111_000_000_000_000_001
@@ -89,6 +93,7 @@ def hooks() -> list[MemberData]:
         # Export and erase never reach the escalation (only forgetting does).
         HelpNowMemberData(cast(HelpDesk, _Desk()), cast(Escalation, object())),
         OnCallMemberData(),
+        SoberMemberData(),
     ]
 
 
@@ -260,6 +265,61 @@ def _rows(guild_id: int) -> list[Base]:
                 created_at=at(1, 6),
             )
         )
+    # Alice counts two substances (one reset twice), bob one; alice shares her milestones,
+    # and a post about her 14 days, and one about bob's 7, wait in the outbox.
+    for number, who, substance, since, cost, ahead in (
+        (1, ALICE, "alcohol", date(2024, 4, 20), 1250, 30),
+        (2, ALICE, "Nicotine", date(2024, 5, 2), None, 7),
+        (3, BOB, "alcohol", date(2024, 5, 1), None, 7),
+    ):
+        rows.append(
+            SoberCounter(
+                id=n + number,
+                guild_id=guild_id,
+                user_id=who,
+                substance=substance,
+                since=since,
+                daily_cost_cents=cost,
+                next_milestone_days=ahead,
+                next_milestone_at=datetime.combine(
+                    since + timedelta(days=ahead), time(0), tzinfo=UTC
+                ),
+                created_at=at(1, 6),
+                updated_at=at(3, 6),
+            )
+        )
+    for number, who, started, ended in (
+        (1, ALICE, date(2024, 3, 1), date(2024, 4, 20)),  # out of date order on purpose
+        (1, ALICE, date(2024, 1, 1), date(2024, 2, 10)),
+        (3, BOB, date(2024, 4, 1), date(2024, 5, 1)),
+    ):
+        rows.append(
+            SoberRun(
+                guild_id=guild_id,
+                user_id=who,
+                counter_id=n + number,
+                started_on=started,
+                ended_on=ended,
+            )
+        )
+    rows += [
+        SoberPreference(guild_id=guild_id, user_id=ALICE, share_milestones=True),
+        SoberPreference(guild_id=guild_id, user_id=BOB, share_milestones=False),
+    ]
+    for number, days in ((1, 14), (3, 7)):
+        rows.append(
+            OutboxMessage(
+                guild_id=guild_id,
+                kind="sober.milestone_post",
+                dedupe_key=f"sober:milestone-post:{n + number}:2024-04-20:{days}",
+                channel_id=2,
+                body="{}",
+                state="queued",
+                not_before=at(4),
+                expires_at=at(6),
+                created_at=at(4),
+            )
+        )
     return rows
 
 
@@ -406,6 +466,37 @@ EXPECTED_EXPORT: dict[str, Any] = {
             }
         ],
     },
+    "sober": {
+        "counters": [
+            {
+                "substance": "alcohol",
+                "since": "2024-04-20",
+                "daily_cost_cents": 1250,
+                "next_milestone_days": 30,
+                "next_milestone_at": "2024-05-20T00:00:00+00:00",
+                "created_at": "2024-05-01T06:00:00+00:00",
+                "updated_at": "2024-05-03T06:00:00+00:00",
+                "past_runs": [
+                    {"started_on": "2024-01-01", "ended_on": "2024-02-10"},
+                    {"started_on": "2024-03-01", "ended_on": "2024-04-20"},
+                ],
+            },
+            {
+                "substance": "Nicotine",
+                "since": "2024-05-02",
+                "daily_cost_cents": None,
+                "next_milestone_days": 7,
+                "next_milestone_at": "2024-05-09T00:00:00+00:00",
+                "created_at": "2024-05-01T06:00:00+00:00",
+                "updated_at": "2024-05-03T06:00:00+00:00",
+                "past_runs": [],
+            },
+        ],
+        "preferences": {"share_milestones": True},
+        "milestone_posts": [
+            {"state": "queued", "created_at": "2024-05-04T12:00:00+00:00", "done_at": None}
+        ],
+    },
 }
 
 
@@ -440,6 +531,7 @@ async def test_a_member_with_no_data_in_that_server_exports_empty_parts(
         "checkins": {"checkins": [], "preferences": None, "warning_signs": []},
         "helpnow": {"requests": [], "as_specialist": []},
         "oncall": {"shifts": [], "pager_holds": []},
+        "sober": {"counters": [], "preferences": None, "milestone_posts": []},
     }
 
 
@@ -465,18 +557,35 @@ async def test_erase_deletes_the_members_record_in_that_server_and_nothing_else(
     assert all(where(name, row, "guild_id") == GUILD for name, rows in gone.items() for row in rows)
     assert {name: len(rows) for name, rows in gone.items() if rows} == {
         "members": 1,
-        "outbox_messages": 1,  # her DM; bob's and the channel's stay
+        "outbox_messages": 2,  # her DM, the post about her; bob's and the prompt stay
         "audit_log": 2,  # about her; her actions on others stay
         "checkins": 2,
         "checkin_preferences": 1,
         "checkin_signals": 1,
         "help_requests": 1,  # hers; bob's, that she answered, stays
         "help_events": 2,  # of her request, whoever acted
+        "sober_counters": 2,
+        "sober_runs": 2,
+        "sober_preferences": 1,
     }
     assert all(where("members", row, "user_id") == ALICE for row in gone["members"])
     assert all(where("audit_log", row, "subject_user_id") == ALICE for row in gone["audit_log"])
-    for name in ("checkins", "checkin_preferences", "checkin_signals"):
+    for name in (
+        "checkins",
+        "checkin_preferences",
+        "checkin_signals",
+        "sober_counters",
+        "sober_runs",
+        "sober_preferences",
+    ):
         assert all(where(name, row, "user_id") == ALICE for row in gone[name])
     assert [where("help_requests", row, "public_id") for row in gone["help_requests"]] == [
         "alice-1"
+    ]
+    # The post about her milestone goes with her counters; the one about bob's stays.
+    assert sorted(
+        where("outbox_messages", row, "dedupe_key") for row in gone["outbox_messages"]
+    ) == [
+        f"checkins.reminder:{GUILD}:{ALICE}",
+        "sober:milestone-post:101:2024-04-20:14",
     ]
