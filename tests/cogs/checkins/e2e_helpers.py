@@ -13,7 +13,9 @@ from db.models import Checkin, OutboxMessage
 from db.models.outbox import QUEUED
 from fakediscord.driver import UserInteraction
 from fakediscord.models import Channel, Guild, Member
+from fakediscord.server import RecordedRequest
 from sandbox.community import Community
+from tests.fake_clock import FakeClock
 from tests.waiting import wait_for
 
 NOTE = "Saw my old friend from the bar today and nearly went in"
@@ -97,3 +99,25 @@ async def set_up_prompt_in(guild: Guild, channel: Channel, **options: str) -> st
     values.update(options)
     it = await guild.owner.run_command("setup checkins", channel=channel, options=values)
     return (await it.wait_for_response()).content
+
+
+POST_MESSAGE = "/channels/{channel_id}/messages"
+
+
+def refused(request: RecordedRequest) -> bool:
+    return request.status == 403
+
+
+async def refused_again_and_the_owner_told_once(
+    bot: RecoveryBot, community: Community, clock: FakeClock, owner: Member
+) -> None:
+    """A channel that refused an outbox message: ten minutes on it is tried again, refused
+    again, and the owner, told the first time, is not told twice."""
+    first = await community.emu.wait_for_request("POST", POST_MESSAGE, where=refused)
+    clock.advance(minutes=10)
+    bot.outbox.wake()
+    await community.emu.wait_for_request(
+        "POST", POST_MESSAGE, where=lambda request: refused(request) and request is not first
+    )
+    await outbox_settled(bot)
+    assert len(community.emu.dms_of(owner)) == 1

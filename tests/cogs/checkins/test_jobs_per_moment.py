@@ -28,13 +28,13 @@ from db.models import CheckinSchedule, OutboxMessage
 from db.models.outbox import SENT
 from fakediscord.models import Channel
 from fakediscord.permissions import Permission
-from fakediscord.server import RecordedRequest
 from sandbox.community import BotRunner, Community
 from tests.cogs.checkins.e2e_helpers import (
     another_server,
     checkin_job_keys,
     cog_of,
     outbox_settled,
+    refused_again_and_the_owner_told_once,
     run_job,
     set_up_prompt,
     set_up_prompt_in,
@@ -45,7 +45,6 @@ from tests.fake_clock import FakeClock
 
 EVENING = "prompt:19:00:UTC:0123456"
 MORNING = "prompt:07:15:UTC:0123456"
-POST_MESSAGE = "/channels/{channel_id}/messages"
 JOBS_LOGGER = "cogs.checkins.jobs"
 PROMPT = message_body("Time for today's check-in")
 Claim = Callable[..., Awaitable[list[schedule.ClaimedPrompt]]]
@@ -201,16 +200,7 @@ async def test_a_channel_that_refuses_the_prompt_tells_the_owner_once_and_gets_i
     notice = await emu.wait_for_dm(community.organiser)
     assert "could not be posted" in notice.content
     assert f"<#{community.checkins.id}>" in notice.content
-    refused = await emu.wait_for_request("POST", POST_MESSAGE, where=_refused)
-
-    # Ten minutes on, still refused: tried again, and the owner is not told twice.
-    clock.advance(minutes=10)
-    bot.outbox.wake()
-    await emu.wait_for_request(
-        "POST", POST_MESSAGE, where=lambda request: _refused(request) and request is not refused
-    )
-    await outbox_settled(bot)
-    assert len(emu.dms_of(community.organiser)) == 1
+    await refused_again_and_the_owner_told_once(bot, community, clock, community.organiser)
 
     community.guild.set_overwrite(community.checkins, community.bot_member)  # mended
     clock.advance(minutes=10)
@@ -220,10 +210,6 @@ async def test_a_channel_that_refuses_the_prompt_tells_the_owner_once_and_gets_i
     assert views.OPEN_ID in prompt.custom_ids
     assert len(emu.messages_in(community.checkins)) == 1
     assert len(emu.dms_of(community.organiser)) == 1
-
-
-def _refused(request: RecordedRequest) -> bool:
-    return request.status == 403
 
 
 async def test_a_moment_whose_claim_failed_is_claimed_again_ten_minutes_later(

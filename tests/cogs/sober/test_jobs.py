@@ -17,20 +17,17 @@ from cogs.sober.jobs import POST_KIND, SoberJobs
 from cogs.sober.service import MilestoneReached
 from core.bot import RecoveryBot
 from fakediscord.permissions import Permission
-from fakediscord.server import RecordedRequest
 from sandbox.community import Community
-from tests.cogs.checkins.e2e_helpers import another_server, outbox_settled
+from tests.cogs.checkins.e2e_helpers import (
+    another_server,
+    outbox_settled,
+    refused_again_and_the_owner_told_once,
+)
 from tests.cogs.checkins.helpers import utc
 from tests.cogs.sober.test_e2e import clock, run_milestones, sober
 from tests.fake_clock import FakeClock
 
 __all__ = ["clock"]  # the fixture, shared with the end-to-end tests
-
-POST_MESSAGE = "/channels/{channel_id}/messages"
-
-
-def _refused(request: RecordedRequest) -> bool:
-    return request.status == 403
 
 
 async def test_one_job_serves_every_server_and_leaves_with_the_feature(
@@ -71,16 +68,7 @@ async def test_a_milestones_channel_that_refuses_the_post_tells_the_owner_once(
     assert f"<#{community.milestones.id}>" in notice.content
     assert "alcohol" not in notice.content
     assert community.alice.mention not in notice.content  # the owner is not told who
-    refused = await emu.wait_for_request("POST", POST_MESSAGE, where=_refused)
-
-    # Ten minutes on, still refused: tried again, and the owner is not told twice.
-    clock.advance(minutes=10)
-    bot.outbox.wake()
-    await emu.wait_for_request(
-        "POST", POST_MESSAGE, where=lambda request: _refused(request) and request is not refused
-    )
-    await outbox_settled(bot)
-    assert len(emu.dms_of(community.organiser)) == 1
+    await refused_again_and_the_owner_told_once(bot, community, clock, community.organiser)
 
     community.guild.set_overwrite(community.milestones, community.bot_member)  # mended
     clock.advance(minutes=10)
