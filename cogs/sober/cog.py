@@ -83,11 +83,9 @@ class SoberCog(commands.Cog):
         )
 
     async def _counter_named(self, guild_id: int, user_id: int, name: str) -> service.Counter:
-        wanted = service.normalise(name)
-        for counter in await self._counters(guild_id, user_id):
-            if service.normalise(counter.substance) == wanted:
-                return counter
-        raise UserFacingError(texts.NO_SUCH_COUNTER.format(substance=service.tidy(name)))
+        return await service.find(
+            self.bot.db, guild_id, user_id, name, self.bot.clock.now(), self.milestones
+        )
 
     async def _counter_by_id(self, guild_id: int, user_id: int, counter_id: int) -> service.Counter:
         for counter in await self._counters(guild_id, user_id):

@@ -317,6 +317,23 @@ async def show(
     return [_counter(c, runs[c.id], zone, now, milestones) for c in counters]
 
 
+async def find(
+    db: Database,
+    guild_id: int,
+    user_id: int,
+    substance: str,
+    now: datetime,
+    milestones: Sequence[int],
+) -> Counter:
+    """The member's counter of `substance`, however they write it; an unknown one is
+    refused with the same words as reset and delete."""
+    async with db.guild_session(guild_id) as session:
+        zone = await member_zone(session, guild_id, user_id)
+        counter = await _counter_named(session, guild_id, user_id, substance)
+        runs = await _past_runs(session, guild_id, [counter.id])
+    return _counter(counter, runs[counter.id], zone, now, milestones)
+
+
 async def reset(
     db: Database,
     guild_id: int,
