@@ -71,23 +71,78 @@ class CrisisResources(_Strict):
         return self.regions.get(code or self.default_region) or self.regions[self.fallback_region]
 
 
+StrategyId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]{1,40}$")]
+ChoiceName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Exercise = Literal["stepped", "paced", "timer", "journal", "call"]
+# Discord lets the bot edit a private reply for 15 minutes after the member's press.
+TIMER_MINUTES_MAX = 14
+
+
+class BreathPhase(_Strict):
+    say: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    seconds: int = Field(ge=2, le=20)
+
+
 class CopingStrategy(_Strict):
-    id: Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]{1,40}$")]
+    id: StrategyId
     name: Annotated[str, StringConstraints(min_length=1, max_length=80)]
     summary: NonEmpty
+    exercise: Exercise = "stepped"
     steps: list[NonEmpty] = Field(min_length=1, max_length=25)
+    phases: list[BreathPhase] = Field(default_factory=list, max_length=6)
+    rounds: int = Field(default=1, ge=1, le=10)
+    minutes: int = Field(default=0, ge=0, le=TIMER_MINUTES_MAX)
+
+    @model_validator(mode="after")
+    def _exercise_has_what_it_needs(self) -> Self:
+        if self.exercise == "paced" and not self.phases:
+            raise ValueError("a paced exercise needs its phases")
+        if self.exercise != "paced" and self.phases:
+            raise ValueError("only a paced exercise has phases")
+        if self.exercise == "timer" and not self.minutes:
+            raise ValueError("a timer exercise needs its minutes")
+        return self
+
+
+class CopingTrigger(_Strict):
+    id: StrategyId
+    name: ChoiceName
+    strategies: list[StrategyId] = Field(min_length=1, max_length=10)
+
+
+class PlanLists(_Strict):
+    warning_signs: list[ChoiceName] = Field(min_length=1, max_length=25)
 
 
 class CopingContent(_Strict):
-    strategies: list[CopingStrategy] = Field(min_length=1)
+    strategies: list[CopingStrategy] = Field(min_length=1, max_length=25)
+    triggers: list[CopingTrigger] = Field(min_length=1, max_length=25)
+    plan: PlanLists
 
     @model_validator(mode="after")
     def _unique_ids(self) -> Self:
-        ids = [strategy.id for strategy in self.strategies]
-        duplicates = sorted({i for i in ids if ids.count(i) > 1})
-        if duplicates:
-            raise ValueError(f"strategy ids must be unique, repeated: {', '.join(duplicates)}")
+        for what, ids in (
+            ("strategy", [strategy.id for strategy in self.strategies]),
+            ("trigger", [trigger.id for trigger in self.triggers]),
+        ):
+            duplicates = sorted({i for i in ids if ids.count(i) > 1})
+            if duplicates:
+                raise ValueError(f"{what} ids must be unique, repeated: {', '.join(duplicates)}")
+        known = {strategy.id for strategy in self.strategies}
+        for trigger in self.triggers:
+            unknown = [i for i in trigger.strategies if i not in known]
+            if unknown:
+                raise ValueError(
+                    f"trigger {trigger.id!r} names strategies that don't exist: "
+                    + ", ".join(unknown)
+                )
         return self
+
+    def strategy(self, strategy_id: str) -> CopingStrategy | None:
+        return next((s for s in self.strategies if s.id == strategy_id), None)
+
+    def trigger(self, trigger_id: str) -> CopingTrigger | None:
+        return next((t for t in self.triggers if t.id == trigger_id), None)
 
 
 class Scales(_Strict):

@@ -25,6 +25,7 @@ from core.notify import OwnerNotifier
 from core.oncall import NOBODY_ON_CALL, OnCallSource
 from core.outbox import Outbox, process_identity
 from core.pacing import GlobalPacer, install, per_process
+from core.plans import NO_PLANS, PlanSource
 from core.scheduler import SHUTDOWN_GRACE_SECONDS, Scheduler, create_scheduler, pause_and_drain
 from db.engine import Database, attach_cipher, create_engine
 from db.keys import resolve_cipher
@@ -94,6 +95,8 @@ class RecoveryBot(commands.AutoShardedBot):
         # Who is on call now (core/oncall.py): the on-call feature offers its rotation
         # while it is loaded; until then, and without it, nobody is.
         self.on_call: OnCallSource = NOBODY_ON_CALL
+        # Members' plans (core/plans.py), offered by the plan feature while it is loaded.
+        self.plans: PlanSource = NO_PLANS
         # Problems only a person can fix reach the server's owner through this.
         self.owner_notices = OwnerNotifier(self, self.clock)
         # Every REST call is paced under Discord's global limit, bulk work last.

@@ -21,7 +21,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from cogs.checkins import chart, preferences, records, texts, views
-from cogs.checkins.coping import and_list, suggestions
+from cogs.checkins.coping import and_list, suggestions, with_plan
 from cogs.checkins.form import OTHER, RawCheckin, parse_checkin
 from cogs.checkins.jobs import CheckinJobs
 from cogs.checkins.posting import SEND_FAILED, messageable, status
@@ -171,9 +171,12 @@ class CheckinCog(commands.Cog):
                     )
                 )
             )
+        reply = "\n\n".join(lines)
+        if hard_day:
+            reply = with_plan(reply, self.bot.plans.highlights(guild_id, interaction.user.id))
         await _reply(
             interaction,
-            "\n\n".join(lines),
+            reply,
             views.after_checkin_view(
                 self.content, ask_triggers=not outcome.triggers, offer_help=hard_day
             ),
@@ -208,8 +211,11 @@ class CheckinCog(commands.Cog):
 
     async def used_today(self, interaction: discord.Interaction) -> None:
         # Nothing is stored or posted: the answer is met with support, not a record.
-        text = texts.USED_REPLY.format(
-            strategies=and_list(suggestions(self.bot.content.coping, True, True))
+        text = with_plan(
+            texts.USED_REPLY.format(
+                strategies=and_list(suggestions(self.bot.content.coping, True, True))
+            ),
+            self.bot.plans.highlights(_guild_id(interaction), interaction.user.id),
         )
         await interaction.response.send_message(text, view=views.help_view(), ephemeral=True)
         # Starting a count again is the member's choice: offered after the welcome, never

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from cogs.checkins import form, preferences, schedule, texts, views
-from cogs.checkins.coping import and_list, suggestions
+from cogs.checkins.coping import and_list, suggestions, with_plan
 from cogs.checkins.posting import SEND_FAILED, dm, messageable, status
 from cogs.checkins.schedule import ScheduleState
 from cogs.checkins.signs import (
@@ -363,7 +363,7 @@ class CheckinJobs:
     async def _deliver(
         self, guild_id: int, alert: DetectorAlert, link: discord.ui.View | None
     ) -> None:
-        nudged = await dm(self.bot, alert.user_id, self.nudge_text(alert), link)
+        nudged = await dm(self.bot, alert.user_id, self.nudge_text(guild_id, alert), link)
         shared = False
         specialists = self.bot.guild_settings.cached(guild_id).specialists_channel_id
         if alert.share_with_specialists and specialists is not None:
@@ -389,7 +389,7 @@ class CheckinJobs:
             shared,
         )
 
-    def nudge_text(self, alert: DetectorAlert) -> str:
+    def nudge_text(self, guild_id: int, alert: DetectorAlert) -> str:
         if Sign.MISSED in alert.active:
             opening = texts.NUDGE_MISSED
         else:
@@ -400,4 +400,6 @@ class CheckinJobs:
                 suggestions(self.bot.content.coping, high_craving=True, low_mood=True)
             )
         )
-        return f"{opening}\n\n{support}"
+        return with_plan(
+            f"{opening}\n\n{support}", self.bot.plans.highlights(guild_id, alert.user_id)
+        )

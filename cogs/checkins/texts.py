@@ -213,3 +213,8 @@ SPECIALIST_SIGNAL = (
     "**Check-in signal** for <@{user_id}>, who agreed to share these: {signs}. No answers "
     "or notes are shared. A gentle, private reach-out may help."
 )
+
+# --- The member's own relapse-prevention plan, under a hard day's reply or a nudge -----------
+FROM_YOUR_PLAN = "What your plan says helps you: {strategies}."
+YOUR_EMERGENCY_PLAN = "**Your emergency plan**\n{plan}"
+SEE_YOUR_PLAN = "Your plan has what you wrote for moments like this: `/plan show`."

@@ -124,8 +124,14 @@ class HelpNowCog(commands.Cog, name="HelpNowCog"):
             policy=policy_of(config),
         )
         case = opened.case
+        # From memory, like everything before the reply: the plan shows with the database down.
+        plan = self.bot.plans.highlights(guild_id, interaction.user.id)
         first, *more = crisis_messages(
-            self.bot.content.crisis, config.region, config.local_resources, state
+            self.bot.content.crisis,
+            config.region,
+            config.local_resources,
+            state,
+            emergency_plan=plan.emergency if plan else None,
         )
         reply = asyncio.create_task(self._reply(interaction, first, more, case.public_id))
         paging: asyncio.Task[Any]

@@ -21,10 +21,10 @@ import discord
 from cogs.helpnow import texts
 from config.content import CrisisResources
 from core.guild_settings import LocalResource
+from core.messages import fits, pack
 
 log = logging.getLogger(__name__)
 
-DISCORD_MESSAGE_LIMIT = 2000
 # Independent lines of the region every first message shows (domain.md: any line can be down).
 REQUIRED_REGION_LINES = 2
 
@@ -103,10 +103,6 @@ def _parts(
     )
 
 
-def _fits(text: str) -> bool:
-    return len(text) <= DISCORD_MESSAGE_LIMIT
-
-
 def local_lines_fit_first_message(
     crisis: CrisisResources,
     region_code: str | None,
@@ -115,7 +111,7 @@ def local_lines_fit_first_message(
 ) -> bool:
     """Whether the first message holds the essentials and all of the server's lines."""
     parts = _parts(crisis, region_code, local_resources, state, None)
-    return _fits(parts.compose(local=True))
+    return fits(parts.compose(local=True))
 
 
 def crisis_messages(
@@ -131,16 +127,16 @@ def crisis_messages(
     first as the reply (it carries the buttons), the others right after it.
     """
     parts = _parts(crisis, region_code, local_resources, state, emergency_plan)
-    local = bool(parts.local) and _fits(parts.compose(local=True))
+    local = bool(parts.local) and fits(parts.compose(local=True))
     extra = 0
-    while extra < len(parts.extra) and _fits(parts.compose(local=local, extra=extra + 1)):
+    while extra < len(parts.extra) and fits(parts.compose(local=local, extra=extra + 1)):
         extra += 1
-    overdose = _fits(parts.compose(local=local, extra=extra, overdose=True))
-    plan = parts.plan is not None and _fits(
+    overdose = fits(parts.compose(local=local, extra=extra, overdose=True))
+    plan = parts.plan is not None and fits(
         parts.compose(local=local, extra=extra, overdose=overdose, plan=True)
     )
     first = parts.compose(local=local, extra=extra, overdose=overdose, plan=plan)
-    if not _fits(first):
+    if not fits(first):
         # Only a content file with very long lines gets here: keep the order, lose nothing.
         log.error(
             "The essentials of the crisis reply for region %r exceed one message", region_code
@@ -153,7 +149,7 @@ def crisis_messages(
             *([parts.plan] if parts.plan is not None else []),
             *([parts.closing] if parts.closing is not None else []),
         ]
-        return _pack(everything)
+        return pack(everything)
     later: list[str] = []
     moved = [*(() if local else parts.local), *parts.extra[extra:]]
     if moved:
@@ -162,46 +158,4 @@ def crisis_messages(
         later.append(parts.overdose)
     if parts.plan is not None and not plan:
         later.append(parts.plan)
-    return [first, *_pack(later)]
-
-
-def _pack(blocks: Sequence[str]) -> list[str]:
-    """Blocks joined into as few messages as fit, each block whole where it can be."""
-    messages: list[str] = []
-    current = ""
-    for block in blocks:
-        for piece in _pieces(block, ("\n", " ")):
-            candidate = f"{current}\n\n{piece}" if current else piece
-            if current and not _fits(candidate):
-                messages.append(current)
-                current = piece
-            else:
-                current = candidate
-    if current:
-        messages.append(current)
-    return messages
-
-
-def _pieces(text: str, separators: tuple[str, ...]) -> list[str]:
-    """`text` in pieces that each fit one message, split at the coarsest separator needed."""
-    if _fits(text):
-        return [text]
-    if not separators:
-        # A single word longer than a message: nothing else can be done with it.
-        return [
-            text[i : i + DISCORD_MESSAGE_LIMIT] for i in range(0, len(text), DISCORD_MESSAGE_LIMIT)
-        ]
-    separator, finer = separators[0], separators[1:]
-    pieces: list[str] = []
-    current: str | None = None
-    for unit in text.split(separator):
-        for part in _pieces(unit, finer):
-            candidate = part if current is None else f"{current}{separator}{part}"
-            if current is not None and not _fits(candidate):
-                pieces.append(current)
-                current = part
-            else:
-                current = candidate
-    if current:
-        pieces.append(current)
-    return pieces
+    return [first, *pack(later)]

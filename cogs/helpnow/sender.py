@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 
 import discord
 
-from cogs.helpnow.crisis import DISCORD_MESSAGE_LIMIT
 from cogs.helpnow.policy import Target, TargetKind
+from core.messages import DISCORD_MESSAGE_LIMIT
 
 _SEPARATOR = "\n\n"
 # A send Discord holds longer than this (a hung connection: aiohttp's own limit is five

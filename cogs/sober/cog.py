@@ -19,7 +19,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from cogs.checkins.coping import and_list, suggestions
+from cogs.checkins.coping import and_list, suggestions, with_plan
 from cogs.sober import chart, service, texts, views
 from cogs.sober.jobs import SoberJobs
 from core.errors import UserFacingError
@@ -268,10 +268,13 @@ class SoberCog(commands.Cog):
             self.milestones,
         )
         log.info("Sober-day counter reset in guild %s", guild_id)
-        welcome = texts.RESET_WELCOME.format(
-            substance=restarted.substance,
-            since=views.day_phrase(restarted.since),
-            strategies=and_list(suggestions(self.bot.content.coping, True, True)),
+        welcome = with_plan(
+            texts.RESET_WELCOME.format(
+                substance=restarted.substance,
+                since=views.day_phrase(restarted.since),
+                strategies=and_list(suggestions(self.bot.content.coping, True, True)),
+            ),
+            self.bot.plans.highlights(guild_id, owner_id),
         )
         # The confirmation becomes the welcome, so it cannot be pressed twice.
         await interaction.response.edit_message(content=welcome, view=views.support_view())

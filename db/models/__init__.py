@@ -1,10 +1,12 @@
 """All tables, one module per feature, registered on one metadata (`db.base.Base`)."""
 
 from db.models.checkins import Checkin, CheckinPreference, CheckinSchedule, CheckinSignal
+from db.models.coping import JournalEntry
 from db.models.core import AppMeta, AuditEntry, GuildSettings, Member
 from db.models.helpnow import HelpEvent, HelpRequest
 from db.models.oncall import OnCallOverride, OnCallShift
 from db.models.outbox import OutboxMessage
+from db.models.plans import PlanLook, RecoveryPlan
 from db.models.sober import SoberCounter, SoberPreference, SoberRun
 
 __all__ = [
@@ -17,10 +19,13 @@ __all__ = [
     "GuildSettings",
     "HelpEvent",
     "HelpRequest",
+    "JournalEntry",
     "Member",
     "OnCallOverride",
     "OnCallShift",
     "OutboxMessage",
+    "PlanLook",
+    "RecoveryPlan",
     "SoberCounter",
     "SoberPreference",
     "SoberRun",

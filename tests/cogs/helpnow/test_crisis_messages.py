@@ -8,7 +8,6 @@ import pytest
 
 from cogs.helpnow import texts
 from cogs.helpnow.crisis import (
-    DISCORD_MESSAGE_LIMIT,
     REQUIRED_REGION_LINES,
     PageState,
     crisis_messages,
@@ -18,6 +17,7 @@ from cogs.helpnow.settings import MAX_LOCAL_RESOURCES, RESOURCE_HOW_MAX, RESOURC
 from config.content import load_content
 from config.settings import DEFAULT_CONTENT_DIR
 from core.guild_settings import LocalResource
+from core.messages import DISCORD_MESSAGE_LIMIT
 
 CRISIS = load_content(DEFAULT_CONTENT_DIR).crisis
 # Every region of the content file, plus a code the file doesn't know (its fallback).

@@ -7,10 +7,11 @@ import re
 import pytest
 
 from cogs.helpnow import texts
-from cogs.helpnow.crisis import DISCORD_MESSAGE_LIMIT, PageState, crisis_messages
+from cogs.helpnow.crisis import PageState, crisis_messages
 from config.content import load_content
 from config.settings import DEFAULT_CONTENT_DIR
 from core.guild_settings import LocalResource
+from core.messages import DISCORD_MESSAGE_LIMIT
 
 CRISIS = load_content(DEFAULT_CONTENT_DIR).crisis
 CLINIC = (LocalResource("Riverside Clinic", "Call 555-0100, 8am to 8pm"),)

@@ -7,11 +7,12 @@ import dataclasses
 import pytest
 
 from cogs.helpnow import settings, texts
-from cogs.helpnow.crisis import DISCORD_MESSAGE_LIMIT, PageState, crisis_messages, local_line
+from cogs.helpnow.crisis import PageState, crisis_messages, local_line
 from config.content import load_content
 from config.settings import DEFAULT_CONTENT_DIR
 from core.errors import UserFacingError
 from core.guild_settings import LocalResource, ServerConfig
+from core.messages import DISCORD_MESSAGE_LIMIT
 
 CRISIS = load_content(DEFAULT_CONTENT_DIR).crisis
 UK = ServerConfig(guild_id=1, region="UK")
