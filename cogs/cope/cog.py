@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 from zoneinfo import ZoneInfo
@@ -28,6 +27,7 @@ from sqlalchemy import select
 from cogs.checkins.views import help_now_button
 from cogs.cope import exercises, texts, views
 from config.content import CopingContent, CopingStrategy, CopingTrigger
+from core.choices import loose, matching
 from core.error_handler import report_interaction_error
 from core.errors import UserFacingError
 from core.forms import submitted_form_id, submitted_values
@@ -40,9 +40,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# Discord shows at most 25 autocomplete suggestions.
-SUGGESTION_LIMIT = 25
-CHOICE_LIMIT = 100
 KEPT_ENTRIES_SHOWN = 5
 # A Stop waits this long for the exercise to end before it answers, well inside the 3 s
 # Discord gives the press: a wait ends at once, an edit on its way within a second.
@@ -58,23 +55,6 @@ def _guild_id(interaction: discord.Interaction) -> int:
     if interaction.guild_id is None:
         raise app_commands.NoPrivateMessage()
     return interaction.guild_id
-
-
-def normalise(text: str) -> str:
-    """A name as compared: case and spaces make no difference."""
-    return "".join(text.casefold().split())
-
-
-def _matching(named: Sequence[tuple[str, str]], typed: str) -> list[app_commands.Choice[str]]:
-    """The (name, value) pairs whose name starts with what was typed, then those
-    containing it."""
-    needle = normalise(typed)
-    starts = [pair for pair in named if normalise(pair[0]).startswith(needle)]
-    contains = [pair for pair in named if needle in normalise(pair[0]) and pair not in starts]
-    return [
-        app_commands.Choice(name=name[:CHOICE_LIMIT], value=value)
-        for name, value in (starts + contains)[:SUGGESTION_LIMIT]
-    ]
 
 
 def _require_owner(interaction: discord.Interaction, owner_id: int) -> None:
@@ -168,9 +148,7 @@ class CopeCog(commands.Cog):
     def _strategy(self, typed: str) -> CopingStrategy:
         found = self.coping.strategy(typed.strip())
         if found is None:
-            found = next(
-                (s for s in self.coping.strategies if normalise(s.name) == normalise(typed)), None
-            )
+            found = next((s for s in self.coping.strategies if loose(s.name) == loose(typed)), None)
         if found is None:
             raise UserFacingError(texts.UNKNOWN_STRATEGY.format(typed=typed.strip()))
         return found
@@ -178,9 +156,7 @@ class CopeCog(commands.Cog):
     def _trigger(self, typed: str) -> CopingTrigger:
         found = self.coping.trigger(typed.strip())
         if found is None:
-            found = next(
-                (t for t in self.coping.triggers if normalise(t.name) == normalise(typed)), None
-            )
+            found = next((t for t in self.coping.triggers if loose(t.name) == loose(typed)), None)
         if found is None:
             raise UserFacingError(texts.UNKNOWN_TRIGGER.format(typed=typed.strip()))
         return found
@@ -196,12 +172,12 @@ class CopeCog(commands.Cog):
     async def suggest_strategy(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        return _matching([(s.name, s.id) for s in self.coping.strategies], current)
+        return matching([(s.name, s.id) for s in self.coping.strategies], current)
 
     async def suggest_trigger(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        return _matching([(t.name, t.id) for t in self.coping.triggers], current)
+        return matching([(t.name, t.id) for t in self.coping.triggers], current)
 
     # --- /cope ----------------------------------------------------------------------------
 

@@ -22,6 +22,7 @@ from discord.ext import commands
 from cogs.checkins.coping import and_list, suggestions, with_plan
 from cogs.sober import chart, service, texts, views
 from cogs.sober.jobs import SoberJobs
+from core.choices import matching
 from core.errors import UserFacingError
 
 if TYPE_CHECKING:
@@ -30,25 +31,12 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 OnOff = Literal["on", "off"]
-# Discord shows at most 25 autocomplete suggestions.
-SUGGESTION_LIMIT = 25
 
 
 def _guild_id(interaction: discord.Interaction) -> int:
     if interaction.guild_id is None:
         raise app_commands.NoPrivateMessage()
     return interaction.guild_id
-
-
-def _matching(names: list[str], typed: str) -> list[app_commands.Choice[str]]:
-    """The names starting with what was typed, then those containing it."""
-    needle = service.normalise(typed)
-    starts = [n for n in names if service.normalise(n).startswith(needle)]
-    contains = [n for n in names if needle in service.normalise(n) and n not in starts]
-    return [
-        app_commands.Choice(name=name[:100], value=name[:100])
-        for name in (starts + contains)[:SUGGESTION_LIMIT]
-    ]
 
 
 def _require_owner(interaction: discord.Interaction, owner_id: int) -> None:
@@ -105,13 +93,15 @@ class SoberCog(commands.Cog):
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
         # Suggestions only: whatever the member types is taken as it is.
-        return _matching(self.bot.content.substances.names, current)
+        return matching(
+            [(n, n) for n in self.bot.content.substances.names], current, service.normalise
+        )
 
     async def suggest_mine(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
         mine = await service.substances_of(self.bot.db, _guild_id(interaction), interaction.user.id)
-        return _matching(mine, current)
+        return matching([(n, n) for n in mine], current, service.normalise)
 
     # --- /sober ---------------------------------------------------------------------------
 
