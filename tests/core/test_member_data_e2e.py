@@ -130,7 +130,16 @@ async def test_export_holds_the_members_own_data_decrypted_and_nobody_elses(
 
     text = json.dumps(export)  # JSON-able as it is
     features = export["features"]
-    assert set(features) == {"core", "setup", "checkins", "helpnow", "oncall", "sober"}
+    assert set(features) == {
+        "core",
+        "setup",
+        "checkins",
+        "helpnow",
+        "oncall",
+        "sober",
+        "cope",
+        "plan",
+    }
     assert [c["note"] for c in features["checkins"]["checkins"]] == [ALICE_NOTE]
     assert [r["note"] for r in features["helpnow"]["requests"]] == [ALICE_HELP]
     assert features["helpnow"]["requests"][0]["events"]
