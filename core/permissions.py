@@ -30,6 +30,19 @@ class Refused(app_commands.CheckFailure, UserFacingError):
         UserFacingError.__init__(self, message)
 
 
+def guild_of(interaction: discord.Interaction) -> int:
+    """The server a command or press came from; in a DM, refused as `guild_only` would."""
+    if interaction.guild_id is None:
+        raise app_commands.NoPrivateMessage()
+    return interaction.guild_id
+
+
+def require_owner(interaction: discord.Interaction, owner_id: int, refusal: str) -> None:
+    """A control shown to one member is theirs: anyone else's press changes nothing."""
+    if interaction.user.id != owner_id:
+        raise UserFacingError(refusal)
+
+
 def specialist_role_id(bot: RecoveryBot, guild_id: int) -> int | None:
     return bot.guild_settings.cached(guild_id).specialist_role_id
 

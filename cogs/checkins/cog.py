@@ -31,7 +31,7 @@ from cogs.sober import views as sober_views
 from core.error_handler import report_interaction_error
 from core.errors import UserFacingError
 from core.forms import submitted_form_id
-from core.permissions import require_specialist
+from core.permissions import guild_of, require_specialist
 from core.timezones import TimeZone
 
 if TYPE_CHECKING:
@@ -44,12 +44,6 @@ T = TypeVar("T")
 # Discord drops an interaction left unanswered for 3 s. Work that takes longer than this
 # is acknowledged first (or, for opening the form, done without).
 REPLY_BUDGET_SECONDS = 2.0
-
-
-def _guild_id(interaction: discord.Interaction) -> int:
-    if interaction.guild_id is None:
-        raise app_commands.NoPrivateMessage()
-    return interaction.guild_id
 
 
 class CheckinCog(commands.Cog):
@@ -78,7 +72,7 @@ class CheckinCog(commands.Cog):
     async def open_form(
         self, interaction: discord.Interaction, prefill: RawCheckin | None = None
     ) -> None:
-        guild_id = _guild_id(interaction)
+        guild_id = guild_of(interaction)
         blind = prefill is not None  # answers typed earlier, not today's stored ones
         if prefill is None:
             # A form cannot follow a deferral: if the database is slow, the form opens
@@ -130,7 +124,7 @@ class CheckinCog(commands.Cog):
         *,
         keep_note_if_empty: bool = False,
     ) -> None:
-        guild_id = _guild_id(interaction)
+        guild_id = guild_of(interaction)
         try:
             parse_checkin(answers, self.content)  # refusals need no database
         except UserFacingError as refused:
@@ -196,7 +190,7 @@ class CheckinCog(commands.Cog):
     async def change_triggers(self, interaction: discord.Interaction, picked: list[str]) -> None:
         kept = await records.set_triggers(
             self.bot.db,
-            _guild_id(interaction),
+            guild_of(interaction),
             interaction.user.id,
             picked,
             self.content,
@@ -215,7 +209,7 @@ class CheckinCog(commands.Cog):
             texts.USED_REPLY.format(
                 strategies=and_list(suggestions(self.bot.content.coping, True, True))
             ),
-            self.bot.plans.highlights(_guild_id(interaction), interaction.user.id),
+            self.bot.plans.highlights(guild_of(interaction), interaction.user.id),
         )
         await interaction.response.send_message(text, view=views.help_view(), ephemeral=True)
         # Starting a count again is the member's choice: offered after the welcome, never
@@ -223,7 +217,7 @@ class CheckinCog(commands.Cog):
         user_id = interaction.user.id
         counters = await sober.show(
             self.bot.db,
-            _guild_id(interaction),
+            guild_of(interaction),
             user_id,
             self.bot.clock.now(),
             self.bot.content.milestones.days,
@@ -245,7 +239,7 @@ class CheckinCog(commands.Cog):
     @app_commands.describe(state=texts.PARAM_STATE)
     async def share(self, interaction: discord.Interaction, state: OnOff) -> None:
         await preferences.set_share(
-            self.bot.db, _guild_id(interaction), interaction.user.id, state == "on"
+            self.bot.db, guild_of(interaction), interaction.user.id, state == "on"
         )
         await interaction.response.send_message(
             texts.SHARE_ON if state == "on" else texts.SHARE_OFF, ephemeral=True
@@ -260,7 +254,7 @@ class CheckinCog(commands.Cog):
         hour: app_commands.Range[int, 0, 23] | None = None,
     ) -> None:
         setting = await preferences.set_reminders(
-            self.bot.db, _guild_id(interaction), interaction.user.id, state == "on", hour
+            self.bot.db, guild_of(interaction), interaction.user.id, state == "on", hour
         )
         text = (
             texts.REMINDERS_ON.format(hour=setting.hour, zone=setting.timezone)
@@ -274,7 +268,7 @@ class CheckinCog(commands.Cog):
     async def consent(self, interaction: discord.Interaction, state: OnOff) -> None:
         await preferences.set_specialist_consent(
             self.bot.db,
-            _guild_id(interaction),
+            guild_of(interaction),
             interaction.user.id,
             state == "on",
             self.bot.clock.now(),
@@ -287,7 +281,7 @@ class CheckinCog(commands.Cog):
     @app_commands.describe(zone=texts.PARAM_MY_ZONE)
     async def timezone(self, interaction: discord.Interaction, zone: TimeZone) -> None:
         # The same setting as /me timezone, which moves the counters' milestones too.
-        await set_timezone(self.bot.db, _guild_id(interaction), interaction.user.id, zone)
+        await set_timezone(self.bot.db, guild_of(interaction), interaction.user.id, zone)
         await interaction.response.send_message(
             texts.TIMEZONE_SET.format(zone=zone), ephemeral=True
         )
@@ -297,7 +291,7 @@ class CheckinCog(commands.Cog):
     async def history(
         self, interaction: discord.Interaction, days: app_commands.Range[int, 7, 365] = 30
     ) -> None:
-        guild_id = _guild_id(interaction)
+        guild_id = guild_of(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
         mine = await records.history(
             self.bot.db, guild_id, interaction.user.id, days, self.bot.clock.now()
@@ -328,7 +322,7 @@ class CheckinCog(commands.Cog):
     async def group(
         self, interaction: discord.Interaction, days: app_commands.Range[int, 7, 90] = 14
     ) -> None:
-        guild_id = _guild_id(interaction)
+        guild_id = guild_of(interaction)
         require_specialist(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
         group = await records.participation(self.bot.db, guild_id, days, self.bot.clock.now())

@@ -32,6 +32,7 @@ from core.error_handler import report_interaction_error
 from core.errors import UserFacingError
 from core.forms import submitted_form_id, submitted_values
 from core.messages import pack
+from core.permissions import guild_of, require_owner
 from core.timezones import member_zone
 from db.models import JournalEntry
 
@@ -49,18 +50,6 @@ SHUTDOWN_WAIT_SECONDS = 5.0
 # If a group removed every journaling strategy, entries from forms already open still
 # need a strategy id.
 JOURNAL_FALLBACK_ID = "journaling"
-
-
-def _guild_id(interaction: discord.Interaction) -> int:
-    if interaction.guild_id is None:
-        raise app_commands.NoPrivateMessage()
-    return interaction.guild_id
-
-
-def _require_owner(interaction: discord.Interaction, owner_id: int) -> None:
-    """An exercise is the member's own: anyone else's press changes nothing."""
-    if interaction.user.id != owner_id:
-        raise UserFacingError(texts.NOT_YOURS)
 
 
 @dataclass
@@ -224,7 +213,7 @@ class CopeCog(commands.Cog):
                 exercises.journal_text(strategy), view=views.journal_view(owner_id), ephemeral=True
             )
         elif strategy.exercise == "call":
-            highlights = self.bot.plans.highlights(_guild_id(interaction), owner_id)
+            highlights = self.bot.plans.highlights(guild_of(interaction), owner_id)
             supports = highlights.supports if highlights else None
             view = None
             if not (supports and supports.strip()):
@@ -324,13 +313,13 @@ class CopeCog(commands.Cog):
     async def start(
         self, interaction: discord.Interaction, owner_id: int, strategy_id: str
     ) -> None:
-        _require_owner(interaction, owner_id)
+        require_owner(interaction, owner_id, texts.NOT_YOURS)
         await self._start(interaction, self._strategy_by_id(strategy_id))
 
     async def next_step(
         self, interaction: discord.Interaction, owner_id: int, strategy_id: str, index: int
     ) -> None:
-        _require_owner(interaction, owner_id)
+        require_owner(interaction, owner_id, texts.NOT_YOURS)
         strategy = self._strategy_by_id(strategy_id)
         # The steps may have been shortened since the button was sent.
         index = min(max(index, 0), len(strategy.steps) - 1)
@@ -341,7 +330,7 @@ class CopeCog(commands.Cog):
         )
 
     async def stop(self, interaction: discord.Interaction, owner_id: int) -> None:
-        _require_owner(interaction, owner_id)
+        require_owner(interaction, owner_id, texts.NOT_YOURS)
         message_id = interaction.message.id if interaction.message else None
         entry = self.running.pop(message_id, None) if message_id is not None else None
         if entry is not None:
@@ -356,12 +345,12 @@ class CopeCog(commands.Cog):
     async def open_journal(
         self, interaction: discord.Interaction, owner_id: int, keep: bool
     ) -> None:
-        _require_owner(interaction, owner_id)
+        require_owner(interaction, owner_id, texts.NOT_YOURS)
         await interaction.response.send_modal(views.JournalForm(keep))
 
     async def read_journal(self, interaction: discord.Interaction, owner_id: int) -> None:
-        _require_owner(interaction, owner_id)
-        guild_id = _guild_id(interaction)
+        require_owner(interaction, owner_id, texts.NOT_YOURS)
+        guild_id = guild_of(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
         async with self.bot.db.guild_session(guild_id) as session:
             zone = await member_zone(session, guild_id, owner_id)
@@ -405,7 +394,7 @@ class CopeCog(commands.Cog):
     async def write_journal(
         self, interaction: discord.Interaction, text: str, *, keep: bool
     ) -> None:
-        guild_id = _guild_id(interaction)
+        guild_id = guild_of(interaction)
         # Discord's form holds 4,000 characters, but a client may send more: refused
         # whole, never cut, so what is kept is exactly what the member wrote.
         if len(text) > views.ENTRY_MAX_LENGTH:

@@ -25,7 +25,7 @@ from core.error_handler import report_interaction_error
 from core.errors import UserFacingError
 from core.forms import submitted_form_id, submitted_values
 from core.messages import pack
-from core.permissions import require_specialist
+from core.permissions import guild_of, require_owner, require_specialist
 from core.plans import NO_PLANS
 
 if TYPE_CHECKING:
@@ -38,17 +38,6 @@ PartName = Literal["routine", "supports", "coping", "signs", "emergency"]
 PART_CHOICES = [
     app_commands.Choice(name=name, value=value) for value, name in texts.PART_NAMES.items()
 ]
-
-
-def _guild_id(interaction: discord.Interaction) -> int:
-    if interaction.guild_id is None:
-        raise app_commands.NoPrivateMessage()
-    return interaction.guild_id
-
-
-def _require_owner(interaction: discord.Interaction, owner_id: int) -> None:
-    if interaction.user.id != owner_id:
-        raise UserFacingError(texts.NOT_YOURS)
 
 
 class PlanCog(commands.Cog):
@@ -114,7 +103,7 @@ class PlanCog(commands.Cog):
 
     @plan.command(name="show", description=texts.SHOW_DESCRIPTION)
     async def show(self, interaction: discord.Interaction) -> None:
-        guild_id, user_id = _guild_id(interaction), interaction.user.id
+        guild_id, user_id = guild_of(interaction), interaction.user.id
         plan = await service.plan_of(self.bot.db, guild_id, user_id)
         if plan is None or plan.is_empty:
             blocks = [texts.PLAN_EMPTY]
@@ -144,7 +133,7 @@ class PlanCog(commands.Cog):
     @app_commands.describe(part=texts.PARAM_PART)
     @app_commands.choices(part=PART_CHOICES)
     async def edit(self, interaction: discord.Interaction, part: PartName) -> None:
-        guild_id, user_id = _guild_id(interaction), interaction.user.id
+        guild_id, user_id = guild_of(interaction), interaction.user.id
         chosen = Part(part)
         plan = await service.plan_of(self.bot.db, guild_id, user_id)
         if chosen in (Part.COPING, Part.SIGNS):
@@ -160,7 +149,7 @@ class PlanCog(commands.Cog):
     @plan.command(name="share", description=texts.SHARE_DESCRIPTION)
     @app_commands.describe(share=texts.PARAM_SHARE)
     async def share(self, interaction: discord.Interaction, share: OnOff) -> None:
-        guild_id, user_id = _guild_id(interaction), interaction.user.id
+        guild_id, user_id = guild_of(interaction), interaction.user.id
         wanted = share == "on"
         _, changed = await service.set_shared(
             self.bot.db, guild_id, user_id, wanted, self.bot.clock.now()
@@ -175,7 +164,7 @@ class PlanCog(commands.Cog):
     @plan.command(name="view", description=texts.VIEW_DESCRIPTION)
     @app_commands.describe(member=texts.PARAM_MEMBER)
     async def view(self, interaction: discord.Interaction, member: discord.Member) -> None:
-        guild_id = _guild_id(interaction)
+        guild_id = guild_of(interaction)
         specialist = require_specialist(interaction)
         name = discord.utils.escape_markdown(member.display_name)
         plan = await service.look(
@@ -207,17 +196,17 @@ class PlanCog(commands.Cog):
     async def pick(
         self, interaction: discord.Interaction, owner_id: int, column: str, picked: list[str]
     ) -> None:
-        _require_owner(interaction, owner_id)
+        require_owner(interaction, owner_id, texts.NOT_YOURS)
         if column not in views.MENUS:
             raise UserFacingError(texts.PICK_UNKNOWN)
         allowed = [value[: views.OPTION_TEXT_MAX] for value, _ in self._choices(column)]
         changes = service.picked_changes(column, picked, allowed)
-        await self._save(_guild_id(interaction), owner_id, changes)
+        await self._save(guild_of(interaction), owner_id, changes)
         await interaction.response.send_message(texts.PICKED_SAVED, ephemeral=True)
 
     async def open_form(self, interaction: discord.Interaction, owner_id: int, part: Part) -> None:
-        _require_owner(interaction, owner_id)
-        plan = await service.plan_of(self.bot.db, _guild_id(interaction), owner_id)
+        require_owner(interaction, owner_id, texts.NOT_YOURS)
+        plan = await service.plan_of(self.bot.db, guild_of(interaction), owner_id)
         await interaction.response.send_modal(views.PlanForm(part, plan))
 
     @commands.Cog.listener()
@@ -229,7 +218,7 @@ class PlanCog(commands.Cog):
         try:
             typed = submitted_values(cast(dict[str, Any], interaction.data))
             changes = service.written_changes(part, typed)
-            await self._save(_guild_id(interaction), interaction.user.id, changes)
+            await self._save(guild_of(interaction), interaction.user.id, changes)
             await interaction.response.send_message(
                 texts.SAVED.format(part=texts.PART_NAMES[part.value]), ephemeral=True
             )

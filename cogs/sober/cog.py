@@ -24,6 +24,7 @@ from cogs.sober import chart, service, texts, views
 from cogs.sober.jobs import SoberJobs
 from core.choices import matching
 from core.errors import UserFacingError
+from core.permissions import guild_of, require_owner
 
 if TYPE_CHECKING:
     from core.bot import RecoveryBot
@@ -31,18 +32,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 OnOff = Literal["on", "off"]
-
-
-def _guild_id(interaction: discord.Interaction) -> int:
-    if interaction.guild_id is None:
-        raise app_commands.NoPrivateMessage()
-    return interaction.guild_id
-
-
-def _require_owner(interaction: discord.Interaction, owner_id: int) -> None:
-    """A confirmation is the member's own: anyone else's press changes nothing."""
-    if interaction.user.id != owner_id:
-        raise UserFacingError(texts.NOT_YOURS)
 
 
 class SoberCog(commands.Cog):
@@ -100,7 +89,7 @@ class SoberCog(commands.Cog):
     async def suggest_mine(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        mine = await service.substances_of(self.bot.db, _guild_id(interaction), interaction.user.id)
+        mine = await service.substances_of(self.bot.db, guild_of(interaction), interaction.user.id)
         return matching([(n, n) for n in mine], current, service.normalise)
 
     # --- /sober ---------------------------------------------------------------------------
@@ -117,7 +106,7 @@ class SoberCog(commands.Cog):
         since: app_commands.Range[str, 1, 40] | None = None,
         daily_cost: app_commands.Range[str, 1, 20] | None = None,
     ) -> None:
-        guild_id, user_id = _guild_id(interaction), interaction.user.id
+        guild_id, user_id = guild_of(interaction), interaction.user.id
         # Everything typed is read before anything is written: a refusal changes nothing.
         first_day = (
             service.parse_day(since, await self._today(guild_id, user_id)) if since else None
@@ -148,7 +137,7 @@ class SoberCog(commands.Cog):
 
     @sober.command(name="show", description=texts.SHOW_DESCRIPTION)
     async def show(self, interaction: discord.Interaction) -> None:
-        counters = await self._counters(_guild_id(interaction), interaction.user.id)
+        counters = await self._counters(guild_of(interaction), interaction.user.id)
         if not counters:
             await interaction.response.send_message(texts.SHOW_EMPTY, ephemeral=True)
             return
@@ -166,7 +155,7 @@ class SoberCog(commands.Cog):
         substance: app_commands.Range[str, 1, 100],
         on: app_commands.Range[str, 1, 40] | None = None,
     ) -> None:
-        guild_id, user_id = _guild_id(interaction), interaction.user.id
+        guild_id, user_id = guild_of(interaction), interaction.user.id
         today = await self._today(guild_id, user_id)
         day = service.parse_day(on, today) if on else today
         counter = await self._counter_named(guild_id, user_id, substance)
@@ -180,7 +169,7 @@ class SoberCog(commands.Cog):
         interaction: discord.Interaction,
         substance: app_commands.Range[str, 1, 100] | None = None,
     ) -> None:
-        guild_id, user_id = _guild_id(interaction), interaction.user.id
+        guild_id, user_id = guild_of(interaction), interaction.user.id
         await interaction.response.defer(ephemeral=True, thinking=True)
         counters = await service.history(
             self.bot.db, guild_id, user_id, substance, self.bot.clock.now()
@@ -200,7 +189,7 @@ class SoberCog(commands.Cog):
     @sober.command(name="share", description=texts.SHARE_DESCRIPTION)
     @app_commands.describe(state=texts.PARAM_STATE)
     async def share(self, interaction: discord.Interaction, state: OnOff) -> None:
-        guild_id = _guild_id(interaction)
+        guild_id = guild_of(interaction)
         await service.set_sharing(self.bot.db, guild_id, interaction.user.id, state == "on")
         if state == "off":
             text = texts.SHARE_OFF
@@ -217,7 +206,7 @@ class SoberCog(commands.Cog):
         self, interaction: discord.Interaction, substance: app_commands.Range[str, 1, 100]
     ) -> None:
         user_id = interaction.user.id
-        counter = await self._counter_named(_guild_id(interaction), user_id, substance)
+        counter = await self._counter_named(guild_of(interaction), user_id, substance)
         await interaction.response.send_message(
             texts.DELETE_CONFIRM.format(substance=counter.substance),
             view=views.confirm_delete_view(user_id, counter.id),
@@ -229,16 +218,16 @@ class SoberCog(commands.Cog):
     async def offer_reset(
         self, interaction: discord.Interaction, owner_id: int, counter_id: int
     ) -> None:
-        _require_owner(interaction, owner_id)
-        guild_id = _guild_id(interaction)
+        require_owner(interaction, owner_id, texts.NOT_YOURS)
+        guild_id = guild_of(interaction)
         counter = await self._counter_by_id(guild_id, owner_id, counter_id)
         await self._ask_to_reset(interaction, counter, await self._today(guild_id, owner_id))
 
     async def confirm_reset(
         self, interaction: discord.Interaction, owner_id: int, counter_id: int, back: int
     ) -> None:
-        _require_owner(interaction, owner_id)
-        guild_id = _guild_id(interaction)
+        require_owner(interaction, owner_id, texts.NOT_YOURS)
+        guild_id = guild_of(interaction)
         counter = await self._counter_by_id(guild_id, owner_id, counter_id)
         # The day the confirmation named: `back` days before the member's local day at the
         # moment they were asked, which Discord keeps on the confirmation's message (so a
@@ -272,8 +261,8 @@ class SoberCog(commands.Cog):
     async def confirm_delete(
         self, interaction: discord.Interaction, owner_id: int, counter_id: int
     ) -> None:
-        _require_owner(interaction, owner_id)
-        guild_id = _guild_id(interaction)
+        require_owner(interaction, owner_id, texts.NOT_YOURS)
+        guild_id = guild_of(interaction)
         counter = await self._counter_by_id(guild_id, owner_id, counter_id)
         await service.delete(self.bot.db, guild_id, owner_id, counter.substance)
         log.info("Sober-day counter deleted in guild %s", guild_id)
@@ -282,7 +271,7 @@ class SoberCog(commands.Cog):
         )
 
     async def keep(self, interaction: discord.Interaction, owner_id: int) -> None:
-        _require_owner(interaction, owner_id)
+        require_owner(interaction, owner_id, texts.NOT_YOURS)
         await interaction.response.edit_message(content=texts.KEPT, view=None)
 
     # --- What replies say -------------------------------------------------------------------
@@ -294,7 +283,7 @@ class SoberCog(commands.Cog):
         # custom_id would reach the log of a refused press), "now" being this interaction's
         # own time, which the confirmation's message keeps for `confirm_reset` to read.
         asked_on = await self._day_at(
-            _guild_id(interaction), interaction.user.id, interaction.created_at
+            guild_of(interaction), interaction.user.id, interaction.created_at
         )
         await interaction.response.send_message(
             texts.RESET_CONFIRM.format(substance=counter.substance, day=views.day_phrase(day)),
