@@ -1,11 +1,13 @@
 """The feature contract's export and erase hooks, through the emulator (issue 9).
 
-Alice and bob each check in with a note, ask /help-now with a note and set a time zone;
-alice consents to sharing; sam and riley are on the rota. Alice's rows in another
+Alice and bob each check in with a note, ask /help-now with a note, set a time zone,
+write a relapse-prevention plan and keep a journal entry; alice consents to sharing her
+signals and her plan, and sam reads it; sam and riley are on the rota. Alice's rows in another
 server are made too. Export alice: her own data, decrypted, and nobody else's. Erase
 alice: no row of any table (found from the metadata) names her in that server except
 the one content-free audit line, bob's rows and the other server's are untouched, and
-her open request is gone from the desk's memory and journal, also after a restart.
+her open request is gone from the desk's memory and journal, also after a restart, and
+her plan from the memory /help-now reads.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from core.bot import RecoveryBot
 from core.member_data import ERASED_ACTION
 from db.base import Base
 from db.models import Checkin, HelpRequest, Member
+from fakediscord.models import Member as Person
 from sandbox.community import BotRunner, Community
 from tests.cogs.checkins.e2e_helpers import check_in
 from tests.cogs.helpnow.helpers import cog_of, sam_on_call_riley_backup
@@ -32,6 +35,10 @@ ALICE_NOTE = "Drove past my old dealer's street twice"
 BOB_NOTE = "Argued with my brother about money"
 ALICE_HELP = "alice: craving hard, at the bus stop"
 BOB_HELP = "bob: can't stop thinking about a drink"
+ALICE_PLAN = "alice: call Dana, 555-0101"
+BOB_PLAN = "bob: call my brother"
+ALICE_ENTRY = "alice: wrote it down instead of driving there"
+BOB_ENTRY = "bob: a long walk helped"
 OTHER_GUILD = 777_000_000_000_000_007
 
 Row = tuple[str, tuple[Any, ...]]
@@ -81,13 +88,33 @@ def step_job_of(bot: RecoveryBot, public_id: str) -> datetime | None:
     return job.next_run_time if job is not None else None
 
 
+async def write_plan(community: Community, who: Person, call: str) -> None:
+    opened = await who.run_command(
+        "plan edit", channel=community.checkins, options={"part": "emergency"}
+    )
+    await (await who.submit_modal(opened, {"emergency_call": call})).wait_for_response()
+
+
+async def keep_entry(community: Community, who: Person, text: str) -> None:
+    """A journaling entry written in /cope and kept."""
+    it = await who.run_command(
+        "cope", channel=community.checkins, options={"strategy": "journaling"}
+    )
+    shown = await it.wait_for_response()
+    assert shown.message is not None
+    opened = await who.click(shown.message, f"cope:journal:{who.id}:1")
+    await (await who.submit_modal(opened, {"entry": text})).wait_for_reply()
+
+
 async def set_up(bot: RecoveryBot, community: Community) -> None:
     await sam_on_call_riley_backup(bot, community)
-    for who, note, zone, help_note in (
-        ("alice", ALICE_NOTE, "Europe/Paris", ALICE_HELP),
-        ("bob", BOB_NOTE, "America/Chicago", BOB_HELP),
+    for who, note, zone, help_note, call, entry in (
+        ("alice", ALICE_NOTE, "Europe/Paris", ALICE_HELP, ALICE_PLAN, ALICE_ENTRY),
+        ("bob", BOB_NOTE, "America/Chicago", BOB_HELP, BOB_PLAN, BOB_ENTRY),
     ):
         member = getattr(community, who)
+        await write_plan(community, member, call)
+        await keep_entry(community, member, entry)
         await (await check_in(community, answers(note), who)).wait_for_response()
         await (
             await member.run_command("checkin timezone", channel=community.checkins, zone=zone)
@@ -98,6 +125,14 @@ async def set_up(bot: RecoveryBot, community: Community) -> None:
     await (
         await community.alice.run_command("checkin consent", channel=community.checkins, state="on")
     ).wait_for_response()
+    shares_and_reads: list[tuple[Person, str, dict[str, object]]] = [
+        (community.alice, "plan share", {"share": "on"}),
+        (community.sam, "plan view", {"member": community.alice}),
+    ]
+    for person, command, options in shares_and_reads:
+        await (
+            await person.run_command(command, channel=community.checkins, options=options)
+        ).wait_for_response()
     # Alice in another server: the same person, another member, never touched here.
     async with bot.db.guild_session(OTHER_GUILD) as session, session.begin():
         session.add(Member(guild_id=OTHER_GUILD, user_id=community.alice.id, timezone="UTC"))
@@ -147,8 +182,24 @@ async def test_export_holds_the_members_own_data_decrypted_and_nobody_elses(
     assert settings["timezone"] == "Europe/Paris"
     assert settings["share_signals_with_specialists"] is True
     assert "consent.specialist_signals" in {a["action"] for a in features["core"]["audit_about_me"]}
+    # Her plan decrypted, her consent to share it, and sam's read of it (not who read it).
+    assert features["plan"]["plan"]["emergency_call"] == ALICE_PLAN
+    assert features["plan"]["plan"]["shared"] is True
+    assert len(features["plan"]["looks_by_peer_specialists"]) == 1
+    assert {"plan.shared", "plan.viewed"} <= {
+        a["action"] for a in features["core"]["audit_about_me"]
+    }
+    assert [e["text"] for e in features["cope"]["journal_entries"]] == [ALICE_ENTRY]
     # Nothing of bob's, nor the specialists' ids, nor the other server's.
-    for other in (BOB_NOTE, BOB_HELP, "elsewhere", str(community.bob.id), str(community.sam.id)):
+    for other in (
+        BOB_NOTE,
+        BOB_HELP,
+        BOB_PLAN,
+        BOB_ENTRY,
+        "elsewhere",
+        str(community.bob.id),
+        str(community.sam.id),
+    ):
         assert other not in text
 
 
@@ -167,6 +218,8 @@ async def test_erase_leaves_no_row_naming_the_member_and_touches_nobody_else(
     assert alices is not None
     assert step_job_of(bot, alices.public_id) is not None
 
+    assert bot.plans.highlights(guild, alice) is not None
+
     await bot.member_data.erase(bot.db, guild, alice)
     await desk.flush()
 
@@ -184,11 +237,15 @@ async def test_erase_leaves_no_row_naming_the_member_and_touches_nobody_else(
     bobs = desk.open_case_of(guild, bob)
     assert bobs is not None
     assert step_job_of(bot, bobs.public_id) is not None
+    # Her plan is out of the memory /help-now reads with the database down; bob's is not.
+    assert bot.plans.highlights(guild, alice) is None
+    assert bot.plans.highlights(guild, bob) is not None
     await bot_runner.stop(bot)
     restarted = await bot_runner.start()
     await cog_of(restarted).desk.flush()
     assert cog_of(restarted).desk.open_case_of(guild, alice) is None
     assert cog_of(restarted).desk.open_case_of(guild, bob) is not None
+    assert restarted.plans.highlights(guild, alice) is None
     assert {where for where, _ in await rows_naming(restarted, guild, alice)} == {
         "audit_log.actor_user_id",
         "audit_log.subject_user_id",
@@ -226,6 +283,10 @@ async def test_an_erasure_that_fails_midway_erases_nothing(
         bot.member_data.unregister(_Refuses.name)
 
     assert await rows_naming(bot, guild, alice) == before
+    # Her plan, dropped from memory before the transaction, is back after the rollback.
+    highlights = bot.plans.highlights(guild, alice)
+    assert highlights is not None
+    assert highlights.emergency == f"Who to call: {ALICE_PLAN}"
     case = cog_of(bot).desk.open_case_of(guild, alice)
     assert case is not None
     assert case.note == ALICE_HELP

@@ -16,11 +16,14 @@ from typing import Any, cast
 from sqlalchemy import select
 
 from cogs.checkins.member_data import CheckinMemberData
+from cogs.cope.member_data import CopeMemberData
 from cogs.helpnow.escalation import Escalation
 from cogs.helpnow.journal import Entry, EventRecord
 from cogs.helpnow.member_data import HelpNowMemberData
 from cogs.helpnow.service import HelpDesk
 from cogs.oncall.member_data import OnCallMemberData
+from cogs.plan.member_data import PlanMemberData
+from cogs.plan.memory import PlanMemory
 from cogs.setup.member_data import SetupMemberData
 from cogs.sober.member_data import SoberMemberData
 from core.member_data import CoreMemberData, MemberData
@@ -35,10 +38,13 @@ from db.models import (
     GuildSettings,
     HelpEvent,
     HelpRequest,
+    JournalEntry,
     Member,
     OnCallOverride,
     OnCallShift,
     OutboxMessage,
+    PlanLook,
+    RecoveryPlan,
     SoberCounter,
     SoberPreference,
     SoberRun,
@@ -94,6 +100,8 @@ def hooks() -> list[MemberData]:
         HelpNowMemberData(cast(HelpDesk, _Desk()), cast(Escalation, object())),
         OnCallMemberData(),
         SoberMemberData(),
+        PlanMemberData(PlanMemory()),
+        CopeMemberData(),
     ]
 
 
@@ -187,6 +195,8 @@ def _rows(guild_id: int) -> list[Base]:
         (10, ALICE, BOB, "oncall.shift_added", {"weekday": 1}),
         (11, ALICE, None, "setup.changed", {}),
         (12, BOB, BOB, "consent.specialist_signals", {"on": False}),
+        (13, SAM, ALICE, "plan.viewed", {}),  # sam read her plan
+        (14, ALICE, BOB, "plan.viewed", {}),  # she, as a specialist, read bob's
     ):
         rows.append(
             AuditEntry(
@@ -320,6 +330,49 @@ def _rows(guild_id: int) -> list[Base]:
                 created_at=at(4),
             )
         )
+    # Alice's plan, shared, read twice by sam (out of order on purpose); bob's plan,
+    # read once by alice as a specialist: that look is bob's record, not hers.
+    rows += [
+        RecoveryPlan(
+            guild_id=guild_id,
+            user_id=ALICE,
+            routine="walk at 7, meeting on Thursday",
+            supports="Dana (sponsor): 555-0101",
+            coping_picked="grounding\nhalt",
+            coping_own="play the guitar",
+            signs_picked="Skipping check-ins",
+            triggers_picked="Loneliness",
+            signs_own=None,
+            emergency_call="Dana, 555-0101",
+            emergency_go="the Tuesday meeting",
+            emergency_do=None,
+            shared=True,
+            shared_changed_at=at(1, 14),
+            created_at=at(1, 13),
+            updated_at=at(1, 14),
+        ),
+        RecoveryPlan(
+            guild_id=guild_id,
+            user_id=BOB,
+            routine="bob's routine",
+            shared=True,
+            shared_changed_at=at(1, 15),
+        ),
+        PlanLook(guild_id=guild_id, user_id=ALICE, viewer_id=SAM, looked_at=at(3, 9)),
+        PlanLook(guild_id=guild_id, user_id=ALICE, viewer_id=SAM, looked_at=at(2, 9)),
+        PlanLook(guild_id=guild_id, user_id=BOB, viewer_id=ALICE, looked_at=at(2, 10)),
+    ]
+    # Two entries alice kept (out of order on purpose), one of bob's.
+    for who, strategy, text, day in (
+        (ALICE, "journaling", "a hard day at work", 3),
+        (ALICE, "journaling", "called Dana after", 2),
+        (BOB, "journaling", "bob's entry", 2),
+    ):
+        rows.append(
+            JournalEntry(
+                guild_id=guild_id, user_id=who, strategy_id=strategy, text=text, written_at=at(day)
+            )
+        )
     return rows
 
 
@@ -374,10 +427,17 @@ EXPECTED_EXPORT: dict[str, Any] = {
                 "by_me": False,
                 "details": {"kind": "low_mood"},
             },
+            {
+                "at": "2024-05-01T13:00:00+00:00",
+                "action": "plan.viewed",
+                "by_me": False,
+                "details": {},
+            },
         ],
         "audit_my_actions": [
             {"at": "2024-05-01T10:00:00+00:00", "action": "oncall.shift_added"},
             {"at": "2024-05-01T11:00:00+00:00", "action": "setup.changed"},
+            {"at": "2024-05-01T14:00:00+00:00", "action": "plan.viewed"},
         ],
     },
     "setup": {},
@@ -497,6 +557,43 @@ EXPECTED_EXPORT: dict[str, Any] = {
             {"state": "queued", "created_at": "2024-05-04T12:00:00+00:00", "done_at": None}
         ],
     },
+    "plan": {
+        "plan": {
+            "routine": "walk at 7, meeting on Thursday",
+            "supports": "Dana (sponsor): 555-0101",
+            "coping_picked": "grounding\nhalt",
+            "coping_own": "play the guitar",
+            "signs_picked": "Skipping check-ins",
+            "triggers_picked": "Loneliness",
+            "signs_own": None,
+            "emergency_call": "Dana, 555-0101",
+            "emergency_go": "the Tuesday meeting",
+            "emergency_do": None,
+            "shared": True,
+            "shared_changed_at": "2024-05-01T14:00:00+00:00",
+            "created_at": "2024-05-01T13:00:00+00:00",
+            "updated_at": "2024-05-01T14:00:00+00:00",
+        },
+        # When, never who: sam's id is not in her export.
+        "looks_by_peer_specialists": [
+            {"looked_at": "2024-05-02T09:00:00+00:00"},
+            {"looked_at": "2024-05-03T09:00:00+00:00"},
+        ],
+    },
+    "cope": {
+        "journal_entries": [
+            {
+                "strategy_id": "journaling",
+                "text": "called Dana after",
+                "written_at": "2024-05-02T12:00:00+00:00",
+            },
+            {
+                "strategy_id": "journaling",
+                "text": "a hard day at work",
+                "written_at": "2024-05-03T12:00:00+00:00",
+            },
+        ]
+    },
 }
 
 
@@ -532,6 +629,8 @@ async def test_a_member_with_no_data_in_that_server_exports_empty_parts(
         "helpnow": {"requests": [], "as_specialist": []},
         "oncall": {"shifts": [], "pager_holds": []},
         "sober": {"counters": [], "preferences": None, "milestone_posts": []},
+        "plan": {"plan": None, "looks_by_peer_specialists": []},
+        "cope": {"journal_entries": []},
     }
 
 
@@ -558,7 +657,7 @@ async def test_erase_deletes_the_members_record_in_that_server_and_nothing_else(
     assert {name: len(rows) for name, rows in gone.items() if rows} == {
         "members": 1,
         "outbox_messages": 2,  # her DM, the post about her; bob's and the prompt stay
-        "audit_log": 2,  # about her; her actions on others stay
+        "audit_log": 3,  # about her; her actions on others stay
         "checkins": 2,
         "checkin_preferences": 1,
         "checkin_signals": 1,
@@ -567,6 +666,9 @@ async def test_erase_deletes_the_members_record_in_that_server_and_nothing_else(
         "sober_counters": 2,
         "sober_runs": 2,
         "sober_preferences": 1,
+        "recovery_plans": 1,
+        "plan_looks": 2,  # sam's looks at her plan; hers at bob's stay
+        "journal_entries": 2,
     }
     assert all(where("members", row, "user_id") == ALICE for row in gone["members"])
     assert all(where("audit_log", row, "subject_user_id") == ALICE for row in gone["audit_log"])
@@ -577,8 +679,18 @@ async def test_erase_deletes_the_members_record_in_that_server_and_nothing_else(
         "sober_counters",
         "sober_runs",
         "sober_preferences",
+        "recovery_plans",
+        "plan_looks",
+        "journal_entries",
     ):
         assert all(where(name, row, "user_id") == ALICE for row in gone[name])
+    # Her read of bob's plan, as a specialist, is bob's record: kept.
+    kept_looks = [
+        (where("plan_looks", row, "user_id"), where("plan_looks", row, "viewer_id"))
+        for row in after["plan_looks"]
+        if where("plan_looks", row, "guild_id") == GUILD
+    ]
+    assert kept_looks == [(BOB, ALICE)]
     assert [where("help_requests", row, "public_id") for row in gone["help_requests"]] == [
         "alice-1"
     ]
