@@ -48,7 +48,7 @@ def _answers(n: int) -> RawCheckin:
         mood=str(1 + n % 5),
         craving=str(n % 11),
         sleep=f"{5 + n % 4}.5",
-        triggers="1, 4" if n % 3 == 0 else "",
+        triggers=(CONTENT.checkins.triggers[0], CONTENT.checkins.triggers[3]) if n % 3 == 0 else (),
         note=f"A private note, number {n}, that is stored encrypted." if n % 2 else "",
     )
 

@@ -47,12 +47,11 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.engine import make_url
 
 from bench.minimal_bot import MinimalBot, running
-from cogs.checkins import form, texts, views
+from cogs.checkins import texts, views
 from cogs.checkins.cog import CheckinCog
 from cogs.checkins.jobs import CheckinJobs, prompt_key
 from cogs.checkins.schedule import PROMPT_KIND, ScheduleState, prompt_dedupe_key
 from cogs.oncall.cog import rotation_of
-from config.content import Content
 from core.bot import RecoveryBot
 from core.outbox import Outgoing, enqueue
 from db.models.checkins import EVERY_DAY, CheckinSchedule
@@ -61,7 +60,7 @@ from fakediscord import FakeDiscord
 from fakediscord.discordpy import point_discord_py_at
 from fakediscord.models import Channel
 from fakediscord.server import RecordedRequest
-from sandbox.community import BotRunner, Community, build_community, default_content
+from sandbox.community import BotRunner, Community, build_community
 
 GLOBAL_PER_SECOND = 50
 POST_ROUTE = "/channels/{channel_id}/messages"
@@ -103,12 +102,9 @@ async def emulated(servers: int) -> AsyncIterator[Servers]:
         await emu.stop()
 
 
-def prompt_parts(content: Content) -> tuple[str, discord.Embed, discord.ui.View]:
-    """The prompt job's message as discord.py's arguments: text, triggers, button."""
-    embed = discord.Embed(
-        title=texts.PROMPT_TRIGGERS_TITLE, description=form.numbered_triggers(content.checkins)
-    )
-    return texts.PROMPT_TEXT, embed, views.prompt_view()
+def prompt_parts() -> tuple[str, discord.ui.View]:
+    """The prompt job's message as discord.py's arguments: text, button."""
+    return texts.PROMPT_TEXT, views.prompt_view()
 
 
 # --- What the emulator saw -------------------------------------------------------------
@@ -381,7 +377,7 @@ async def through_minimal_bot(servers: int) -> None:
     async with emulated(servers) as world:
         emu = world.community.emu
         bot = MinimalBot()
-        text, embed, view = prompt_parts(default_content())
+        text, view = prompt_parts()
         async with running(bot, world.community.app.token):
             targets: list[discord.TextChannel] = []
             for channel in world.prompt_channels:
@@ -394,7 +390,7 @@ async def through_minimal_bot(servers: int) -> None:
             started = loop.time()
             with quiet_rate_limit_warnings():
                 results = await asyncio.gather(
-                    *(t.send(text, embed=embed, view=view) for t in targets),
+                    *(t.send(text, view=view) for t in targets),
                     return_exceptions=True,
                 )
             finished = loop.time() - started

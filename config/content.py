@@ -38,6 +38,8 @@ class CrisisLine(_Strict):
     name: NonEmpty
     how: NonEmpty
     channels: list[ContactChannel] = Field(min_length=1)
+    # Only a line known to answer day and night is shown with "24/7".
+    always_open: bool = False
 
 
 class Region(_Strict):

@@ -18,8 +18,10 @@ from core.errors import UserFacingError
 log = logging.getLogger(__name__)
 
 SOMETHING_WENT_WRONG = (
-    "Sorry, something went wrong on our side and nothing was changed. Please try again in a "
-    "moment. If you need support right now, use /help-now or call your local emergency number."
+    # Only what is known: the failure may have come after part of the work was saved.
+    "Sorry, something went wrong on our side and I couldn't finish that. Please try again "
+    "in a moment. If you need support right now, use /help-now or call your local emergency "
+    "number."
 )
 NOT_ALLOWED = "You don't have permission to do that here."
 BOT_NOT_ALLOWED = (

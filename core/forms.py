@@ -3,7 +3,8 @@
 discord.py keeps a sent form in memory to route its submit, and drops the submit (and what
 the person typed) without a word once the bot restarted or the form timed out. A feature
 sends an `InertForm` instead and handles the submit itself, by the form's custom_id, in an
-`on_interaction` listener, reading the answers with `submitted_values`.
+`on_interaction` listener, reading the answers with `submitted_values` (text) and
+`submitted_choices` (what was picked in a select menu).
 
 Controls that survive restarts, the one way every feature builds them:
 
@@ -31,7 +32,7 @@ from __future__ import annotations
 
 import re
 import weakref
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from typing import Any, Generic, Self, TypeVar, cast
 
 import discord
@@ -134,17 +135,38 @@ def submitted_form_id(interaction: discord.Interaction) -> str | None:
 def submitted_values(data: Mapping[str, Any]) -> dict[str, str]:
     """What was typed in each field, by custom_id, from a form submit's `data`."""
     values: dict[str, str] = {}
+    for component in _fields(data):
+        value = component.get("value")
+        if isinstance(value, str):
+            values[component["custom_id"]] = value
+    return values
 
-    def walk(components: Iterable[Any]) -> None:
+
+def submitted_choices(data: Mapping[str, Any]) -> dict[str, list[str]]:
+    """What was picked in each select menu, by custom_id, from a form submit's `data`.
+
+    The values are as the submit carries them: a feature keeps only those it knows, since
+    its options may have changed since the form was sent (and a client can send any
+    string)."""
+    choices: dict[str, list[str]] = {}
+    for component in _fields(data):
+        picked = component.get("values")
+        if isinstance(picked, list):
+            choices[component["custom_id"]] = [v for v in picked if isinstance(v, str)]
+    return choices
+
+
+def _fields(data: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
+    """Every component with a custom_id in a form submit, inside rows and labels too."""
+
+    def walk(components: Iterable[Any]) -> Iterator[Mapping[str, Any]]:
         for component in components:
             if not isinstance(component, Mapping):
                 continue
-            value = component.get("value")
-            if isinstance(value, str) and isinstance(component.get("custom_id"), str):
-                values[component["custom_id"]] = value
-            walk(component.get("components") or ())
+            if isinstance(component.get("custom_id"), str):
+                yield component
+            yield from walk(component.get("components") or ())
             if isinstance(component.get("component"), Mapping):  # inside a label
-                walk((component["component"],))
+                yield from walk((component["component"],))
 
-    walk(data.get("components") or ())
-    return values
+    return walk(data.get("components") or ())

@@ -38,6 +38,11 @@ class ServerConfig:
     max_repeats: int = DEFAULT_MAX_REPEATS
     local_resources: tuple[LocalResource, ...] = ()
 
+    @property
+    def pages_specialists(self) -> bool:
+        """Whether /help-now has anyone to page here: texts that promise a page depend on it."""
+        return self.specialists_channel_id is not None or self.specialist_role_id is not None
+
 
 @dataclass(frozen=True)
 class LocalResource:
@@ -45,6 +50,7 @@ class LocalResource:
 
     name: str
     how: str
+    always_open: bool = False
 
 
 _FIELDS = tuple(f.name for f in fields(ServerConfig) if f.name != "guild_id")
@@ -52,7 +58,10 @@ _FIELDS = tuple(f.name for f in fields(ServerConfig) if f.name != "guild_id")
 
 def _from_row(row: GuildSettings) -> ServerConfig:
     values = {name: getattr(row, name) for name in _FIELDS}
-    values["local_resources"] = tuple(LocalResource(**item) for item in row.local_resources or ())
+    values["local_resources"] = tuple(
+        LocalResource(str(item["name"]), str(item["how"]), bool(item.get("always_open", False)))
+        for item in row.local_resources or ()
+    )
     return ServerConfig(row.guild_id, **values)
 
 

@@ -21,7 +21,7 @@ from fakediscord.options import (
     Resolver,
     command_options,
 )
-from fakediscord.permissions import Permission, has
+from fakediscord.permissions import Permission, has, shown_names
 from fakediscord.uploads import Upload
 
 if TYPE_CHECKING:
@@ -423,7 +423,8 @@ class Person:
         required = command.get("default_member_permissions")
         if required is not None and not has(perms, int(required)):
             raise CommandUnavailableError(
-                f"/{command['name']} needs permissions {required} that {member.name} lacks"
+                f"/{command['name']} is only for members with {shown_names(int(required))}, "
+                f"which {member.name} doesn't have, so Discord doesn't offer it to them"
             )
 
     # -- components and modals

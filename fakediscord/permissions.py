@@ -176,6 +176,25 @@ def _apply_timeout(member: Member, perms: int) -> int:
     return perms
 
 
+# Where Discord's settings screens call a permission something else than its API name.
+_SHOWN_AS = {
+    Permission.MANAGE_GUILD: "Manage Server",
+    Permission.VIEW_CHANNEL: "View Channels",
+    Permission.VIEW_AUDIT_LOG: "View Audit Log",
+    Permission.USE_VAD: "Use Voice Activity",
+    Permission.MODERATE_MEMBERS: "Timeout Members",
+}
+
+
+def shown_names(bits: int) -> str:
+    """Permissions as Discord's own screens name them, for messages a person reads."""
+    return ", ".join(
+        _SHOWN_AS.get(flag) or (flag.name or "").replace("_", " ").title()
+        for flag in Permission
+        if bits & flag.value
+    )
+
+
 def has(perms: int, needed: int) -> bool:
     """Whether every bit of `needed` is present (ADMINISTRATOR implies all)."""
     if perms & Permission.ADMINISTRATOR:

@@ -12,6 +12,7 @@ from pathlib import Path
 from config.content import Content, load_content
 from config.settings import DEFAULT_CONTENT_DIR, Settings
 from core.bot import RecoveryBot
+from core.clock import Clock
 from fakediscord import FakeDiscord
 from fakediscord.models import Application, Channel, Guild, Member, Role, overwrite
 from fakediscord.permissions import Permission
@@ -81,7 +82,8 @@ class BotRunner:
     """Starts the real bot against the emulator; `restart()` is a stop and a fresh process.
 
     `content` is what the bot tells people: the sandbox passes what `bot.py` loaded from
-    CONTENT_DIR; the tests keep the shipped content.
+    CONTENT_DIR; the tests keep the shipped content. `clock` is the bot's time source (the
+    sandbox's, which `advance` moves); None is the system clock.
     """
 
     community: Community
@@ -91,6 +93,8 @@ class BotRunner:
     shard_ids: list[int] | None = None
     running: list[tuple[RecoveryBot, asyncio.Task[None]]] = field(default_factory=list)
     content: Content = field(default_factory=default_content, kw_only=True)
+    # Handed to the bot when it is built: its features keep the clock they were given.
+    clock: Clock | None = field(default=None, kw_only=True)
 
     def settings(self) -> Settings:
         return Settings(
@@ -104,7 +108,7 @@ class BotRunner:
         )
 
     async def start(self, *, sync: bool = True) -> RecoveryBot:
-        bot = RecoveryBot(self.settings(), self.content, guild_ready_timeout=0.05)
+        bot = RecoveryBot(self.settings(), self.content, self.clock, guild_ready_timeout=0.05)
         task = asyncio.create_task(bot.start(self.community.app.token))
         ready = asyncio.create_task(bot.wait_until_ready())
         done, _ = await asyncio.wait({task, ready}, timeout=15, return_when=asyncio.FIRST_COMPLETED)

@@ -77,7 +77,7 @@ async def members_speak(runner: BotRunner, community: Community) -> None:
     await runner.configure(bot)
     logging.getLogger("cogs.checkins.cog").debug(OUR_DEBUG_LINE)
 
-    answers = {"mood": "2", "craving": "8", "sleep": SLEEP, "triggers": TRIGGER}
+    answers = {"mood": "2", "craving": "8", "sleep": SLEEP, "triggers": [TRIGGER]}
     saved = await check_in(community, {**answers, "note": CHECKIN_NOTE})
     await saved.wait_for_response()
 

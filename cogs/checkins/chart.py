@@ -1,5 +1,8 @@
 """PNG charts of check-ins: a member's own mood and cravings with triggers marked, and a
 group's participation (core/charts.py: off-screen, so callers run it in a worker thread).
+
+Each chart is built as a Figure first (`history_figure`, `participation_figure`), so tests
+can read what is drawn, then turned into PNG bytes.
 """
 
 from __future__ import annotations
@@ -13,51 +16,97 @@ from matplotlib.ticker import MaxNLocator
 from cogs.checkins import texts
 from cogs.checkins.form import OTHER
 from cogs.checkins.records import HistoryPoint
-from core.charts import DPI, date_axis, day_number, png_bytes
+from core.charts import (
+    ORANGE,
+    REDDISH_PURPLE,
+    SKY_BLUE,
+    TEXT,
+    dark_figure,
+    date_axis,
+    day_number,
+    grid,
+    period_label,
+    png_bytes,
+    style,
+    with_gaps,
+)
+from core.counting import counted
 
-_MOOD_COLOUR = "#2a7ab9"
-_CRAVING_COLOUR = "#d9822b"
-_TRIGGER_COLOUR = "#6b5b95"
+# Colour is never the only cue: mood and cravings also differ in line style and marker,
+# and each has its own panel and label.
+_MOOD_COLOUR, _MOOD_LINE, _MOOD_MARKER = SKY_BLUE, "-", "o"
+_CRAVING_COLOUR, _CRAVING_LINE, _CRAVING_MARKER = ORANGE, "--", "D"
+_TRIGGER_COLOUR = REDDISH_PURPLE
 
 
-def history_png(
+def history_title(first: date, last: date, streak: int) -> str:
+    period = period_label(first, last)
+    if streak <= 0:
+        return texts.CHART_HISTORY_TITLE.format(period=period)
+    return texts.CHART_HISTORY_TITLE_IN_A_ROW.format(
+        period=period, days=counted(streak, texts.DAYS)
+    )
+
+
+def history_figure(
     points: Sequence[HistoryPoint],
     mood_range: tuple[int, int],
     craving_range: tuple[int, int],
-    title: str = texts.CHART_TITLE,
-) -> bytes:
-    """Mood and cravings over time, and below them which triggers came up on which day."""
+    period: tuple[date, date] | None = None,
+    streak: int = 0,
+) -> Figure:
+    """Mood and cravings over `period` (first and last day; the days with check-ins when
+    not given), and below them which triggers came up on which day. Days without a
+    check-in are gaps in the lines."""
+    dates = [point.local_date for point in points]
+    first, last = period if period is not None else (min(dates), max(dates))
+    # A year of daily markers at full size would run into one another.
+    span = (last - first).days + 1
+    marker_size = 6.5 if span <= 31 else (4.0 if span <= 92 else 2.5)
     triggers = _triggers_in_order(points)
     rows = 3 if triggers else 2
     ratios = [3, 3, max(1, len(triggers) // 2)] if triggers else [3, 3]
-    figure = Figure(figsize=(8, 5.5 + 0.25 * len(triggers)), dpi=DPI, layout="constrained")
+    figure = dark_figure(8, 5.5 + 0.25 * len(triggers))
     axes = figure.subplots(rows, 1, sharex=True, gridspec_kw={"height_ratios": ratios})
-    days = _x([point.local_date for point in points])
+    for ax in axes:
+        style(ax)
 
     mood_axes, craving_axes = axes[0], axes[1]
-    mood_axes.plot(days, [p.mood for p in points], marker="o", color=_MOOD_COLOUR)
+    mood_axes.plot(
+        *with_gaps(dates, [p.mood for p in points]),
+        color=_MOOD_COLOUR,
+        linestyle=_MOOD_LINE,
+        marker=_MOOD_MARKER,
+        markersize=marker_size,
+    )
     mood_axes.set_ylim(mood_range[0] - 0.3, mood_range[1] + 0.3)
     mood_axes.set_yticks(range(mood_range[0], mood_range[1] + 1))
     mood_axes.set_ylabel(texts.CHART_MOOD)
-    mood_axes.set_title(title)
+    mood_axes.set_title(history_title(first, last, streak), color=TEXT, loc="left")
 
-    craving_axes.plot(days, [p.craving for p in points], marker="o", color=_CRAVING_COLOUR)
+    craving_axes.plot(
+        *with_gaps(dates, [p.craving for p in points]),
+        color=_CRAVING_COLOUR,
+        linestyle=_CRAVING_LINE,
+        marker=_CRAVING_MARKER,
+        markersize=marker_size * 0.85,
+    )
     craving_axes.set_ylim(craving_range[0] - 0.5, craving_range[1] + 0.5)
     craving_axes.set_ylabel(texts.CHART_CRAVING)
 
     for ax in (mood_axes, craving_axes):
-        ax.grid(axis="y", alpha=0.3)
-        # A faint line on each day a trigger came up, across both charts.
+        grid(ax, "both")
+        # A faint band on each day a trigger came up, across both charts.
         for point in points:
             if point.triggers:
                 ax.axvline(
                     day_number(point.local_date),
                     color=_TRIGGER_COLOUR,
-                    alpha=0.15,
+                    alpha=0.35,
                     linewidth=3,
+                    zorder=0,
                 )
 
-    last = axes[-1]
     if triggers:
         trigger_axes = axes[2]
         for row, name in enumerate(triggers):
@@ -68,23 +117,39 @@ def history_png(
         trigger_axes.set_ylim(-0.7, len(triggers) - 0.3)
         trigger_axes.invert_yaxis()
         trigger_axes.set_ylabel(texts.CHART_TRIGGERS)
-        trigger_axes.grid(axis="x", alpha=0.2)
-    date_axis(last, [point.local_date for point in points])
-    return png_bytes(figure)
+        grid(trigger_axes, "x")
+    date_axis(axes[-1], first, last)
+    return figure
+
+
+def history_png(
+    points: Sequence[HistoryPoint],
+    mood_range: tuple[int, int],
+    craving_range: tuple[int, int],
+    period: tuple[date, date] | None = None,
+    streak: int = 0,
+) -> bytes:
+    return png_bytes(history_figure(points, mood_range, craving_range, period, streak))
+
+
+def participation_figure(per_day: Sequence[tuple[date, int]]) -> Figure:
+    """Members who checked in per day: counts only."""
+    figure = dark_figure(8, 4)
+    axes = figure.subplots()
+    style(axes)
+    days = [day for day, _ in per_day]
+    axes.bar(_x(days), [count for _, count in per_day], color=SKY_BLUE)
+    axes.set_title(texts.GROUP_CHART_TITLE, color=TEXT, loc="left")
+    axes.set_ylabel(texts.GROUP_CHART_COUNT)
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+    grid(axes, "y")
+    if days:
+        date_axis(axes, min(days), max(days))
+    return figure
 
 
 def participation_png(per_day: Sequence[tuple[date, int]]) -> bytes:
-    """Members who checked in per day: counts only."""
-    figure = Figure(figsize=(8, 4), dpi=DPI, layout="constrained")
-    axes = figure.subplots()
-    days = [day for day, _ in per_day]
-    axes.bar(_x(days), [count for _, count in per_day], color=_MOOD_COLOUR)
-    axes.set_title(texts.GROUP_CHART_TITLE)
-    axes.set_ylabel(texts.GROUP_CHART_COUNT)
-    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
-    axes.grid(axis="y", alpha=0.3)
-    date_axis(axes, days)
-    return png_bytes(figure)
+    return png_bytes(participation_figure(per_day))
 
 
 def _triggers_in_order(points: Sequence[HistoryPoint]) -> list[str]:

@@ -14,6 +14,7 @@ import asyncio
 import io
 import logging
 from collections.abc import Coroutine
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
 import discord
@@ -28,6 +29,8 @@ from cogs.checkins.posting import SEND_FAILED, messageable, status
 from cogs.me.settings import set_timezone
 from cogs.sober import service as sober
 from cogs.sober import views as sober_views
+from core import help_offer
+from core.counting import counted
 from core.error_handler import report_interaction_error
 from core.errors import UserFacingError
 from core.forms import submitted_form_id
@@ -165,6 +168,7 @@ class CheckinCog(commands.Cog):
                     )
                 )
             )
+            lines.append(help_offer.button_offer(self.bot.guild_settings.cached(guild_id)))
         reply = "\n\n".join(lines)
         if hard_day:
             reply = with_plan(reply, self.bot.plans.highlights(guild_id, interaction.user.id))
@@ -207,7 +211,8 @@ class CheckinCog(commands.Cog):
         # Nothing is stored or posted: the answer is met with support, not a record.
         text = with_plan(
             texts.USED_REPLY.format(
-                strategies=and_list(suggestions(self.bot.content.coping, True, True))
+                help=help_offer.button_offer(self.bot.guild_settings.cached(guild_of(interaction))),
+                strategies=and_list(suggestions(self.bot.content.coping, True, True)),
             ),
             self.bot.plans.highlights(guild_of(interaction), interaction.user.id),
         )
@@ -273,9 +278,13 @@ class CheckinCog(commands.Cog):
             state == "on",
             self.bot.clock.now(),
         )
-        await interaction.response.send_message(
-            texts.CONSENT_ON if state == "on" else texts.CONSENT_OFF, ephemeral=True
-        )
+        if state == "off":
+            reply = texts.CONSENT_OFF
+        elif self.bot.guild_settings.cached(guild_of(interaction)).specialists_channel_id:
+            reply = texts.CONSENT_ON
+        else:
+            reply = texts.CONSENT_ON_NO_CHANNEL
+        await interaction.response.send_message(reply, ephemeral=True)
 
     @checkin.command(name="timezone", description=texts.TIMEZONE_DESCRIPTION)
     @app_commands.describe(zone=texts.PARAM_MY_ZONE)
@@ -293,18 +302,22 @@ class CheckinCog(commands.Cog):
     ) -> None:
         guild_id = guild_of(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        mine = await records.history(
-            self.bot.db, guild_id, interaction.user.id, days, self.bot.clock.now()
-        )
+        now = self.bot.clock.now()
+        mine = await records.history(self.bot.db, guild_id, interaction.user.id, days, now)
         if not mine.points:
             await interaction.followup.send(texts.HISTORY_EMPTY.format(days=days), ephemeral=True)
             return
+        # The caption's "last {days} days", up to the same local today records.history
+        # counted back from (the same zone, at the same `now`), so the axis shows all of it.
+        today = await sober.local_today(self.bot.db, guild_id, interaction.user.id, now)
         scales = self.content.scales
         png = await asyncio.to_thread(
             chart.history_png,
             mine.points,
             (scales.mood_min, scales.mood_max),
             (scales.craving_min, scales.craving_max),
+            (today - timedelta(days=days - 1), today),
+            mine.streak,
         )
         streak = (
             texts.STREAK_MANY.format(days=mine.streak)
@@ -331,7 +344,9 @@ class CheckinCog(commands.Cog):
             return
         png = await asyncio.to_thread(chart.participation_png, group.per_day)
         await interaction.followup.send(
-            texts.GROUP_SUMMARY.format(days=days, members=group.members, average=group.average),
+            texts.GROUP_SUMMARY.format(
+                days=days, members=counted(group.members, texts.MEMBERS), average=group.average
+            ),
             file=discord.File(io.BytesIO(png), filename="participation.png"),
             ephemeral=True,
         )

@@ -1,4 +1,4 @@
-"""The check-in form's answers: what a member typed, and the values it is read as.
+"""The check-in form's answers: what a member typed and picked, and the values it is read as.
 
 Every answer is checked at once, so one message names all that needs fixing; a refused
 check-in keeps nothing. No Discord here.
@@ -16,10 +16,7 @@ from config.content import CheckinContent
 from core.errors import UserFacingError
 
 NOTE_MAX_LENGTH = 1000
-TRIGGERS_MAX_LENGTH = 300
 OTHER = "other"
-
-_NONE_WORDS = {"none", "no", "nothing", "-", "n/a", "na", "0"}
 
 
 # --- Values ---------------------------------------------------------------------------------
@@ -27,12 +24,13 @@ _NONE_WORDS = {"none", "no", "nothing", "-", "n/a", "na", "0"}
 
 @dataclass(frozen=True)
 class RawCheckin:
-    """What a member typed into the form, exactly as the form gave it."""
+    """What a member typed into the form, exactly as the form gave it; `triggers` are the
+    values picked in its menu (trigger names and "other")."""
 
     mood: str
     craving: str
     sleep: str
-    triggers: str = ""
+    triggers: tuple[str, ...] = ()
     note: str = ""
 
 
@@ -43,10 +41,6 @@ class CheckinValues:
     sleep_hours: float
     triggers: tuple[str, ...]
     note: str | None
-
-
-def numbered_triggers(content: CheckinContent) -> str:
-    return "\n".join(f"{number}. {name}" for number, name in enumerate(content.triggers, 1))
 
 
 def parse_checkin(raw: RawCheckin, content: CheckinContent) -> CheckinValues:
@@ -68,11 +62,8 @@ def parse_checkin(raw: RawCheckin, content: CheckinContent) -> CheckinValues:
     sleep = _hours(raw.sleep, scales.sleep_hours_max)
     if sleep is None:
         problems.append(texts.FIX_SLEEP.format(high=scales.sleep_hours_max, value=echo(raw.sleep)))
-    triggers: tuple[str, ...] = ()
-    try:
-        triggers = parse_triggers(raw.triggers, content)
-    except UserFacingError as error:
-        problems.append(error.message)
+    # Picked from the menu, so nothing to refuse: a value not on today's list is dropped.
+    triggers = chosen_triggers(raw.triggers, content)
     note = raw.note.strip()
     if len(note) > NOTE_MAX_LENGTH:
         problems.append(texts.FIX_NOTE.format(high=NOTE_MAX_LENGTH, length=len(note)))
@@ -98,54 +89,6 @@ def _hours(text: str, high: int) -> float | None:
         return None
     value = float(match[1].replace(",", "."))
     return value if 0 <= value <= high else None
-
-
-def parse_triggers(text: str, content: CheckinContent) -> tuple[str, ...]:
-    """Numbers or names from the configured list, or "other"; in the list's order."""
-    names = list(content.triggers)
-    chosen: set[str] = set()
-    rest = text[:TRIGGERS_MAX_LENGTH].lower()
-    # Whole names first: some contain commas ("Stress (money, work, legal)").
-    for name in sorted(names, key=len, reverse=True):
-        if name.lower() in rest:
-            chosen.add(name)
-            rest = rest.replace(name.lower(), ",")
-    tokens = [t.strip() for t in re.split(r"[,;\n]+", rest) if t.strip()]
-    if not chosen and len(tokens) == 1 and tokens[0] in _NONE_WORDS:
-        return ()
-    for token in tokens:
-        chosen.add(_one_trigger(token, names, content))
-    ordered = [name for name in names if name in chosen]
-    return (*ordered, OTHER) if OTHER in chosen else tuple(ordered)
-
-
-def _one_trigger(token: str, names: list[str], content: CheckinContent) -> str:
-    needle = token.lower().strip(" .")
-    # isdecimal, not isdigit: "²" or "①" are digits to Python that int() cannot read.
-    if needle.isdecimal():
-        number = int(needle)
-        if 1 <= number <= len(names):
-            return names[number - 1]
-    elif needle == OTHER:
-        return OTHER
-    else:
-        for matches in (
-            [n for n in names if n.lower() == needle],
-            [n for n in names if n.lower().startswith(needle)],
-            [n for n in names if needle in re.findall(r"[a-z']+", n.lower())],
-            [n for n in names if needle in n.lower()] if len(needle) >= 4 else [],
-        ):
-            if len(matches) == 1:
-                return matches[0]
-            if len(matches) > 1:
-                raise UserFacingError(
-                    texts.FIX_TRIGGERS_AMBIGUOUS.format(
-                        value=echo(token), numbered=numbered_triggers(content)
-                    )
-                )
-    raise UserFacingError(
-        texts.FIX_TRIGGERS.format(value=echo(token), numbered=numbered_triggers(content))
-    )
 
 
 def chosen_triggers(values: Iterable[str], content: CheckinContent) -> tuple[str, ...]:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from cogs.checkins import form, preferences, schedule, texts, views
+from cogs.checkins import preferences, schedule, texts, views
 from cogs.checkins.coping import and_list, suggestions, with_plan
 from cogs.checkins.posting import SEND_FAILED, dm, messageable, status
 from cogs.checkins.schedule import ScheduleState
@@ -33,6 +33,7 @@ from cogs.checkins.signs import (
     record_alert_delivery,
     run_detector,
 )
+from core import help_offer
 from core.outbox import Refused, message_body
 from core.pacing import bulk_requests
 from core.scheduler import SHUTDOWN_GRACE_SECONDS, FeatureJobs, JobSpec
@@ -269,10 +270,7 @@ class CheckinJobs:
         return claimed_all
 
     def prompt_message(self) -> dict[str, Any]:
-        embed = discord.Embed(
-            title=texts.PROMPT_TRIGGERS_TITLE, description=form.numbered_triggers(self.content)
-        )
-        return message_body(texts.PROMPT_TEXT, embed=embed, view=views.prompt_view())
+        return message_body(texts.PROMPT_TEXT, view=views.prompt_view())
 
     async def prompt_refused(self, refused: Refused) -> None:
         """The outbox tries again every few minutes; someone must mend the channel."""
@@ -398,7 +396,8 @@ class CheckinJobs:
         support = texts.NUDGE_SUPPORT.format(
             strategies=and_list(
                 suggestions(self.bot.content.coping, high_craving=True, low_mood=True)
-            )
+            ),
+            help=help_offer.command_offer(self.bot.guild_settings.cached(guild_id)),
         )
         return with_plan(
             f"{opening}\n\n{support}", self.bot.plans.highlights(guild_id, alert.user_id)

@@ -130,15 +130,12 @@ async def todays_answers(
         )
     if row is None:
         return None
-    numbers = [
-        str(content.triggers.index(name) + 1) if name in content.triggers else name
-        for name in row.triggers
-    ]
     return RawCheckin(
         mood=str(row.mood),
         craving=str(row.craving),
         sleep=f"{row.sleep_hours:g}",
-        triggers=", ".join(numbers),
+        # Only names the form still lists: it can show no other as picked.
+        triggers=chosen_triggers(row.triggers, content),
         note=row.note or "",
     )
 

@@ -12,7 +12,7 @@ SHARE_DESCRIPTION = "Post a short “checked in” line in the channel (never yo
 REMINDERS_DESCRIPTION = "Get one private reminder if you haven't checked in by a chosen hour"
 HISTORY_DESCRIPTION = "See a private chart of your mood and cravings over time"
 GROUP_PARTICIPATION_DESCRIPTION = "How many people have been checking in (specialists)"
-CONSENT_DESCRIPTION = "Choose whether peer specialists hear when the bot notices warning signs"
+CONSENT_DESCRIPTION = "Choose whether the bot tells peer specialists about warning signs it notices"
 SETUP_DESCRIPTION = "Daily check-in prompt: channel, time, time zone, days, on or off"
 
 PARAM_STATE = "on or off"
@@ -40,7 +40,6 @@ PROMPT_TEXT = (
     "**Time for today's check-in.** How are you doing today? It takes a minute, and your "
     "answers are private: only you see them."
 )
-PROMPT_TRIGGERS_TITLE = "Things that can make a day harder (numbers for the form)"
 CHECK_IN_BUTTON = "Check in"
 
 # --- The form -----------------------------------------------------------------------------
@@ -53,7 +52,8 @@ CRAVING_PLACEHOLDER = "A number from {low} to {high}"
 SLEEP_LABEL = "Hours of sleep last night"
 SLEEP_PLACEHOLDER = "For example 7 or 6.5"
 TRIGGERS_LABEL = "Anything that made today harder? (optional)"
-TRIGGERS_PLACEHOLDER = "Numbers or names, like 1, 3 or loneliness, or “other”"
+TRIGGERS_PLACEHOLDER = "Pick any that fit, or none"
+TRIGGERS_DESCRIPTION = "Anything not on the list can go in your note."
 NOTE_LABEL = "A private note (optional)"
 NOTE_PLACEHOLDER = "Only you can read this. It is stored encrypted."
 
@@ -64,13 +64,6 @@ FIX_MOOD = "**Mood** needs a whole number from {low} to {high} (you wrote “{va
 FIX_CRAVING = "**Cravings** needs a whole number from {low} to {high} (you wrote “{value}”)."
 FIX_SLEEP = (
     "**Sleep** needs a number of hours from 0 to {high}, like 7 or 6.5 (you wrote “{value}”)."
-)
-FIX_TRIGGERS = (
-    "**Triggers**: I didn't recognise “{value}”. Use numbers or names from this list, or "
-    "“other” (anything else can go in your note):\n{numbered}"
-)
-FIX_TRIGGERS_AMBIGUOUS = (
-    "**Triggers**: “{value}” could mean more than one item. Please use its number:\n{numbered}"
 )
 FIX_NOTE = "**Note** can be up to {high} characters (yours has {length})."
 FILL_AGAIN_BUTTON = "Fill it in again"
@@ -85,9 +78,9 @@ STREAK_MANY = "You've checked in {days} days in a row."
 TRIGGERS_NOTED = "Noted for today: {names}."
 HARD_DAY = (
     "It sounds like today is a hard one. That's worth noticing, and you don't have to get "
-    "through it alone. Some things that can help right now: {strategies}. If it's getting "
-    "too much, the button below reaches a peer specialist (or use /help-now)."
+    "through it alone. Some things that can help right now: {strategies}."
 )
+
 TRIGGER_SELECT_PLACEHOLDER = "Anything that made today harder? (optional)"
 OTHER_TRIGGER = "Other"
 USED_BUTTON = "I used today"
@@ -99,8 +92,7 @@ USED_REPLY = (
     "Thank you for telling me. That took honesty, and you're welcome here exactly as you "
     "are. A return to use is part of many people's recovery; it doesn't undo what you've "
     "built, and it isn't a failure.\n\n"
-    "Right now, what matters is that you're safe and not alone. If you'd like to talk to a "
-    "peer specialist, the button below (or /help-now) reaches one. Things that can help "
+    "Right now, what matters is that you're safe and not alone. {help} Things that can help "
     "today: {strategies}.\n\n"
     "This stays between you and the bot: nothing is posted and nothing is shared."
 )
@@ -131,9 +123,15 @@ REMINDER_DM = (
 )
 CONSENT_ON = (
     "Thank you. When the bot notices warning signs in your check-ins (like several missed "
-    "days, cravings rising, or low mood for a few days), the peer specialists will hear "
-    "which signs, so someone can reach out. They never see your answers or your notes. "
+    "days, cravings rising, or low mood for a few days), I'll post which signs, with your "
+    "name, in the peer specialists' private channel. Never your answers or your notes. "
     "You can take this back any time with /checkin consent off."
+)
+CONSENT_ON_NO_CHANNEL = (
+    "Thank you, your choice is saved. This server has no private specialists channel set "
+    "up yet, so nothing is shared for now. Once an admin sets one up, I'll post there which "
+    "warning signs I notice in your check-ins, with your name; never your answers or your "
+    "notes. You can take this back any time with /checkin consent off."
 )
 CONSENT_OFF = (
     "Done. Warning signs stay between you and the bot: only you get a private message. "
@@ -144,7 +142,6 @@ CONSENT_OFF = (
 
 HISTORY_EMPTY = "You have no check-ins in the last {days} days yet. /checkin today starts one."
 HISTORY_CAPTION = "Your check-ins over the last {days} days (only you can see this)."
-CHART_TITLE = "Your check-ins"
 CHART_MOOD = "Mood"
 CHART_CRAVING = "Cravings"
 CHART_TRIGGERS = "Triggers"
@@ -152,9 +149,11 @@ CHART_DATE = "Date"
 GROUP_CHART_TITLE = "Members who checked in, per day"
 GROUP_CHART_COUNT = "Members"
 GROUP_SUMMARY = (
-    "Over the last {days} days, {members} different members checked in, on average "
+    "Over the last {days} days, {members} checked in, on average "
     "{average:.1f} a day. No individual answers are shown."
 )
+# "1 member", "12 different members": the group view counts people, never names them.
+MEMBERS = ("member", "different members")
 GROUP_EMPTY = "Nobody has checked in during the last {days} days."
 
 PROMPT_FAILED_OWNER = (
@@ -206,9 +205,10 @@ NUDGE_PATTERN = (
 )
 NUDGE_SUPPORT = (
     "If it helps, some things to try: {strategies}. Talking to someone who gets it often "
-    "helps most: a peer, your sponsor, or a peer specialist through /help-now. "
-    "Whenever you're ready, /checkin today is there."
+    "helps most: a peer or your sponsor. {help} Whenever you're ready, /checkin today is "
+    "there."
 )
+
 SPECIALIST_SIGNAL = (
     "**Check-in signal** for <@{user_id}>, who agreed to share these: {signs}. No answers "
     "or notes are shared. A gentle, private reach-out may help."
@@ -218,3 +218,9 @@ SPECIALIST_SIGNAL = (
 FROM_YOUR_PLAN = "What your plan says helps you: {strategies}."
 YOUR_EMERGENCY_PLAN = "**Your emergency plan**\n{plan}"
 SEE_YOUR_PLAN = "Your plan has what you wrote for moments like this: `/plan show`."
+
+# --- The history chart's title: the period it shows, and how many days in a row -------------
+# {period} is "4 Nov – 3 Dec" (core/charts.period_label).
+CHART_HISTORY_TITLE = "Your check-ins, {period}"
+CHART_HISTORY_TITLE_IN_A_ROW = "Your check-ins, {period} · {days} in a row"
+DAYS = ("day", "days")

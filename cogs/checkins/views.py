@@ -17,22 +17,25 @@ which the cog implements and registers.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any, Protocol
 
 import discord
 
 from cogs.checkins import texts
-from cogs.checkins.form import NOTE_MAX_LENGTH, OTHER, TRIGGERS_MAX_LENGTH, RawCheckin
+from cogs.checkins.form import NOTE_MAX_LENGTH, OTHER, RawCheckin
 from config.content import CheckinContent
 from core.error_handler import ReportingView
-from core.forms import Controls, FixedButton, InertForm, submitted_values
+from core.forms import Controls, FixedButton, InertForm, submitted_choices, submitted_values
 
 # Fixed since the first version: prompts and replies already posted in Discord carry them.
 OPEN_ID = "checkin:open"
 TRIGGERS_ID = "checkin:triggers"
 USED_ID = "checkin:used"
 FORM_ID = "checkin:form"
+# The form's trigger menu. Forms sent before it was a menu typed their triggers under this
+# id; that text is not read, and the reply offers the menu instead.
+TRIGGERS_FIELD = "triggers"
 # A form opened without today's answers (the database was slow): its empty note field
 # means "not shown", not "erase the note".
 BLIND_FORM_ID = "checkin:form:blind"
@@ -67,9 +70,17 @@ class InertButton(discord.ui.Button[Any]):
         return False
 
 
-def _trigger_options(content: CheckinContent) -> list[discord.SelectOption]:
-    options = [discord.SelectOption(label=name[:100], value=name) for name in content.triggers]
-    options.append(discord.SelectOption(label=texts.OTHER_TRIGGER, value=OTHER))
+def _trigger_options(
+    content: CheckinContent, picked: Collection[str] = ()
+) -> list[discord.SelectOption]:
+    """Every trigger of the content by name, then "Other"; those in `picked` shown chosen."""
+    options = [
+        discord.SelectOption(label=name[:100], value=name, default=name in picked)
+        for name in content.triggers
+    ]
+    options.append(
+        discord.SelectOption(label=texts.OTHER_TRIGGER, value=OTHER, default=OTHER in picked)
+    )
     return options
 
 
@@ -198,7 +209,7 @@ class CheckinModal(InertForm):
     ) -> None:
         super().__init__(title=texts.MODAL_TITLE, custom_id=BLIND_FORM_ID if blind else FORM_ID)
         scales = content.scales
-        before = prefill or RawCheckin("", "", "", "", "")
+        before = prefill or RawCheckin("", "", "")
         self.mood: discord.ui.TextInput[CheckinModal] = discord.ui.TextInput(
             custom_id="mood",
             label=texts.MOOD_LABEL.format(low=scales.mood_min, high=scales.mood_max),
@@ -222,13 +233,15 @@ class CheckinModal(InertForm):
             default=before.sleep or None,
             max_length=12,
         )
-        self.triggers: discord.ui.TextInput[CheckinModal] = discord.ui.TextInput(
-            custom_id="triggers",
-            label=texts.TRIGGERS_LABEL,
+        # A menu, not a text field: every choice is in sight, so none has to be guessed.
+        options = _trigger_options(content, before.triggers)
+        self.triggers: discord.ui.Select[CheckinModal] = discord.ui.Select(
+            custom_id=TRIGGERS_FIELD,
             placeholder=texts.TRIGGERS_PLACEHOLDER,
-            default=before.triggers or None,
             required=False,
-            max_length=TRIGGERS_MAX_LENGTH,
+            min_values=0,
+            max_values=len(options),
+            options=options,
         )
         self.note: discord.ui.TextInput[CheckinModal] = discord.ui.TextInput(
             custom_id="note",
@@ -239,18 +252,27 @@ class CheckinModal(InertForm):
             required=False,
             max_length=NOTE_MAX_LENGTH,
         )
-        for field in (self.mood, self.craving, self.sleep, self.triggers, self.note):
-            self.add_item(field)
+        self.add_item(self.mood)
+        self.add_item(self.craving)
+        self.add_item(self.sleep)
+        self.add_item(
+            discord.ui.Label(
+                text=texts.TRIGGERS_LABEL,
+                description=texts.TRIGGERS_DESCRIPTION,
+                component=self.triggers,
+            )
+        )
+        self.add_item(self.note)
 
 
 def submitted_answers(data: Mapping[str, Any]) -> RawCheckin:
-    """What a member typed, from the `data` of the form's submit interaction."""
+    """What a member typed and picked, from the `data` of the form's submit interaction."""
     values = submitted_values(data)
     return RawCheckin(
         mood=values.get("mood", ""),
         craving=values.get("craving", ""),
         sleep=values.get("sleep", ""),
-        triggers=values.get("triggers", ""),
+        triggers=tuple(submitted_choices(data).get(TRIGGERS_FIELD, ())),
         note=values.get("note", ""),
     )
 

@@ -27,6 +27,7 @@ from sqlalchemy import select
 from cogs.checkins.views import help_now_button
 from cogs.cope import exercises, texts, views
 from config.content import CopingContent, CopingStrategy, CopingTrigger
+from core import help_offer
 from core.choices import loose, matching
 from core.error_handler import report_interaction_error
 from core.errors import UserFacingError
@@ -213,13 +214,16 @@ class CopeCog(commands.Cog):
                 exercises.journal_text(strategy), view=views.journal_view(owner_id), ephemeral=True
             )
         elif strategy.exercise == "call":
-            highlights = self.bot.plans.highlights(guild_of(interaction), owner_id)
+            guild_id = guild_of(interaction)
+            highlights = self.bot.plans.highlights(guild_id, owner_id)
             supports = highlights.supports if highlights else None
             view = None
             if not (supports and supports.strip()):
                 view = discord.ui.View(timeout=None)
                 view.add_item(help_now_button())
-            await self._reply(interaction, exercises.call_blocks(strategy, supports), view=view)
+            offer = help_offer.button_offer(self.bot.guild_settings.cached(guild_id))
+            blocks = exercises.call_blocks(strategy, supports, offer)
+            await self._reply(interaction, blocks, view=view)
         else:
             last = exercises.is_last_step(strategy, 0)
             await interaction.response.send_message(

@@ -142,13 +142,14 @@ def journal_text(strategy: CopingStrategy) -> str:
     return _join(title(strategy), f"{texts.JOURNAL_INTRO}\n{prompts}", texts.JOURNAL_CHOICE)
 
 
-def call_blocks(strategy: CopingStrategy, supports: str | None) -> list[str]:
-    """The steps, then the member's own supports, or where to write them and get help."""
+def call_blocks(strategy: CopingStrategy, supports: str | None, help_offer: str) -> list[str]:
+    """The steps, then the member's own supports, or where to write them and get help
+    (`help_offer`: what /help-now does on this server)."""
     steps = "\n".join(f"{number}. {step}" for number, step in enumerate(strategy.steps, 1))
     people = (
         texts.YOUR_SUPPORTS.format(supports=supports.strip())
         if supports and supports.strip()
-        else texts.NO_SUPPORTS
+        else texts.NO_SUPPORTS.format(help=help_offer)
     )
     return [_join(title(strategy), steps), people]
 

@@ -93,6 +93,5 @@ KEPT_ENTRY = "**{day}**\n{text}"
 YOUR_SUPPORTS = "**The people in your plan:**\n{supports}"
 NO_SUPPORTS = (
     "You can write down who you'd like to reach in a hard moment with `/plan edit`, so"
-    " they're here next time. If you need someone right now, `/help-now` reaches a peer"
-    " specialist."
+    " they're here next time. {help}"
 )

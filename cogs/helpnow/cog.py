@@ -106,7 +106,7 @@ class HelpNowCog(commands.Cog, name="HelpNowCog"):
         chain = self.pager.chain(guild_id)
         if self.desk.open_case_of(guild_id, interaction.user.id) is not None:
             state = PageState.REPAGED
-        elif not (config.specialists_channel_id or config.specialist_role_id):
+        elif not config.pages_specialists:
             state = PageState.NOT_SET_UP
         else:
             state = PageState.PAGED_ONCALL if chain.primary else PageState.PAGED_ROLE
@@ -133,7 +133,8 @@ class HelpNowCog(commands.Cog, name="HelpNowCog"):
             state,
             emergency_plan=plan.emergency if plan else None,
         )
-        reply = asyncio.create_task(self._reply(interaction, first, more, case.public_id))
+        view = member_view(case.public_id, with_thread=config.pages_specialists)
+        reply = asyncio.create_task(self._reply(interaction, first, more, view))
         paging: asyncio.Task[Any]
         if opened.is_new:
             paging = self.escalation.drive(case.public_id, after=reply)
@@ -158,14 +159,12 @@ class HelpNowCog(commands.Cog, name="HelpNowCog"):
             await interaction.followup.send(texts.PAGE_FAILED, ephemeral=True)
 
     async def _reply(
-        self, interaction: discord.Interaction, first: str, more: list[str], public_id: str
+        self, interaction: discord.Interaction, first: str, more: list[str], view: discord.ui.View
     ) -> bool:
         """Send the member's crisis reply; False when another bot process answered first."""
         try:
             await asyncio.wait_for(
-                interaction.response.send_message(
-                    first, view=member_view(public_id), ephemeral=True
-                ),
+                interaction.response.send_message(first, view=view, ephemeral=True),
                 REPLY_PATIENCE_SECONDS,
             )
             for text in more:
@@ -231,12 +230,35 @@ class HelpNowCog(commands.Cog, name="HelpNowCog"):
             await interaction.response.send_message(NOT_A_SPECIALIST, ephemeral=True)
             return None
         if case is None:
-            await interaction.response.send_message(texts.ALREADY_CLOSED, ephemeral=True)
+            if by == "specialist":
+                await self._closed_page_pressed(interaction, public_id)
+            else:
+                await interaction.response.send_message(texts.ALREADY_CLOSED, ephemeral=True)
             return None
         if by == "member" and interaction.user.id != case.member_user_id:
             await interaction.response.send_message(texts.NOT_YOUR_REQUEST, ephemeral=True)
             return None
         return case
+
+    async def _closed_page_pressed(self, interaction: discord.Interaction, public_id: str) -> None:
+        """A specialist pressed a page of a closed request: a page from before a restart,
+        or one whose edit failed at close. Its buttons go now, so nobody else is misled."""
+        await interaction.response.send_message(texts.PAGE_ALREADY_CLOSED, ephemeral=True)
+        message = interaction.message
+        if message is None or message.flags.ephemeral:
+            return
+        try:
+            await message.edit(
+                content=f"{message.content}\n{texts.PAGE_FOUND_CLOSED}",
+                view=page_view_after(message.components, public_id, closed=True),
+                allowed_mentions=discord.AllowedMentions.none(),
+            )
+        except discord.HTTPException as error:
+            log.warning(
+                "Could not update a closed request's page in guild %s (%s)",
+                interaction.guild_id,
+                describe_failure(error),
+            )
 
     async def _member_safe(self, interaction: discord.Interaction, case: HelpCase) -> None:
         self.desk.close(case.public_id, interaction.user.id, Status.SAFE)
@@ -251,7 +273,7 @@ class HelpNowCog(commands.Cog, name="HelpNowCog"):
             if case.page_channel_id is not None and case.page_channel_id == specialists
             else texts.MEMBER_SAFE_UNNAMED.format(time=time)
         )
-        await self.pager.close_page(case, note)
+        await self.pager.annotate_pages(case, note, closed=True)
 
     async def _member_thread(self, interaction: discord.Interaction, case: HelpCase) -> None:
         had_thread = case.thread_id is not None
@@ -294,15 +316,17 @@ class HelpNowCog(commands.Cog, name="HelpNowCog"):
                 describe_failure(error),
             )
         thread = await self._ensure_thread(case, specialist_id=interaction.user.id)
-        if not interaction.response.is_done():
-            return  # no reply can reach the specialist; the thread pings them instead
-        member = f"<@{case.member_user_id}>"
-        reply = (
-            texts.ACK_DONE.format(member=member, thread=thread.mention)
-            if thread
-            else texts.ACK_NO_THREAD.format(member=member)
-        )
-        await interaction.followup.send(reply, ephemeral=True)
+        # Without an answered press no reply can reach the specialist; the thread pings them.
+        if interaction.response.is_done():
+            member = f"<@{case.member_user_id}>"
+            reply = (
+                texts.ACK_DONE.format(member=member, thread=thread.mention)
+                if thread
+                else texts.ACK_NO_THREAD.format(member=member)
+            )
+            await interaction.followup.send(reply, ephemeral=True)
+        pressed = interaction.message.id if interaction.message else None
+        await self.pager.annotate_pages(case, stamp, closed=False, skip=pressed)
 
     async def _backup(self, interaction: discord.Interaction, case: HelpCase) -> None:
         config = self.bot.guild_settings.cached(case.guild_id)
@@ -314,7 +338,7 @@ class HelpNowCog(commands.Cog, name="HelpNowCog"):
                 config.specialist_role_id,
             )
         except RequestClosed:
-            await interaction.response.send_message(texts.ALREADY_CLOSED, ephemeral=True)
+            await self._closed_page_pressed(interaction, case.public_id)
             return
         self.escalation.drive(case.public_id)
         await interaction.response.send_message(texts.BACKUP_PAGED, ephemeral=True)
@@ -339,7 +363,7 @@ class HelpNowCog(commands.Cog, name="HelpNowCog"):
         try:
             case = self.desk.close(public_id, interaction.user.id, Status.RESOLVED, outcome.strip())
         except RequestClosed:
-            await interaction.response.send_message(texts.ALREADY_CLOSED, ephemeral=True)
+            await interaction.response.send_message(texts.PAGE_ALREADY_CLOSED, ephemeral=True)
             return
         self.escalation.stop_steps(public_id)
         self._forget_lock(public_id)
@@ -349,7 +373,7 @@ class HelpNowCog(commands.Cog, name="HelpNowCog"):
             specialist=interaction.user.mention,
             time=discord.utils.format_dt(case.closed_at or self.bot.clock.now(), "t"),
         )
-        await self.pager.close_page(case, note)
+        await self.pager.annotate_pages(case, note, closed=True)
 
     # -- paging ------------------------------------------------------------------
 

@@ -50,8 +50,12 @@ def shown(text: str) -> str:
     return discord.utils.escape_mentions(discord.utils.escape_markdown(flat))
 
 
+def line_text(name: str, how: str, *, always_open: bool) -> str:
+    return (texts.LINE_ALWAYS_OPEN if always_open else texts.LINE).format(name=name, how=how)
+
+
 def local_line(resource: LocalResource) -> str:
-    return texts.LINE.format(name=shown(resource.name), how=shown(resource.how))
+    return line_text(shown(resource.name), shown(resource.how), always_open=resource.always_open)
 
 
 @dataclass(frozen=True)
@@ -90,7 +94,7 @@ def _parts(
     emergency_plan: str | None,
 ) -> _Parts:
     region = crisis.region(region_code)
-    region_lines = [texts.LINE.format(name=r.name, how=r.how) for r in region.lines]
+    region_lines = [line_text(r.name, r.how, always_open=r.always_open) for r in region.lines]
     return _Parts(
         emergency=texts.EMERGENCY_FIRST.format(emergency=region.emergency),
         local=tuple(local_line(r) for r in local_resources),

@@ -144,7 +144,7 @@ class Pager:
                 if self.desk.get(case.public_id) is None:
                     # Closed while its page was on the way: its buttons would only mislead.
                     note = texts.PAGE_CLOSED_MEANWHILE.format(member=values["member"])
-                    await self.close_page(case, note, message.id)
+                    await self.annotate_pages(case, note, closed=True, only=message.id)
                 return True
         mentions = allowed_mentions_for([target])
         return await self._page_fallback(guild, config, case, values, mentions, resent=resent)
@@ -214,23 +214,37 @@ class Pager:
             quiet_for=ADMIN_NOTICE_INTERVAL,
         )
 
-    async def close_page(self, case: HelpCase, note: str, message_id: int | None = None) -> None:
-        """Add `note` under the request's page (or the page `message_id` of it) and take
-        its buttons away."""
-        message_id = message_id or case.page_message_id
-        if case.page_channel_id is None or message_id is None:
-            return
-        channel = self.bot.get_channel(case.page_channel_id)
-        if not isinstance(channel, discord.TextChannel):
-            return
-        try:
-            message = await channel.fetch_message(message_id)
-            await message.edit(
-                content=f"{message.content}\n{note}",
-                view=page_view_after(message.components, case.public_id, closed=True),
-                allowed_mentions=discord.AllowedMentions.none(),
-            )
-        except discord.HTTPException as error:
-            log.warning(
-                "Could not update a page in guild %s (HTTP %s)", case.guild_id, error.status
-            )
+    async def annotate_pages(
+        self,
+        case: HelpCase,
+        note: str,
+        *,
+        closed: bool,
+        only: int | None = None,
+        skip: int | None = None,
+    ) -> None:
+        """Add `note` under every page of the request (or only under its page `only`; not
+        under `skip`, already updated): at close its buttons go, once acknowledged its
+        Acknowledge is disabled, so no page of it still asks for what is done."""
+        if only is not None and case.page_channel_id is not None:
+            pages = [(case.page_channel_id, only)]
+        else:
+            pages = [page for page in case.posted_pages if page[1] != skip]
+        for channel_id, page_id in pages:
+            channel = self.bot.get_channel(channel_id)
+            if not isinstance(channel, discord.TextChannel):
+                continue
+            try:
+                message = await channel.fetch_message(page_id)
+                await message.edit(
+                    content=f"{message.content}\n{note}",
+                    view=page_view_after(
+                        message.components, case.public_id, acknowledged=not closed, closed=closed
+                    ),
+                    allowed_mentions=discord.AllowedMentions.none(),
+                )
+            except discord.HTTPException as error:
+                # One page that can't be edited must not keep the others live.
+                log.warning(
+                    "Could not update a page in guild %s (HTTP %s)", case.guild_id, error.status
+                )

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
 
+from cogs.helpnow import texts
 from core.oncall import OnCallChain
 
 FIRST_ROLE_STEP = 2
@@ -36,7 +37,7 @@ class Target:
             return f"<@{self.id}>"
         if self.kind is TargetKind.ROLE:
             return f"<@&{self.id}>"
-        return "Peer specialists"
+        return texts.CHANNEL_TARGET
 
 
 @dataclass(frozen=True)

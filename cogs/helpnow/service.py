@@ -11,7 +11,7 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -74,6 +74,16 @@ class HelpCase:
     outcome: str | None = None
     paged_at: datetime | None = None
     owner_told_at: datetime | None = None
+    # Every message a page of this request went out in, as (channel, message): all of them
+    # lose their buttons at close. Kept in memory only; after a restart an earlier page's
+    # buttons are taken away when pressed.
+    posted_pages: list[tuple[int, int]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        # A request read back at start: its first page is the one recorded.
+        channel, message = self.page_channel_id, self.page_message_id
+        if channel is not None and message is not None and not self.posted_pages:
+            self.posted_pages.append((channel, message))
 
     def snapshot(self) -> dict[str, Any]:
         values = {name: getattr(self, name) for name in REQUEST_FIELDS}
@@ -309,6 +319,8 @@ class HelpDesk:
         if case.page_message_id is None or channel_id != case.page_channel_id:
             case.page_channel_id = channel_id
             case.page_message_id = message_id
+        if message_id is not None and (channel_id, message_id) not in case.posted_pages:
+            case.posted_pages.append((channel_id, message_id))
         self._record(case, "paged", target=f"channel:{channel_id}")
 
     def page_owed(self, public_id: str, chain: OnCallChain, role_id: int | None) -> StepPage | None:

@@ -38,7 +38,12 @@ def echo(text: str) -> str:
 
 
 def add_resource(
-    crisis: CrisisResources, config: ServerConfig, name: str, how: str
+    crisis: CrisisResources,
+    config: ServerConfig,
+    name: str,
+    how: str,
+    *,
+    always_open: bool = False,
 ) -> tuple[LocalResource, ...]:
     name, how = _normal(name), _normal(how)
     if not (_readable(name) and _readable(how)):
@@ -48,7 +53,7 @@ def add_resource(
         raise UserFacingError(texts.RESOURCE_LIMIT.format(limit=MAX_LOCAL_RESOURCES))
     if any(_normal(resource.name).casefold() == name.casefold() for resource in current):
         raise UserFacingError(texts.RESOURCE_DUPLICATE.format(name=echo(name)))
-    updated = (LocalResource(name, how), *current)
+    updated = (LocalResource(name, how, always_open), *current)
     # Overflow would reach members in a 2nd message anyway; refusing keeps server lines in the 1st.
     if not all(
         local_lines_fit_first_message(crisis, region, updated, state)

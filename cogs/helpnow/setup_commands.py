@@ -8,6 +8,7 @@ import discord
 from discord import app_commands
 
 from cogs.helpnow import settings, texts
+from core.counting import counted
 from core.errors import UserFacingError
 
 if TYPE_CHECKING:
@@ -38,7 +39,9 @@ def build_group(bot: RecoveryBot) -> app_commands.Group:
             max_repeats=repeats,
         )
         await interaction.response.send_message(
-            texts.POLICY_SAVED.format(ack=ack_minutes, repeat=repeat_minutes, repeats=repeats),
+            texts.POLICY_SAVED.format(
+                ack=ack_minutes, repeat=repeat_minutes, repeats=counted(repeats, texts.MORE_TIMES)
+            ),
             ephemeral=True,
         )
 
@@ -55,15 +58,22 @@ def build_group(bot: RecoveryBot) -> app_commands.Group:
         )
 
     @group.command(name="add-line", description="Add a local crisis line (a clinic's number)")
-    @app_commands.describe(name="Who it is", how="How to reach them: number, hours")
+    @app_commands.describe(
+        name="Who it is",
+        how="How to reach them: number, hours",
+        always_open="Answered day and night, every day (shown as 24/7)",
+    )
     async def add_line(
         interaction: discord.Interaction,
         name: app_commands.Range[str, 1, settings.RESOURCE_NAME_MAX],
         how: app_commands.Range[str, 1, settings.RESOURCE_HOW_MAX],
+        always_open: bool = False,
     ) -> None:
         assert interaction.guild_id is not None
         config = await bot.guild_settings.get(interaction.guild_id)
-        updated = settings.add_resource(bot.content.crisis, config, name, how)
+        updated = settings.add_resource(
+            bot.content.crisis, config, name, how, always_open=always_open
+        )
         await bot.guild_settings.update(
             interaction.guild_id, interaction.user.id, local_resources=updated
         )

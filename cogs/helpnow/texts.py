@@ -9,8 +9,10 @@ COMMAND_DESCRIPTION = "Get crisis lines now and page a peer specialist (private)
 NOTE_DESCRIPTION = "Optional: a few words for the peer specialist (only they see it)"
 
 EMERGENCY_FIRST = "**If you or someone with you is in immediate danger, call {emergency} now.**"
-LINES_HEADER = "You can reach someone right now, day or night:"
+# Only what is true of every line below it: the server's own lines may keep hours.
+LINES_HEADER = "Other places to turn:"
 LINE = "• **{name}**: {how}"
+LINE_ALWAYS_OPEN = "• **{name}** (24/7): {how}"
 OVERDOSE_HEADER = "**Overdose?**"
 
 PAGED = (
@@ -39,8 +41,8 @@ PAGE_FAILED = (
 )
 YOUR_PLAN = "**Your emergency plan**\n{plan}"
 CLOSING_HINT = (
-    "Press “I'm safe now” when you're okay, or “Talk in a private thread” to talk with a "
-    "peer specialist there."
+    "Press “I'm safe now” when you're okay. “Talk in a private thread” opens a private "
+    "thread for you; I add the specialist who picks up your page to it."
 )
 
 BUTTON_OPEN = "Get help now"
@@ -72,6 +74,8 @@ THREAD_WELCOME = (
 THREAD_SPECIALIST_JOINED = "{specialist} has joined."
 
 # The specialists' side.
+# Heads a page posted without a mention, on a server with no specialist role.
+CHANNEL_TARGET = "Peer specialists"
 PAGE = "{target} — {member} asked for help with /help-now at {time}."
 PAGE_NOTE = "Their note: {note}"
 PAGE_NO_NOTE = "They left no note."
@@ -95,8 +99,8 @@ PAGE_FALLBACK = (
     "{target} — someone asked for help with /help-now at {time}. The specialists channel "
     "isn't reachable, so the details aren't shown here; please check with the team."
 )
-ACKNOWLEDGED = "✅ Acknowledged by {specialist} at {time} ({member})."
-RESOLVED = "Closed as resolved by {specialist} at {time} ({member})."
+ACKNOWLEDGED = "✅ {specialist} acknowledged {member}'s request at {time}."
+RESOLVED = "{specialist} closed {member}'s request as resolved at {time}."
 MEMBER_SAFE = "{member} said they're safe now and closed the request at {time}."
 PAGE_CLOSED_MEANWHILE = "{member}'s request was closed while this page was on its way."
 MEMBER_SAFE_UNNAMED = "The person who asked said they're safe now and closed the request at {time}."
@@ -110,6 +114,8 @@ RESOLVE_MODAL_TITLE = "Close this request"
 RESOLVE_OUTCOME_LABEL = "Outcome (optional, private)"
 RESOLVE_OUTCOME_PLACEHOLDER = "A few words for the team's records"
 RESOLVED_DONE = "Closed. Thank you for being there."
+PAGE_ALREADY_CLOSED = "This request is already closed; nothing more is needed on this page."
+PAGE_FOUND_CLOSED = "This request is closed."
 NOT_YOUR_REQUEST = "These buttons belong to the person who asked for help."
 NOT_THIS_SERVER = "This button belongs to a request in another server, so I can't use it here."
 ADMIN_CHANNEL_PROBLEM = (
@@ -131,9 +137,11 @@ ADMIN_NO_CHANNEL = (
 # /setup help-now (admins).
 SETUP_DESCRIPTION = "Set up /help-now paging and local crisis lines (admins)"
 POLICY_SAVED = (
-    "Saved. An unacknowledged page goes to the backup after {ack} min, then to the whole "
-    "specialist role, repeated every {repeat} min up to {repeats} more times."
+    "Saved. An unacknowledged page goes to the backup after {ack} min, to the whole "
+    "specialist role {ack} min after that, then to the role again every {repeat} min, up "
+    "to {repeats}."
 )
+MORE_TIMES = ("more time", "more times")
 FALLBACK_SAVED = (
     "Saved. If the specialists channel is missing or closed to me, pages go to {channel} "
     "(without the member's name or note)."
@@ -147,7 +155,7 @@ RESOURCE_DUPLICATE = "There's already a local line called “{name}”."
 NO_RESOURCES = "none"
 
 # The /help-now reply when it takes more than one message (members).
-MORE_LINES_HEADER = "More lines you can reach:"
+MORE_LINES_HEADER = "More places to turn:"
 
 # /setup help-now local lines (admins), added with the split reply.
 RESOURCE_UNREADABLE = (

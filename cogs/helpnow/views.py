@@ -145,10 +145,12 @@ class OpenHelpButton(FixedButton, custom_id=OPEN_HELP_ID):
         await controls.run(interaction, lambda actions: actions.start_help(interaction, None))
 
 
-def member_view(public_id: str) -> discord.ui.View:
+def member_view(public_id: str, *, with_thread: bool) -> discord.ui.View:
+    """The member's buttons; a thread is offered only where a specialist can be added to it."""
     view = discord.ui.View(timeout=None)
     view.add_item(SafeButton(public_id))
-    view.add_item(ThreadButton(public_id))
+    if with_thread:
+        view.add_item(ThreadButton(public_id))
     return view
 
 

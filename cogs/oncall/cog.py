@@ -37,6 +37,7 @@ from cogs.oncall.rota import (
     describe_shift,
 )
 from cogs.setup.service import AUTOCOMPLETE_LIMIT
+from core.counting import counted
 from core.errors import UserFacingError
 from core.logging import describe_failure
 from core.oncall import NOBODY_ON_CALL, OnCallChain
@@ -205,9 +206,10 @@ def chunk_lines(lines: list[str], limit: int = MESSAGE_LIMIT) -> list[str]:
 
 
 def render_report(report: Report) -> discord.Embed:
-    embed = discord.Embed(title=texts.REPORT_TITLE.format(days=report.days))
+    days = counted(report.days, texts.DAYS)
+    embed = discord.Embed(title=texts.REPORT_TITLE.format(days=days))
     if report.requests == 0:
-        embed.description = texts.REPORT_NONE.format(days=report.days)
+        embed.description = texts.REPORT_NONE.format(days=days)
         return embed
     embed.add_field(
         name=texts.REPORT_REQUESTS,
@@ -236,10 +238,10 @@ def render_report(report: Report) -> discord.Embed:
     embed.add_field(
         name=texts.REPORT_ESCALATIONS,
         value=texts.REPORT_ESCALATIONS_VALUE.format(
-            escalated_requests=report.escalated_requests,
-            escalation_steps=report.escalation_steps,
-            backup_requests=report.backup_requests,
-            fallbacks=report.fallbacks,
+            escalated_requests=counted(report.escalated_requests, texts.REQUESTS),
+            escalation_steps=counted(report.escalation_steps, texts.ESCALATION_STEPS),
+            backup_requests=counted(report.backup_requests, texts.TIMES),
+            fallbacks=counted(report.fallbacks, texts.TIMES),
         ),
         inline=False,
     )

@@ -100,8 +100,8 @@ AFTER_OFF_ON_CALL = "{user} is on call now."
 AFTER_OFF_NOBODY = "Nobody is on call in the rotation now; /help-now alerts all peer specialists."
 
 # /oncall report.
-REPORT_TITLE = "/help-now over the last {days} days"
-REPORT_NONE = "There were no /help-now requests in the last {days} days."
+REPORT_TITLE = "/help-now over the last {days}"
+REPORT_NONE = "There were no /help-now requests in the last {days}."
 REPORT_REQUESTS = "Requests"
 REPORT_REQUESTS_VALUE = (
     "{requests} in all: {acknowledged} acknowledged, {resolved} resolved, "
@@ -113,9 +113,13 @@ REPORT_TIMES_VALUE = "median {median}, 90th percentile {p90} (over {count})"
 REPORT_TIMES_NONE = "none yet"
 REPORT_ESCALATIONS = "Escalations"
 REPORT_ESCALATIONS_VALUE = (
-    "{escalated_requests} requests went past the first page ({escalation_steps} escalation "
-    "steps); backup asked for {backup_requests} times; fallback channel used {fallbacks} times"
+    "{escalated_requests} went past the first page ({escalation_steps}); backup asked for "
+    "{backup_requests}; fallback channel used {fallbacks}"
 )
+DAYS = ("day", "days")
+REQUESTS = ("request", "requests")
+ESCALATION_STEPS = ("escalation step", "escalation steps")
+TIMES = ("time", "times")
 REPORT_PER_SPECIALIST = "Acknowledged, per peer specialist"
 REPORT_SPECIALIST_LINE = "{user}: {count}, median {median}"
 REPORT_NO_SPECIALISTS = "nobody yet"

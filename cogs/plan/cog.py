@@ -21,6 +21,7 @@ from discord.ext import commands
 from cogs.plan import render, service, texts, views
 from cogs.plan.memory import PlanMemory
 from cogs.plan.service import Part, Plan
+from core.counting import counted
 from core.error_handler import report_interaction_error
 from core.errors import UserFacingError
 from core.forms import submitted_form_id, submitted_values
@@ -119,7 +120,7 @@ class PlanCog(commands.Cog):
         lines = [texts.SHARING_ON.format(when=discord.utils.format_dt(plan.shared_changed_at, "D"))]
         count, recent = await service.looks_at(self.bot.db, guild_id, user_id)
         if count:
-            lines.append(texts.LOOKS.format(count=count, times="time" if count == 1 else "times"))
+            lines.append(texts.LOOKS.format(times=counted(count, texts.TIMES)))
             lines += [
                 texts.LOOK_LINE.format(
                     viewer=f"<@{look.viewer_id}>",

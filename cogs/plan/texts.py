@@ -88,7 +88,8 @@ SHARING_ON = (
     "listed here. `/plan share off` stops it."
 )
 SHARING_OFF = "Only you can see your plan. `/plan share on` lets the peer specialists read it."
-LOOKS = "Read by peer specialists {count} {times}; the latest:"
+LOOKS = "Read by peer specialists {times}; the latest:"
+TIMES = ("time", "times")
 LOOK_LINE = "• {viewer}, {when}"
 SHARED_NOW = (
     "Your plan is now shared with this server's peer specialists: they can read it with "

@@ -14,6 +14,7 @@ from discord.ext import commands
 from cogs.setup import service, texts
 from cogs.setup.service import ItemState
 from config.content import CrisisResources
+from core.counting import counted
 from core.errors import UserFacingError
 from core.guild_settings import GuildSettingsStore
 from core.timezones import TimeZone
@@ -77,7 +78,7 @@ class SetupCog(commands.Cog):
             value=texts.STATUS_PAGING_VALUE.format(
                 ack=config.ack_timeout_seconds // 60,
                 repeat=config.repeat_interval_seconds // 60,
-                repeats=config.max_repeats,
+                repeats=counted(config.max_repeats, texts.REPEATS),
                 fallback=f"<#{config.fallback_channel_id}>"
                 if config.fallback_channel_id
                 else texts.STATUS_NO_FALLBACK,

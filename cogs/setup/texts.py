@@ -16,10 +16,11 @@ STATUS_REGION = "Crisis resources region"
 STATUS_REGION_DEFAULT = "{name} (default; change with /setup region)"
 STATUS_PAGING = "/help-now paging"
 STATUS_PAGING_VALUE = (
-    "Backup paged after {ack} min without acknowledgement, then the role every {repeat} min "
-    "({repeats} repeats). Fallback channel: {fallback}. Local lines: {lines}. "
-    "Change with /setup help-now."
+    "Backup paged after {ack} min without acknowledgement, the role {ack} min after that, "
+    "then the role again every {repeat} min ({repeats}). Fallback channel: {fallback}. "
+    "Local lines: {lines}. Change with /setup help-now."
 )
+REPEATS = ("repeat", "repeats")
 STATUS_NO_FALLBACK = "none (the check-in channel is used)"
 STATUS_NO_LINES = "none"
 STATUS_ALL_SET = "Everything the bot needs is configured."

@@ -22,7 +22,9 @@ from discord.ext import commands
 from cogs.checkins.coping import and_list, suggestions, with_plan
 from cogs.sober import chart, service, texts, views
 from cogs.sober.jobs import SoberJobs
+from core import help_offer
 from core.choices import matching
+from core.counting import counted
 from core.errors import UserFacingError
 from core.permissions import guild_of, require_owner
 
@@ -127,7 +129,7 @@ class SoberCog(commands.Cog):
             texts.STARTED.format(
                 substance=counter.substance, since=views.day_phrase(counter.since)
             ),
-            texts.STARTED_SO_FAR.format(days=views.days_phrase(counter.days))
+            texts.STARTED_SO_FAR.format(days=counted(counter.days, texts.DAYS))
             if counter.days
             else texts.STARTED_TODAY,
             *self._next_line(counter),
@@ -252,6 +254,7 @@ class SoberCog(commands.Cog):
                 substance=restarted.substance,
                 since=views.day_phrase(restarted.since),
                 strategies=and_list(suggestions(self.bot.content.coping, True, True)),
+                help=help_offer.button_offer(self.bot.guild_settings.cached(guild_id)),
             ),
             self.bot.plans.highlights(guild_id, owner_id),
         )
@@ -295,12 +298,12 @@ class SoberCog(commands.Cog):
         lines = [
             texts.SHOW_COUNTER.format(
                 substance=counter.substance,
-                days=views.days_phrase(counter.days),
+                days=counted(counter.days, texts.DAYS),
                 since=views.day_phrase(counter.since),
             )
         ]
         if counter.longest_days > counter.days:
-            lines.append(texts.SHOW_LONGEST.format(days=views.days_phrase(counter.longest_days)))
+            lines.append(texts.SHOW_LONGEST.format(days=counted(counter.longest_days, texts.DAYS)))
         if counter.saved_cents is not None:
             lines.append(texts.SHOW_SAVED.format(amount=views.money_phrase(counter.saved_cents)))
         return lines + self._next_line(counter)
@@ -310,6 +313,6 @@ class SoberCog(commands.Cog):
         on = counter.since + timedelta(days=counter.next_milestone)
         return [
             texts.SHOW_NEXT.format(
-                days=views.days_phrase(counter.next_milestone), on=views.day_phrase(on)
+                days=counted(counter.next_milestone, texts.DAYS), on=views.day_phrase(on)
             )
         ]

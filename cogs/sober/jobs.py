@@ -15,7 +15,8 @@ import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from cogs.sober import service, texts, views
+from cogs.sober import service, texts
+from core.counting import counted
 from core.outbox import Refused, message_body
 from core.scheduler import FeatureJobs
 
@@ -70,7 +71,7 @@ class SoberJobs:
     def body_for(reached: service.MilestoneReached) -> tuple[dict[str, Any], dict[str, Any] | None]:
         """The member's congratulation and, when they chose to share, the channel's line,
         which names neither the substance nor anyone else."""
-        days = views.days_phrase(reached.days)
+        days = counted(reached.days, texts.DAYS)
         private = message_body(texts.MILESTONE_DM.format(days=days, substance=reached.substance))
         if not reached.share:
             return private, None

@@ -70,9 +70,7 @@ RESET_WELCOME = (
     "Thank you for being honest with yourself; that takes courage, and you're welcome here "
     "exactly as you are. A return to use is part of many people's recovery, and it doesn't "
     "undo what you've built.\n\n"
-    "Things that can help today: {strategies}. If you'd like to talk to someone, the button "
-    "below (or /help-now) shows crisis lines you can call now and pages the peer "
-    "specialists.\n\n"
+    "Things that can help today: {strategies}. {help}\n\n"
     "This stays between you and the bot: nothing is posted and nothing is shared."
 )
 
@@ -112,3 +110,6 @@ MILESTONE_POST_FAILED_OWNER = (
     "channel is gone or I'm missing a permission there. I'll keep trying for two days. "
     "Please fix it with /setup channels."
 )
+
+# A count of days, as "1 day" or "12 days".
+DAYS = ("day", "days")

@@ -160,10 +160,6 @@ class KeepButton(_MemberButton, template=r"sober:keep:(?P<owner>[0-9]{1,20})"):
 # --- How replies say days and money ---------------------------------------------------------
 
 
-def days_phrase(days: int) -> str:
-    return "1 day" if days == 1 else f"{days} days"
-
-
 def day_phrase(day: date) -> str:
     return f"{day.day} {day:%B %Y}"
 

@@ -48,7 +48,7 @@ class GuildSettings(GuildScoped, Timestamped, Base):
     max_repeats: Mapped[int] = mapped_column(Integer, default=DEFAULT_MAX_REPEATS)
     # Extra lines a server adds to its region's crisis resources (a clinic's number):
     # a list of {"name": ..., "how": ...}. Public information, so stored in the clear.
-    local_resources: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    local_resources: Mapped[list[dict[str, str | bool]]] = mapped_column(JSON, default=list)
 
 
 class Member(GuildScoped, Timestamped, Base):

@@ -54,8 +54,8 @@ async def bot_runner(
     await runner.stop_all()
 
 
-def answers(note: str) -> dict[str, str]:
-    return {"mood": "2", "craving": "4", "sleep": "5", "triggers": "", "note": note}
+def answers(note: str) -> dict[str, str | list[str]]:
+    return {"mood": "2", "craving": "4", "sleep": "5", "triggers": [], "note": note}
 
 
 async def rows_naming(bot: RecoveryBot, guild_id: int, user_id: int) -> list[Row]:

@@ -3,6 +3,7 @@ running a job and waiting for the outbox to send what it queued."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import cast
 
 from sqlalchemy import func, select
@@ -19,7 +20,14 @@ from tests.fake_clock import FakeClock
 from tests.waiting import wait_for
 
 NOTE = "Saw my old friend from the bar today and nearly went in"
-GOOD = {"mood": "4", "craving": "2", "sleep": "7", "triggers": "", "note": NOTE}
+# The triggers are a menu in the form: a list of the options picked.
+GOOD: dict[str, str | list[str]] = {
+    "mood": "4",
+    "craving": "2",
+    "sleep": "7",
+    "triggers": [],
+    "note": NOTE,
+}
 
 
 def cog_of(bot: RecoveryBot) -> CheckinCog:
@@ -32,7 +40,7 @@ async def stored(bot: RecoveryBot, community: Community) -> list[Checkin]:
 
 
 async def check_in(
-    community: Community, answers: dict[str, str], who: str = "alice"
+    community: Community, answers: Mapping[str, str | Sequence[str]], who: str = "alice"
 ) -> UserInteraction:
     member: Member = getattr(community, who)
     opened = await member.run_command("checkin today", channel=community.checkins)

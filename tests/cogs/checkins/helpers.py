@@ -22,7 +22,7 @@ CHANNEL = 500_000_000_000_000_005
 ALICE = 333_000_000_000_000_003
 BOB = 444_000_000_000_000_004
 
-GOOD = RawCheckin(mood="4", craving="2", sleep="7.5", triggers="", note="")
+GOOD = RawCheckin(mood="4", craving="2", sleep="7.5", triggers=(), note="")
 
 
 def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
@@ -75,7 +75,7 @@ async def check_in(
     mood: int = 4,
     craving: int = 2,
     sleep: float = 7.5,
-    triggers: str = "",
+    triggers: tuple[str, ...] = (),
     note: str = "",
 ) -> CheckinOutcome:
     raw = RawCheckin(str(mood), str(craving), str(sleep), triggers, note)

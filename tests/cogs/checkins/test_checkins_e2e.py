@@ -8,13 +8,16 @@ so no test waits for real time to pass.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
+from typing import Any, cast
 
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
-from cogs.checkins import views
+from cogs.checkins import texts, views
+from cogs.checkins.form import OTHER
 from core.bot import RecoveryBot
 from db.models import Checkin
 from db.models import Member as DbMember
@@ -30,7 +33,7 @@ from tests.cogs.checkins.e2e_helpers import (
     set_up_prompt,
     stored,
 )
-from tests.cogs.checkins.helpers import utc
+from tests.cogs.checkins.helpers import CHECKINS, utc
 from tests.fake_clock import FakeClock
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -61,7 +64,8 @@ async def test_a_submitted_check_in_is_stored_encrypted_and_answered_privately(
 async def test_bad_values_are_refused_clearly_and_the_form_opens_again(
     bot: RecoveryBot, community: Community, clock: FakeClock
 ) -> None:
-    submitted = await check_in(community, {**GOOD, "mood": "9", "sleep": "lots"})
+    picks = ["Tiredness", "other"]
+    submitted = await check_in(community, {**GOOD, "mood": "9", "sleep": "lots", "triggers": picks})
     reply = await submitted.wait_for_response()
 
     assert reply.ephemeral
@@ -74,9 +78,61 @@ async def test_bad_values_are_refused_clearly_and_the_form_opens_again(
     form = await again.wait_for_response()
     assert form.type == 9  # the form again, with what she typed
     assert '"9"' in repr(form.modal).replace("'", '"')
-    fixed = await community.alice.submit_modal(again, {**GOOD, "mood": "3"})
+    assert picked_in(form.modal) == picks  # and what she picked
+    fixed = await community.alice.submit_modal(again, {**GOOD, "mood": "3", "triggers": picks})
     assert "Thank you" in (await fixed.wait_for_response()).content
-    assert [row.mood for row in await stored(bot, community)] == [3]
+    assert [(row.mood, row.triggers) for row in await stored(bot, community)] == [(3, picks)]
+
+
+def trigger_menu(modal: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    """The form's triggers menu, as the emulator received it (inside its label)."""
+    assert modal is not None
+    [label] = [c for c in modal["components"] if c["type"] == 18]
+    assert label["component"]["custom_id"] == views.TRIGGERS_FIELD
+    return cast(Mapping[str, Any], label)
+
+
+def picked_in(modal: Mapping[str, Any] | None) -> list[str]:
+    return [o["value"] for o in trigger_menu(modal)["component"]["options"] if o.get("default")]
+
+
+async def test_the_form_lists_every_trigger_by_name_and_nothing_need_be_picked(
+    bot: RecoveryBot, community: Community, clock: FakeClock
+) -> None:
+    opened = await community.alice.run_command("checkin today", channel=community.checkins)
+    label = trigger_menu((await opened.wait_for_response()).modal)
+    assert label["label"] == texts.TRIGGERS_LABEL
+    menu = label["component"]
+    assert [o["label"] for o in menu["options"]] == [*CHECKINS.triggers, texts.OTHER_TRIGGER]
+    assert [o["value"] for o in menu["options"]] == [*CHECKINS.triggers, OTHER]
+    assert (menu["min_values"], menu["max_values"]) == (0, len(CHECKINS.triggers) + 1)
+    assert menu["required"] is False
+    assert picked_in({"components": [label]}) == []
+    # Picking nothing is a whole check-in; the menu to add triggers comes with the reply.
+    reply = await (await community.alice.submit_modal(opened, GOOD)).wait_for_response()
+    assert reply.message is not None
+    assert views.TRIGGERS_ID in reply.message.custom_ids
+    assert [row.triggers for row in await stored(bot, community)] == [[]]
+
+
+async def test_triggers_picked_in_the_form_are_saved_and_shown_picked_when_it_opens_again(
+    bot: RecoveryBot, community: Community, clock: FakeClock
+) -> None:
+    picks = ["other", "Loneliness", "Boredom"]
+    reply = await (await check_in(community, {**GOOD, "triggers": picks})).wait_for_response()
+    assert "Noted for today: Loneliness, Boredom, Other." in reply.content
+    assert reply.message is not None
+    assert views.TRIGGERS_ID not in reply.message.custom_ids  # nothing left to ask
+    assert [row.triggers for row in await stored(bot, community)] == [
+        ["Loneliness", "Boredom", "other"]
+    ]
+    # Editing today's check-in starts from those picks; unpicking one removes it.
+    clock.advance(hours=1)
+    opened = await community.alice.run_command("checkin today", channel=community.checkins)
+    assert picked_in((await opened.wait_for_response()).modal) == ["Loneliness", "Boredom", "other"]
+    edited = await community.alice.submit_modal(opened, {**GOOD, "triggers": ["Boredom"]})
+    assert "updated" in (await edited.wait_for_response()).content
+    assert [row.triggers for row in await stored(bot, community)] == [["Boredom"]]
 
 
 async def test_when_saving_is_slow_the_reply_is_acknowledged_first_then_sent_privately(
@@ -181,7 +237,7 @@ async def test_history_is_a_private_png_chart(
 ) -> None:
     for craving in ("2", "5", "7"):
         await (
-            await check_in(community, {**GOOD, "craving": craving, "triggers": "3"})
+            await check_in(community, {**GOOD, "craving": craving, "triggers": ["Loneliness"]})
         ).wait_for_response()
         clock.advance(days=1)
     it = await community.alice.run_command("checkin history", channel=community.checkins, days=7)

@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import select
 
 from cogs.checkins import views
-from cogs.checkins.form import RawCheckin, parse_checkin
+from cogs.checkins.form import parse_checkin
 from core.bot import RecoveryBot
-from core.errors import UserFacingError
 from db.models import Checkin, CheckinSchedule
+from fakediscord.driver import ComponentError
 from fakediscord.permissions import Permission
 from sandbox.community import BotRunner, Community
 from tests.cogs.checkins.e2e_helpers import (
@@ -22,6 +22,7 @@ from tests.cogs.checkins.e2e_helpers import (
     outbox_settled,
     run_job,
     set_up_prompt,
+    stored,
 )
 from tests.cogs.checkins.helpers import CHECKINS, utc
 from tests.fake_clock import FakeClock
@@ -30,26 +31,36 @@ POST_MESSAGE = "/channels/{channel_id}/messages"
 MOMENT = "prompt:19:00:UTC:0123456"
 
 
-@pytest.mark.parametrize("typed", ["²", "1, ³", "①", "⑵"])
-def test_digit_like_trigger_characters_are_refused_not_a_crash(typed: str) -> None:
-    # str.isdigit() is true for superscripts and circled digits, which int() cannot read:
-    # the form crashed ("something went wrong") instead of saying what to fix.
-    raw = RawCheckin(mood="3", craving="2", sleep="7", triggers=typed)
-    with pytest.raises(UserFacingError) as refused:
-        parse_checkin(raw, CHECKINS)
-    assert "**Triggers**" in refused.value.message
-
-
-async def test_an_odd_trigger_character_in_the_form_gets_a_clear_refusal(
+async def test_a_trigger_not_on_the_list_is_refused_by_the_menu_and_nothing_is_stored(
     bot: RecoveryBot, community: Community, clock: FakeClock
 ) -> None:
-    submitted = await check_in(community, {**GOOD, "triggers": "²"})
-    reply = await submitted.wait_for_response()
-    assert reply.ephemeral
-    assert "**Triggers**" in reply.content
-    assert "Nothing was saved" in reply.content
-    async with bot.db.guild_session(community.guild.id) as session:
-        assert (await session.scalars(select(Checkin))).all() == []
+    opened = await community.alice.run_command("checkin today", channel=community.checkins)
+    with pytest.raises(ComponentError, match="triggers"):
+        await community.alice.submit_modal(opened, {**GOOD, "triggers": ["my boss yelled"]})
+    assert await stored(bot, community) == []
+
+
+def test_a_forged_pick_in_a_submit_is_read_as_sent_and_then_dropped() -> None:
+    # A client that skips Discord's check can send any value: only the list's names count.
+    data = {
+        "custom_id": views.FORM_ID,
+        "components": [
+            {"type": 1, "components": [{"type": 4, "custom_id": "mood", "value": "3"}]},
+            {"type": 1, "components": [{"type": 4, "custom_id": "craving", "value": "2"}]},
+            {"type": 1, "components": [{"type": 4, "custom_id": "sleep", "value": "7"}]},
+            {
+                "type": 18,
+                "component": {
+                    "type": 3,
+                    "custom_id": views.TRIGGERS_FIELD,
+                    "values": ["Boredom", "'; DROP TABLE checkins; --", "other"],
+                },
+            },
+        ],
+    }
+    answers = views.submitted_answers(data)
+    assert answers.triggers == ("Boredom", "'; DROP TABLE checkins; --", "other")
+    assert parse_checkin(answers, CHECKINS).triggers == ("Boredom", "other")
 
 
 async def test_a_prompt_discord_could_not_take_is_posted_once_on_the_outboxs_next_try(

@@ -12,6 +12,7 @@ import pytest
 from cogs.cope import texts
 from config.content import load_content
 from config.settings import DEFAULT_CONTENT_DIR
+from core import help_offer
 from core.bot import RecoveryBot
 from sandbox.community import BotRunner, Community
 from tests.cogs.cope.helpers import cope, copied_where_anyone_can_press, press
@@ -196,3 +197,15 @@ async def test_a_next_pressed_by_someone_else_is_refused_and_changes_nothing(
         assert refused.content == texts.NOT_YOURS
     assert copy.content == "copied"
     assert shown.message.content == before
+
+
+@pytest.mark.parametrize("set_up", [True, False])
+async def test_call_someone_without_supports_promises_a_page_only_where_one_can_go(
+    bot_runner: BotRunner, bot: RecoveryBot, community: Community, set_up: bool
+) -> None:
+    if not set_up:
+        await bot_runner.configure(bot, specialists_channel_id=None, specialist_role_id=None)
+    shown = await cope(community, community.alice, strategy="reach-out")
+    expected = help_offer.BUTTON_PAGES if set_up else help_offer.BUTTON_LINES
+    assert expected in shown.content
+    assert "reaches a peer specialist" not in shown.content

@@ -13,6 +13,7 @@ from sqlalchemy.engine import make_url
 
 from cogs.checkins.views import HELP_NOW_ID
 from cogs.cope import texts
+from core import help_offer
 from core.bot import RecoveryBot
 from core.plans import PlanHighlights
 from db.models import JournalEntry
@@ -170,7 +171,7 @@ async def test_call_someone_shows_the_supports_from_the_members_plan(
     assert shown.ephemeral
     assert "Think of one person" in shown.content
     assert SUPPORTS in shown.content
-    assert texts.NO_SUPPORTS not in shown.content
+    assert texts.NO_SUPPORTS.format(help=help_offer.BUTTON_PAGES) not in shown.content
 
 
 async def test_call_someone_without_a_plan_points_to_plan_edit_and_help_now(
@@ -179,7 +180,7 @@ async def test_call_someone_without_a_plan_points_to_plan_edit_and_help_now(
     bot.plans = FakePlans(community.alice.id)
     shown = await cope(community, community.bob, strategy="reach-out")
     assert "Think of one person" in shown.content
-    assert texts.NO_SUPPORTS in shown.content
+    assert texts.NO_SUPPORTS.format(help=help_offer.BUTTON_PAGES) in shown.content
     assert "/plan edit" in shown.content
     assert SUPPORTS not in shown.content
     assert shown.message is not None

@@ -1,5 +1,5 @@
-"""What /cope says keeps to the domain's words: person first, and a member who stops an
-exercise early is thanked, never scolded."""
+"""A member who stops an exercise early is thanked, never scolded. (The words every text
+avoids are checked in tests/test_words.py.)"""
 
 from __future__ import annotations
 
@@ -9,23 +9,9 @@ from cogs.cope import exercises, texts
 from config.content import load_content
 from config.settings import DEFAULT_CONTENT_DIR
 
-AVOIDED = ("addict", "clean", "dirty", "abuser", "relapsed", "failed", "failure")
 # Stopping is always fine: nothing may frame it as giving up or falling short.
 SCOLDING = ("gave up", "give up", "quit", "should have", "didn't finish", "too soon", "only")
 COPING = load_content(DEFAULT_CONTENT_DIR).coping
-
-
-def member_texts() -> str:
-    found = [
-        value for name, value in vars(texts).items() if name.isupper() and isinstance(value, str)
-    ]
-    assert found
-    return " ".join(found).lower()
-
-
-def test_cope_texts_avoid_the_words_the_domain_avoids() -> None:
-    words = member_texts()
-    assert [word for word in AVOIDED if re.search(rf"\b{word}", words)] == []
 
 
 def test_every_way_an_exercise_stops_early_is_kind_and_never_scolds() -> None:

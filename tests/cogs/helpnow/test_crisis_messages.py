@@ -11,6 +11,7 @@ from cogs.helpnow.crisis import (
     REQUIRED_REGION_LINES,
     PageState,
     crisis_messages,
+    line_text,
     local_line,
 )
 from cogs.helpnow.settings import MAX_LOCAL_RESOURCES, RESOURCE_HOW_MAX, RESOURCE_NAME_MAX
@@ -30,15 +31,18 @@ HONESTY = {
 }
 # What admins type, at its worst: markdown that escaping doubles, mentions, blanks, emoji.
 ALPHABET = "abcXYZ0189 -.,:/()*_~`|>#@<&!\u200b🙂é"
+# The longest lines an admin can add: full name and way to reach, marked 24/7.
 FULL = tuple(
-    LocalResource(f"{i}" + "*" * (RESOURCE_NAME_MAX - 1), f"{i}" + "_" * (RESOURCE_HOW_MAX - 1))
+    LocalResource(
+        f"{i}" + "*" * (RESOURCE_NAME_MAX - 1), f"{i}" + "_" * (RESOURCE_HOW_MAX - 1), True
+    )
     for i in range(MAX_LOCAL_RESOURCES)
 )
 OVERDOSE = f"{texts.OVERDOSE_HEADER} {' '.join(CRISIS.overdose_steps)}"
 
 
 def _region_lines(code: str) -> list[str]:
-    return [texts.LINE.format(name=r.name, how=r.how) for r in CRISIS.region(code).lines]
+    return [line_text(r.name, r.how, always_open=r.always_open) for r in CRISIS.region(code).lines]
 
 
 def _random_text(rng: random.Random, most: int) -> str:
@@ -50,6 +54,7 @@ def _random_case(rng: random.Random) -> tuple[tuple[LocalResource, ...], str | N
         LocalResource(
             f"{i}{_random_text(rng, RESOURCE_NAME_MAX - 1)}",
             _random_text(rng, RESOURCE_HOW_MAX),
+            rng.random() < 0.5,
         )
         for i in range(rng.randint(0, MAX_LOCAL_RESOURCES))
     )
@@ -152,3 +157,23 @@ def test_a_local_line_shows_markdown_and_mentions_literally_and_keeps_numbers_an
     assert "<@123456789012345678>" not in line
     assert "\\*\\*" in line
     assert line.endswith(": Call 1-800-555-0100, 988lifeline.org")
+
+
+@pytest.mark.parametrize("code", REGION_CODES)
+def test_the_header_claims_no_hours_and_only_lines_known_to_be_always_open_say_24_7(
+    code: str,
+) -> None:
+    first = crisis_messages(CRISIS, code, (), PageState.PAGED_ONCALL)[0]
+    assert "day or night" not in first
+    assert texts.LINES_HEADER in first
+    for line in CRISIS.region(code).lines:
+        shown = next(row for row in first.splitlines() if f"**{line.name}**" in row)
+        assert ("(24/7)" in shown) is line.always_open
+
+
+def test_a_servers_own_line_says_24_7_only_when_the_admin_marked_it_so() -> None:
+    clinic = LocalResource("Riverside Clinic", "Call 555-0100, 8am to 8pm")
+    warmline = LocalResource("Riverside Warmline", "Call 555-0199", always_open=True)
+    first = crisis_messages(CRISIS, "US", (clinic, warmline), PageState.PAGED_ONCALL)[0]
+    assert "• **Riverside Clinic**: Call 555-0100, 8am to 8pm" in first
+    assert "• **Riverside Warmline** (24/7): Call 555-0199" in first

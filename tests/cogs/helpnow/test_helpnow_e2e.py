@@ -159,6 +159,9 @@ async def test_a_server_without_specialists_still_gets_the_lines_and_honest_word
     reply = await it.wait_for_response()
     assert "nobody could be paged" in reply.content
     assert "988" in reply.content
+    # A private thread would hold the member alone: it is offered only where it can help.
+    assert reply.message is not None
+    assert [c.split(":")[1] for c in reply.message.custom_ids] == ["safe"]
 
 
 async def test_a_pending_escalation_survives_a_restart_and_happens_once(
@@ -273,7 +276,7 @@ async def test_need_backup_pages_the_next_person_and_resolved_closes_with_an_out
     done = await community.riley.submit_modal(opened, {outcome_field: "Talked it through"})
     assert "Closed" in (await done.wait_for_response()).content
     await community.emu.wait_for_request("PATCH", "/channels/{channel_id}/messages/{message_id}")
-    assert "resolved by" in page.content
+    assert "request as resolved at" in page.content
 
     await cog_of(bot).desk.flush()
     async with bot.db.guild_session(community.guild.id) as session:

@@ -40,7 +40,7 @@ UNREADABLE = [
 def _add_until_refused(config: ServerConfig, name: str, how: str) -> ServerConfig:
     for i in range(settings.MAX_LOCAL_RESOURCES):
         try:
-            updated = settings.add_resource(CRISIS, config, f"{name} {i}", how)
+            updated = settings.add_resource(CRISIS, config, f"{name} {i}", how, always_open=True)
         except UserFacingError:
             break
         config = dataclasses.replace(config, local_resources=updated)
@@ -63,7 +63,9 @@ def test_a_line_that_would_crowd_the_first_message_is_refused_and_nothing_change
     config = _add_until_refused(UK, "Clinic " + "n" * 60, "Call " + "5" * 190)
     assert len(config.local_resources) < settings.MAX_LOCAL_RESOURCES
     with pytest.raises(UserFacingError) as refused:
-        settings.add_resource(CRISIS, config, "One more " + "n" * 60, "Call " + "5" * 190)
+        settings.add_resource(
+            CRISIS, config, "One more " + "n" * 60, "Call " + "5" * 190, always_open=True
+        )
     assert refused.value.message == texts.RESOURCE_CROWDS_FIRST_MESSAGE
 
 

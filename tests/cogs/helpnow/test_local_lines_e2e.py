@@ -9,17 +9,17 @@ import pytest
 from cogs.helpnow import settings, texts
 from core.bot import RecoveryBot
 from fakediscord.driver import UserInteraction
-from sandbox.community import Community
+from sandbox.community import BotRunner, Community
 
 BLANKS = ["   ", "\u200b\u200b", "**", "``"]
 
 
-async def _add_line(community: Community, name: str, how: str) -> UserInteraction:
+async def _add_line(community: Community, name: str, how: str, **more: Any) -> UserInteraction:
     return await community.organiser.run_command(
         # `options`: "name" is also run_command's own parameter.
         "setup help-now add-line",
         channel=community.checkins,
-        options={"name": name, "how": how},
+        options={"name": name, "how": how, **more},
     )
 
 
@@ -93,3 +93,20 @@ async def test_remove_line_limits_the_name_to_what_add_line_accepts(
     assert setup is not None
     remove = _option(_option(setup["options"], "help-now")["options"], "remove-line")
     assert _option(remove["options"], "name")["max_length"] == settings.RESOURCE_NAME_MAX
+
+
+async def test_a_line_marked_always_open_says_24_7_also_after_a_restart_and_others_do_not(
+    bot_runner: BotRunner, bot: RecoveryBot, community: Community
+) -> None:
+    await (
+        await _add_line(community, "Riverside Clinic", "Call 555-0100, 8am-8pm")
+    ).wait_for_response()
+    marked = await _add_line(community, "Riverside Warmline", "Call 555-0199", always_open=True)
+    await marked.wait_for_response()
+    await bot_runner.stop(bot)
+    await bot_runner.start(sync=False)
+
+    it = await community.alice.run_command("help-now", channel=community.checkins)
+    reply = (await it.wait_for_response(timeout=5)).content
+    assert "• **Riverside Warmline** (24/7): Call 555-0199" in reply
+    assert "• **Riverside Clinic**: Call 555-0100, 8am-8pm" in reply

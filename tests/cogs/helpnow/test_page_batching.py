@@ -71,7 +71,7 @@ async def test_on_a_shared_page_each_request_keeps_its_own_buttons(
     done = await community.sam.submit_modal(resolve, {"outcome": ""})
     await done.wait_for_response()
     await community.emu.wait_for_request(
-        "PATCH", EDIT_MESSAGE, where=lambda r: "resolved by" in str(r.body)
+        "PATCH", EDIT_MESSAGE, where=lambda r: "request as resolved at" in str(r.body)
     )
     assert f"helpnow:ack:{first}" not in shared.custom_ids
     assert f"helpnow:ack:{second}" in shared.custom_ids

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from cogs.checkins import views as checkin_views
 from cogs.sober import texts
 from cogs.sober.cog import SoberCog
+from core import help_offer
 from core.bot import RecoveryBot
 from db.models import SoberCounter, SoberRun
 from fakediscord.driver import InteractionResponse
@@ -491,3 +492,17 @@ async def test_i_used_today_offers_to_start_a_count_again_and_the_offer_asks_to_
         ("nicotine", date(2026, 10, 1)),
     }
     assert posted_in_channels(community) == []
+
+
+@pytest.mark.parametrize("set_up", [True, False])
+async def test_the_welcome_after_a_reset_promises_a_page_only_where_one_can_go(
+    bot_runner: BotRunner, bot: RecoveryBot, community: Community, clock: FakeClock, set_up: bool
+) -> None:
+    if not set_up:
+        await bot_runner.configure(bot, specialists_channel_id=None, specialist_role_id=None)
+    await sober(community, community.alice, "start", substance="alcohol", since="2026-11-01")
+    asked = await sober(community, community.alice, "reset", substance="alcohol")
+    welcome = await press(community.alice, asked.message, button(asked.message, "sober:reset:"))
+    expected = help_offer.BUTTON_PAGES if set_up else help_offer.BUTTON_LINES
+    assert expected in welcome.content
+    assert ("pages" in welcome.content) is set_up

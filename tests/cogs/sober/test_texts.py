@@ -1,5 +1,5 @@
-"""What the counters say keeps to the domain's words: person first, never a verdict, and
-counting days never framed as a score."""
+"""Counting days is never framed as a score. (The words every text avoids are checked in
+tests/test_words.py.)"""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import re
 
 from cogs.sober import texts
 
-AVOIDED = ("addict", "clean", "dirty", "abuser", "relapsed", "failed", "failure", "streak")
-# Days are a count of the member's own, never something to beat or to be ranked by.
-SCORE_WORDS = ("score", "rank", "leaderboard", "record", "beat", "points")
+# Days are a count of the member's own, never something to beat, keep alive or be ranked
+# by. (Check-ins may speak of days in a row: missing one is no reset there.)
+SCORE_WORDS = ("score", "rank", "leaderboard", "record", "beat", "points", "streak")
 
 
 def member_texts() -> str:
@@ -20,11 +20,6 @@ def member_texts() -> str:
     return " ".join(found).lower()
 
 
-def test_counter_texts_avoid_the_words_the_domain_avoids() -> None:
-    words = member_texts()
-    assert [word for word in AVOIDED if re.search(rf"\b{word}", words)] == []
-
-
 def test_counter_texts_never_frame_the_days_as_a_score() -> None:
     words = member_texts()
-    assert [word for word in SCORE_WORDS if re.search(rf"\b{word}\b", words)] == []
+    assert [word for word in SCORE_WORDS if re.search(rf"\b{word}s?\b", words)] == []
