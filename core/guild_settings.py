@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict, dataclass, fields
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -16,8 +17,10 @@ from db.engine import Database
 from db.models import AuditEntry, GuildSettings
 from db.models.core import (
     DEFAULT_ACK_TIMEOUT_SECONDS,
+    DEFAULT_ERASE_AFTER_DAYS,
     DEFAULT_MAX_REPEATS,
     DEFAULT_REPEAT_INTERVAL_SECONDS,
+    DEFAULT_RETENTION_DAYS,
 )
 
 log = logging.getLogger(__name__)
@@ -37,6 +40,9 @@ class ServerConfig:
     repeat_interval_seconds: int = DEFAULT_REPEAT_INTERVAL_SECONDS
     max_repeats: int = DEFAULT_MAX_REPEATS
     local_resources: tuple[LocalResource, ...] = ()
+    erase_after_days: int = DEFAULT_ERASE_AFTER_DAYS
+    retention_days: int = DEFAULT_RETENTION_DAYS
+    bot_removed_at: datetime | None = None
 
     @property
     def pages_specialists(self) -> bool:

@@ -14,6 +14,8 @@ from db.types import UTCDateTime
 DEFAULT_ACK_TIMEOUT_SECONDS = 300
 DEFAULT_REPEAT_INTERVAL_SECONDS = 600
 DEFAULT_MAX_REPEATS = 3
+DEFAULT_ERASE_AFTER_DAYS = 30
+DEFAULT_RETENTION_DAYS = 365
 
 
 class AppMeta(Base):
@@ -49,6 +51,13 @@ class GuildSettings(GuildScoped, Timestamped, Base):
     # Extra lines a server adds to its region's crisis resources (a clinic's number):
     # a list of {"name": ..., "how": ...}. Public information, so stored in the clear.
     local_resources: Mapped[list[dict[str, str | bool]]] = mapped_column(JSON, default=list)
+    # Privacy (issue 14): a member who left, or the whole server once the bot was removed,
+    # is erased this many days later (0: at the next daily check).
+    erase_after_days: Mapped[int] = mapped_column(Integer, default=DEFAULT_ERASE_AFTER_DAYS)
+    # Check-in notes and journal entries older than this are purged daily.
+    retention_days: Mapped[int] = mapped_column(Integer, default=DEFAULT_RETENTION_DAYS)
+    # When the bot was removed from the server; cleared if it is added back in time.
+    bot_removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Member(GuildScoped, Timestamped, Base):
@@ -65,6 +74,14 @@ class Member(GuildScoped, Timestamped, Base):
     share_signals_with_specialists: Mapped[bool] = mapped_column(Boolean, default=False)
     share_signals_with_partner: Mapped[bool] = mapped_column(Boolean, default=False)
     consent_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The privacy notice the member last saw (its version) and when; a newer notice asks again.
+    privacy_notice_version: Mapped[int | None] = mapped_column(Integer)
+    privacy_notice_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The member's choice: check-in notes are stored (encrypted) only while this is on.
+    keep_checkin_notes: Mapped[bool] = mapped_column(Boolean, default=True)
+    # When the daily presence check last looked, and when it first found them gone.
+    presence_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    left_server_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class AuditEntry(GuildScoped, Base):
