@@ -25,6 +25,7 @@ from core.notify import OwnerNotifier
 from core.oncall import NOBODY_ON_CALL, OnCallSource
 from core.outbox import Outbox, process_identity
 from core.pacing import GlobalPacer, install, per_process
+from core.permissions import CheckedTree
 from core.plans import NO_PLANS, PlanSource
 from core.scheduler import SHUTDOWN_GRACE_SECONDS, Scheduler, create_scheduler, pause_and_drain
 from db.engine import Database, attach_cipher, create_engine
@@ -72,6 +73,7 @@ class RecoveryBot(commands.AutoShardedBot):
     ) -> None:
         super().__init__(
             command_prefix=commands.when_mentioned,
+            tree_cls=CheckedTree,
             intents=intents(),
             help_command=None,
             shard_count=settings.shard_count,

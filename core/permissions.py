@@ -1,12 +1,19 @@
-"""Who may do what. Every member may use the member commands; these checks say who is
-one of the group's peer specialists, for commands and buttons alike, with one refusal
-text; a feature never writes its own. (Admins are Discord's own: `/setup` is limited
-with default permissions, which a server's owner can change under Integrations.)
+"""Who may do what: three audiences, members, peer specialists (the role set with
+/setup) and admins (Manage Server), with one refusal text each; a feature never writes
+its own.
+
+Every command declares its audience (`extras=for_audience(...)` on it or on its group;
+a test checks that none is left out), and `CheckedTree` refuses a command to anyone
+outside it before the command runs. Admin commands are also hidden from others with
+Discord's default permissions, which a server's owner can widen under Integrations:
+the check here still holds. Buttons check who pressed with `require_owner` or
+`require_specialist`.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, cast
 
 import discord
 from discord import app_commands
@@ -17,6 +24,7 @@ if TYPE_CHECKING:
     from core.bot import RecoveryBot
 
 NOT_A_SPECIALIST = "This is for the group's peer specialists (the specialist role)."
+NOT_AN_ADMIN = "This is for the server's admins (the Manage Server permission)."
 NO_SPECIALIST_ROLE = (
     "This server has no peer specialist role set up yet, so I can't tell who the peer "
     "specialists are. An admin can choose one with /setup channels."
@@ -73,3 +81,61 @@ def require_specialist(interaction: discord.Interaction) -> discord.Member:
     if not is_specialist(interaction):
         raise Refused(NOT_A_SPECIALIST)
     return cast(discord.Member, interaction.user)
+
+
+class Audience(StrEnum):
+    MEMBERS = "members"
+    SPECIALISTS = "specialists"
+    ADMINS = "admins"
+
+
+_AUDIENCE = "audience"
+
+
+def for_audience(audience: Audience) -> dict[str, Any]:
+    """A command's (or group's) `extras`: who it is for."""
+    return {_AUDIENCE: audience}
+
+
+def audience_of(
+    command: app_commands.Command[Any, ..., Any] | app_commands.Group,
+) -> Audience | None:
+    """The audience a command declared, on itself or on the nearest group above it."""
+    found: app_commands.Command[Any, ..., Any] | app_commands.Group | None = command
+    while found is not None:
+        audience = found.extras.get(_AUDIENCE)
+        if audience is not None:
+            return Audience(audience)
+        found = found.parent
+    return None
+
+
+def require_admin(interaction: discord.Interaction) -> None:
+    if not interaction.permissions.manage_guild:
+        raise Refused(NOT_AN_ADMIN)
+
+
+def require_audience(interaction: discord.Interaction) -> bool:
+    """Refuse a command to anyone outside its audience; for an autocomplete, offer them
+    nothing (False) instead, as it has no reply to carry a refusal."""
+    command = interaction.command
+    if not isinstance(command, app_commands.Command | app_commands.Group):
+        return True
+    audience = audience_of(command)
+    try:
+        if audience is Audience.ADMINS:
+            require_admin(interaction)
+        elif audience is Audience.SPECIALISTS:
+            require_specialist(interaction)
+    except Refused:
+        if interaction.type is discord.InteractionType.autocomplete:
+            return False
+        raise
+    return True
+
+
+class CheckedTree(app_commands.CommandTree[discord.Client]):
+    """The bot's command tree: no command runs for someone outside its audience."""
+
+    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
+        return require_audience(interaction)

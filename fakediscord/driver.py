@@ -421,7 +421,8 @@ class Person:
         if not has(perms, Permission.USE_APPLICATION_COMMANDS):
             raise CommandUnavailableError(f"{member.name} may not use commands in #{channel.name}")
         required = command.get("default_member_permissions")
-        if required is not None and not has(perms, int(required)):
+        allowed = member.id in channel.guild.command_allowed.get(command["name"], set())
+        if required is not None and not allowed and not has(perms, int(required)):
             raise CommandUnavailableError(
                 f"/{command['name']} is only for members with {shown_names(int(required))}, "
                 f"which {member.name} doesn't have, so Discord doesn't offer it to them"

@@ -578,6 +578,9 @@ class Guild:
         self.voice_states: dict[int, VoiceState] = {}
         self.scheduled_events: dict[int, ScheduledEvent] = {}
         self.bot_joined_at: dict[int, datetime] = {}
+        # What an owner sets under Server Settings > Integrations: top-level command
+        # name -> members allowed it whatever its default member permissions say.
+        self.command_allowed: dict[str, set[int]] = {}
         self.members[owner.id] = Member(world, owner, self)
 
     def __repr__(self) -> str:
@@ -586,6 +589,11 @@ class Guild:
     @property
     def everyone(self) -> Role:
         return self.roles[self.id]
+
+    def allow_command(self, name: str, member: Member) -> None:
+        """As an owner does under Integrations: `member` may use /name (and its
+        subcommands) even without the permissions it asks for by default."""
+        self.command_allowed.setdefault(name, set()).add(member.id)
 
     @property
     def owner(self) -> Member:

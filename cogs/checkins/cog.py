@@ -34,7 +34,7 @@ from core.counting import counted
 from core.error_handler import report_interaction_error
 from core.errors import UserFacingError
 from core.forms import submitted_form_id
-from core.permissions import guild_of, require_specialist
+from core.permissions import Audience, for_audience, guild_of, require_specialist
 from core.timezones import TimeZone
 
 if TYPE_CHECKING:
@@ -51,7 +51,10 @@ REPLY_BUDGET_SECONDS = 2.0
 
 class CheckinCog(commands.Cog):
     checkin = app_commands.Group(
-        name="checkin", description=texts.GROUP_DESCRIPTION, guild_only=True
+        name="checkin",
+        description=texts.GROUP_DESCRIPTION,
+        guild_only=True,
+        extras=for_audience(Audience.MEMBERS),
     )
 
     def __init__(self, bot: RecoveryBot) -> None:
@@ -330,7 +333,11 @@ class CheckinCog(commands.Cog):
             ephemeral=True,
         )
 
-    @checkin.command(name="group", description=texts.GROUP_PARTICIPATION_DESCRIPTION)
+    @checkin.command(
+        name="group",
+        description=texts.GROUP_PARTICIPATION_DESCRIPTION,
+        extras=for_audience(Audience.SPECIALISTS),
+    )
     @app_commands.describe(days=texts.PARAM_DAYS)
     async def group(
         self, interaction: discord.Interaction, days: app_commands.Range[int, 7, 90] = 14

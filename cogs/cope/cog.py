@@ -33,7 +33,7 @@ from core.error_handler import report_interaction_error
 from core.errors import UserFacingError
 from core.forms import submitted_form_id, submitted_values
 from core.messages import pack
-from core.permissions import guild_of, require_owner
+from core.permissions import Audience, for_audience, guild_of, require_owner
 from core.timezones import member_zone
 from db.models import JournalEntry
 
@@ -171,7 +171,9 @@ class CopeCog(commands.Cog):
 
     # --- /cope ----------------------------------------------------------------------------
 
-    @app_commands.command(name="cope", description=texts.COMMAND_DESCRIPTION)
+    @app_commands.command(
+        name="cope", description=texts.COMMAND_DESCRIPTION, extras=for_audience(Audience.MEMBERS)
+    )
     @app_commands.guild_only()
     @app_commands.rename(for_="for")
     @app_commands.describe(strategy=texts.PARAM_STRATEGY, for_=texts.PARAM_FOR)

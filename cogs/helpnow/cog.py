@@ -44,7 +44,7 @@ from cogs.helpnow.views import (
 from core.error_handler import report_interaction_error
 from core.forms import submitted_form_id, submitted_values
 from core.logging import describe_failure
-from core.permissions import NOT_A_SPECIALIST, is_specialist
+from core.permissions import NOT_A_SPECIALIST, Audience, for_audience, is_specialist
 
 if TYPE_CHECKING:
     from core.bot import RecoveryBot
@@ -89,7 +89,11 @@ class HelpNowCog(commands.Cog, name="HelpNowCog"):
 
     # -- the member's side ---------------------------------------------------------
 
-    @app_commands.command(name="help-now", description=texts.COMMAND_DESCRIPTION)
+    @app_commands.command(
+        name="help-now",
+        description=texts.COMMAND_DESCRIPTION,
+        extras=for_audience(Audience.MEMBERS),
+    )
     @app_commands.guild_only()
     @app_commands.describe(note=texts.NOTE_DESCRIPTION)
     async def help_now(

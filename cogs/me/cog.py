@@ -16,6 +16,7 @@ from discord.ext import commands
 
 from cogs.me import texts
 from cogs.me.settings import set_timezone
+from core.permissions import Audience, for_audience
 from core.timezones import TimeZone
 
 if TYPE_CHECKING:
@@ -25,7 +26,12 @@ log = logging.getLogger(__name__)
 
 
 class MeCog(commands.Cog):
-    me = app_commands.Group(name="me", description=texts.GROUP_DESCRIPTION, guild_only=True)
+    me = app_commands.Group(
+        name="me",
+        description=texts.GROUP_DESCRIPTION,
+        guild_only=True,
+        extras=for_audience(Audience.MEMBERS),
+    )
 
     def __init__(self, bot: RecoveryBot) -> None:
         self.bot = bot

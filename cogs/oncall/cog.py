@@ -42,7 +42,13 @@ from core.errors import UserFacingError
 from core.logging import describe_failure
 from core.oncall import NOBODY_ON_CALL, OnCallChain
 from core.outbox import Outgoing, Refused, enqueue, message_body
-from core.permissions import has_specialist_role, require_specialist, specialist_role_id
+from core.permissions import (
+    Audience,
+    for_audience,
+    has_specialist_role,
+    require_specialist,
+    specialist_role_id,
+)
 from core.scheduler import FeatureJobs, JobSpec, job_id
 from core.timezones import TimeZone
 
@@ -263,10 +269,16 @@ def render_report(report: Report) -> discord.Embed:
 
 class OnCallCog(commands.Cog):
     oncall_group = app_commands.Group(
-        name="oncall", description=texts.GROUP_DESCRIPTION, guild_only=True
+        name="oncall",
+        description=texts.GROUP_DESCRIPTION,
+        guild_only=True,
+        extras=for_audience(Audience.MEMBERS),
     )
     schedule_group = app_commands.Group(
-        name="schedule", description=texts.SCHEDULE_DESCRIPTION, parent=oncall_group
+        name="schedule",
+        description=texts.SCHEDULE_DESCRIPTION,
+        parent=oncall_group,
+        extras=for_audience(Audience.SPECIALISTS),
     )
 
     def __init__(self, bot: RecoveryBot, rotation: service.Rotation) -> None:
@@ -314,7 +326,11 @@ class OnCallCog(commands.Cog):
         override = self.rotation.active_override(guild.id, at)
         await interaction.response.send_message(render_now(chain, override), ephemeral=True)
 
-    @oncall_group.command(name="take", description=texts.TAKE_DESCRIPTION)
+    @oncall_group.command(
+        name="take",
+        description=texts.TAKE_DESCRIPTION,
+        extras=for_audience(Audience.SPECIALISTS),
+    )
     @app_commands.describe(hours=texts.TAKE_HOURS_DESCRIPTION)
     async def take(
         self,
@@ -332,7 +348,11 @@ class OnCallCog(commands.Cog):
             ping=member.id,
         )
 
-    @oncall_group.command(name="handoff", description=texts.HANDOFF_DESCRIPTION)
+    @oncall_group.command(
+        name="handoff",
+        description=texts.HANDOFF_DESCRIPTION,
+        extras=for_audience(Audience.SPECIALISTS),
+    )
     @app_commands.describe(specialist=texts.HANDOFF_TARGET_DESCRIPTION)
     async def handoff(self, interaction: discord.Interaction, specialist: discord.Member) -> None:
         member = require_specialist(interaction)
@@ -351,7 +371,11 @@ class OnCallCog(commands.Cog):
             ping=specialist.id,
         )
 
-    @oncall_group.command(name="off", description=texts.OFF_DESCRIPTION)
+    @oncall_group.command(
+        name="off",
+        description=texts.OFF_DESCRIPTION,
+        extras=for_audience(Audience.SPECIALISTS),
+    )
     async def off(self, interaction: discord.Interaction) -> None:
         member = require_specialist(interaction)
         await self.rotation.off(member.guild.id, member.id)
@@ -368,7 +392,11 @@ class OnCallCog(commands.Cog):
             ping=chain.primary,
         )
 
-    @oncall_group.command(name="report", description=texts.REPORT_DESCRIPTION)
+    @oncall_group.command(
+        name="report",
+        description=texts.REPORT_DESCRIPTION,
+        extras=for_audience(Audience.SPECIALISTS),
+    )
     @app_commands.describe(days=texts.REPORT_DAYS_DESCRIPTION)
     async def report(
         self,

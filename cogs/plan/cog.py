@@ -26,7 +26,7 @@ from core.error_handler import report_interaction_error
 from core.errors import UserFacingError
 from core.forms import submitted_form_id, submitted_values
 from core.messages import pack
-from core.permissions import guild_of, require_owner, require_specialist
+from core.permissions import Audience, for_audience, guild_of, require_owner, require_specialist
 from core.plans import NO_PLANS
 
 if TYPE_CHECKING:
@@ -42,7 +42,12 @@ PART_CHOICES = [
 
 
 class PlanCog(commands.Cog):
-    plan = app_commands.Group(name="plan", description=texts.GROUP_DESCRIPTION, guild_only=True)
+    plan = app_commands.Group(
+        name="plan",
+        description=texts.GROUP_DESCRIPTION,
+        guild_only=True,
+        extras=for_audience(Audience.MEMBERS),
+    )
 
     def __init__(self, bot: RecoveryBot, memory: PlanMemory) -> None:
         self.bot = bot
@@ -162,7 +167,9 @@ class PlanCog(commands.Cog):
             answer = texts.ALREADY_SHARED if wanted else texts.ALREADY_PRIVATE
         await interaction.response.send_message(answer, ephemeral=True)
 
-    @plan.command(name="view", description=texts.VIEW_DESCRIPTION)
+    @plan.command(
+        name="view", description=texts.VIEW_DESCRIPTION, extras=for_audience(Audience.SPECIALISTS)
+    )
     @app_commands.describe(member=texts.PARAM_MEMBER)
     async def view(self, interaction: discord.Interaction, member: discord.Member) -> None:
         guild_id = guild_of(interaction)

@@ -17,6 +17,7 @@ from config.content import CrisisResources
 from core.counting import counted
 from core.errors import UserFacingError
 from core.guild_settings import GuildSettingsStore
+from core.permissions import Audience, for_audience
 from core.timezones import TimeZone
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,7 @@ class SetupCog(commands.Cog):
         description=texts.GROUP_DESCRIPTION,
         default_permissions=discord.Permissions(manage_guild=True),
         guild_only=True,
+        extras=for_audience(Audience.ADMINS),
     )
 
     def __init__(self, settings: GuildSettingsStore, crisis: CrisisResources) -> None:

@@ -26,7 +26,7 @@ from core import help_offer
 from core.choices import matching
 from core.counting import counted
 from core.errors import UserFacingError
-from core.permissions import guild_of, require_owner
+from core.permissions import Audience, for_audience, guild_of, require_owner
 
 if TYPE_CHECKING:
     from core.bot import RecoveryBot
@@ -37,7 +37,12 @@ OnOff = Literal["on", "off"]
 
 
 class SoberCog(commands.Cog):
-    sober = app_commands.Group(name="sober", description=texts.GROUP_DESCRIPTION, guild_only=True)
+    sober = app_commands.Group(
+        name="sober",
+        description=texts.GROUP_DESCRIPTION,
+        guild_only=True,
+        extras=for_audience(Audience.MEMBERS),
+    )
 
     def __init__(self, bot: RecoveryBot) -> None:
         self.bot = bot
