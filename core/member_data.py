@@ -26,12 +26,18 @@ as which tables, which columns:
   turns a row into the export's dict (JSON-able, free text decrypted).
 Every one of them puts `guild_id` in the query itself: a hook stays scoped to its
 server even in a session that is not (a test runs them in `all_guilds_session`).
+
+A feature whose data peer specialists may read (with the member's consent) also records
+each read, and implements `RecordsLooks` on the same hooks object: the registry's
+`looks_at` gathers them for `/privacy access-log`, so a new feature that records reads
+joins the log without any change to /privacy.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from functools import partial
 from typing import Any, Protocol, TypeVar, cast, runtime_checkable
 
@@ -44,6 +50,12 @@ from db.engine import Database
 from db.models import AppMeta, AuditEntry, Member, OutboxMessage
 
 ERASED_ACTION = "privacy.member_erased"
+# The event a feature dispatches (`bot.dispatch(STORED_EVENT, interaction)`) once it has
+# answered an interaction that stored something about the member outside a slash command
+# (a form's submit): the privacy notice follows it, if due (cogs/privacy/consent.py).
+STORED_EVENT = "member_data_stored"
+# The columns that name whose record a row is, by convention (`members_with_data`).
+MEMBER_COLUMN_NAMES = ("user_id", "member_user_id")
 S = TypeVar("S", bound=GuildScoped)
 
 
@@ -85,6 +97,34 @@ class ForgetsMember(Protocol):
     async def forget_member(self, guild_id: int, user_id: int) -> Callable[[], None]: ...
 
 
+@dataclass(frozen=True)
+class Look:
+    """One read of a member's data by someone else (a peer specialist).
+
+    `what` is which part was read, in words for the member ("your relapse-prevention
+    plan"): it is shown to them as it is, in their access log.
+    """
+
+    viewer_user_id: int
+    what: str
+    at: datetime
+
+
+@runtime_checkable
+class RecordsLooks(Protocol):
+    """A feature that records every read of a member's data by someone else.
+
+    Optional, beside `MemberData` on the same object. The session is the caller's, as
+    for the other hooks (scoped to `guild_id`, never committed here).
+    """
+
+    async def looks_at_member(
+        self, session: AsyncSession, guild_id: int, user_id: int
+    ) -> list[Look]:
+        """Every recorded read of the member's data in that server, in any order."""
+        ...
+
+
 class MemberDataRegistry:
     """The hooks of every loaded feature, in the order they registered."""
 
@@ -101,6 +141,46 @@ class MemberDataRegistry:
     def hooks(self) -> list[MemberData]:
         return list(self._hooks.values())
 
+    async def members_with_data(
+        self, session: AsyncSession, guild_id: int, *, among: Collection[int] | None = None
+    ) -> set[int]:
+        """Every user with a row that is theirs in server `guild_id`, in any owned table
+        (only those of `among`, if given).
+
+        A row is someone's when its member column says so: `member_columns` of the
+        owning hooks if they give one, else the table's `user_id` or `member_user_id`
+        column (the convention every feature keeps: whose record it is). Ids only found
+        in another role (a specialist's `acknowledged_by`, the rota's `specialist_user_id`,
+        an audit line's subject) are not counted: an erasure keeps those (and writes an
+        audit line about its subject), so counting them would find the person again,
+        every day, after they were erased.
+        """
+        found: set[int] = set()
+        for column in self._member_columns():
+            model = cast(type[GuildScoped], column.class_)
+            query = select(column).where(model.guild_id == guild_id, column.is_not(None))
+            if among is not None:
+                query = query.where(column.in_(among))
+            found.update(int(user_id) for user_id in (await session.scalars(query.distinct())))
+        return found
+
+    def _member_columns(self) -> list[InstrumentedAttribute[Any]]:
+        columns: list[InstrumentedAttribute[Any]] = []
+        for hooks in self._hooks.values():
+            declared = getattr(hooks, "member_columns", None)
+            if declared is not None:
+                columns.extend(declared)
+                continue
+            for table in hooks.tables:
+                if not issubclass(table, GuildScoped):
+                    continue
+                for name in MEMBER_COLUMN_NAMES:
+                    column = getattr(table, name, None)
+                    if isinstance(column, InstrumentedAttribute):
+                        columns.append(column)
+                        break
+        return columns
+
     def owned_tables(self) -> dict[str, str]:
         """Table name -> the feature that owns it."""
         return {
@@ -116,6 +196,17 @@ class MemberDataRegistry:
                 for hooks in self._hooks.values()
             }
         return {"guild_id": guild_id, "user_id": user_id, "features": features}
+
+    async def looks_at(self, db: Database, guild_id: int, user_id: int) -> list[Look]:
+        """Every recorded read of the member's data in that server, newest first."""
+        async with db.guild_session(guild_id) as session, session.begin():
+            looks = [
+                look
+                for hooks in self._hooks.values()
+                if isinstance(hooks, RecordsLooks)
+                for look in await hooks.looks_at_member(session, guild_id, user_id)
+            ]
+        return sorted(looks, key=lambda look: look.at, reverse=True)
 
     async def erase(
         self, db: Database, guild_id: int, user_id: int, *, actor_user_id: int | None = None
@@ -265,7 +356,8 @@ class CoreMemberData:
         "settings",
         Member.user_id,
         "timezone share_signals_with_specialists share_signals_with_partner"
-        " consent_updated_at created_at updated_at",
+        " consent_updated_at keep_checkin_notes privacy_notice_version privacy_notice_at"
+        " presence_checked_at left_server_at created_at updated_at",
         one=True,
     )
     _messages_to_me = MemberTable(

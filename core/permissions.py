@@ -13,15 +13,13 @@ the check here still holds. Buttons check who pressed with `require_owner` or
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, Protocol, cast
 
 import discord
 from discord import app_commands
 
 from core.errors import UserFacingError
-
-if TYPE_CHECKING:
-    from core.bot import RecoveryBot
+from core.guild_settings import GuildSettingsStore
 
 NOT_A_SPECIALIST = "This is for the group's peer specialists (the specialist role)."
 NOT_AN_ADMIN = "This is for the server's admins (the Manage Server permission)."
@@ -51,7 +49,13 @@ def require_owner(interaction: discord.Interaction, owner_id: int, refusal: str)
         raise UserFacingError(refusal)
 
 
-def specialist_role_id(bot: RecoveryBot, guild_id: int) -> int | None:
+class _WithSettings(Protocol):
+    """What these checks read of the bot (its type would make core.bot import itself)."""
+
+    guild_settings: GuildSettingsStore
+
+
+def specialist_role_id(bot: _WithSettings, guild_id: int) -> int | None:
     return bot.guild_settings.cached(guild_id).specialist_role_id
 
 
@@ -67,7 +71,7 @@ def is_specialist(interaction: discord.Interaction) -> bool:
     """Whether the person acting holds this server's specialist role."""
     if interaction.guild_id is None:
         return False
-    bot = cast("RecoveryBot", interaction.client)
+    bot = cast(_WithSettings, interaction.client)
     return has_specialist_role(interaction.user, specialist_role_id(bot, interaction.guild_id))
 
 
@@ -75,7 +79,7 @@ def require_specialist(interaction: discord.Interaction) -> discord.Member:
     """The specialist acting, or `Refused` with the reason."""
     if interaction.guild_id is None:
         raise Refused(NOT_A_SPECIALIST)
-    bot = cast("RecoveryBot", interaction.client)
+    bot = cast(_WithSettings, interaction.client)
     if specialist_role_id(bot, interaction.guild_id) is None:
         raise Refused(NO_SPECIALIST_ROLE)
     if not is_specialist(interaction):
@@ -115,27 +119,29 @@ def require_admin(interaction: discord.Interaction) -> None:
         raise Refused(NOT_AN_ADMIN)
 
 
-def require_audience(interaction: discord.Interaction) -> bool:
-    """Refuse a command to anyone outside its audience; for an autocomplete, offer them
-    nothing (False) instead, as it has no reply to carry a refusal."""
+def require_audience(interaction: discord.Interaction) -> None:
+    """Refuse a command to anyone outside its audience."""
     command = interaction.command
     if not isinstance(command, app_commands.Command | app_commands.Group):
-        return True
+        return
     audience = audience_of(command)
-    try:
-        if audience is Audience.ADMINS:
-            require_admin(interaction)
-        elif audience is Audience.SPECIALISTS:
-            require_specialist(interaction)
-    except Refused:
-        if interaction.type is discord.InteractionType.autocomplete:
-            return False
-        raise
-    return True
+    if audience is Audience.ADMINS:
+        require_admin(interaction)
+    elif audience is Audience.SPECIALISTS:
+        require_specialist(interaction)
 
 
 class CheckedTree(app_commands.CommandTree[discord.Client]):
     """The bot's command tree: no command runs for someone outside its audience."""
 
     async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
-        return require_audience(interaction)
+        try:
+            require_audience(interaction)
+        except Refused:
+            if interaction.type is not discord.InteractionType.autocomplete:
+                raise
+            # An autocomplete has no reply to carry a refusal: it offers nothing instead,
+            # answered, so Discord doesn't show the member an error.
+            await interaction.response.autocomplete([])
+            return False
+        return True

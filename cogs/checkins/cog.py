@@ -34,6 +34,7 @@ from core.counting import counted
 from core.error_handler import report_interaction_error
 from core.errors import UserFacingError
 from core.forms import submitted_form_id
+from core.member_data import STORED_EVENT
 from core.permissions import Audience, for_audience, guild_of, require_specialist
 from core.timezones import TimeZone
 
@@ -163,6 +164,8 @@ class CheckinCog(commands.Cog):
         ]
         if outcome.triggers:
             lines.append(texts.TRIGGERS_NOTED.format(names=_trigger_names(outcome.triggers)))
+        if outcome.note_not_kept:
+            lines.append(texts.NOTE_NOT_KEPT)
         if hard_day:
             lines.append(
                 texts.HARD_DAY.format(
@@ -183,6 +186,8 @@ class CheckinCog(commands.Cog):
             ),
         )
         log.info("Check-in %s in guild %s", "saved" if outcome.created else "updated", guild_id)
+        # Answered: the privacy notice may follow now, never before the reply.
+        self.bot.dispatch(STORED_EVENT, interaction)
         if outcome.share_channel_id is not None:
             try:
                 channel = await messageable(self.bot, outcome.share_channel_id)

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cogs.checkins import texts
 from core.errors import UserFacingError
+from core.members import member_row
 from core.outbox import Outgoing, enqueue
 from core.timezones import member_zone, zone_or_utc
 from db.engine import Database
@@ -44,14 +45,6 @@ async def _preference(session: AsyncSession, guild_id: int, user_id: int) -> Che
             reminder_hour=DEFAULT_REMINDER_HOUR,
             share_enabled=False,
         )
-        session.add(row)
-    return row
-
-
-async def _member(session: AsyncSession, guild_id: int, user_id: int) -> Member:
-    row = await session.scalar(select(Member).where(Member.user_id == user_id))
-    if row is None:
-        row = Member(guild_id=guild_id, user_id=user_id)
         session.add(row)
     return row
 
@@ -87,7 +80,7 @@ async def set_specialist_consent(
 ) -> None:
     """The member's own choice; recorded in the audit log they can see."""
     async with db.guild_session(guild_id) as session, session.begin():
-        member = await _member(session, guild_id, user_id)
+        member = await member_row(session, guild_id, user_id)
         member.share_signals_with_specialists = on
         member.consent_updated_at = now
         session.add(
@@ -104,7 +97,7 @@ async def set_specialist_consent(
 async def set_member_timezone(db: Database, guild_id: int, user_id: int, zone: str) -> None:
     """The zone whose days a member's check-ins, streak and reminders follow."""
     async with db.guild_session(guild_id) as session, session.begin():
-        member = await _member(session, guild_id, user_id)
+        member = await member_row(session, guild_id, user_id)
         member.timezone = zone
 
 

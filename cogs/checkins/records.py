@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -38,6 +38,9 @@ class CheckinOutcome:
     # Where to post the "checked in" line: set only for a member who opted in, on their
     # first check-in of the day.
     share_channel_id: int | None
+    # A note was typed but not stored: the member chose not to keep notes (/privacy
+    # settings). Notes stored before that choice are left as they are.
+    note_not_kept: bool = False
 
 
 async def record_checkin(
@@ -53,14 +56,22 @@ async def record_checkin(
     """Store today's check-in (or update it); refused values change nothing.
 
     `keep_note_if_empty`: the form did not show the stored note, so an empty note field
-    leaves it as it is."""
+    leaves it as it is. A member who turned check-in notes off (`members.keep_checkin_notes`,
+    /privacy settings) has no note stored, and one kept from before left as it is."""
     values = parse_checkin(raw, content)
     async with db.guild_session(guild_id) as session, session.begin():
         schedule, today, weekdays = await _member_day(session, guild_id, user_id, now)
         share = await session.scalar(
             select(CheckinPreference.share_enabled).where(CheckinPreference.user_id == user_id)
         )
-        keep_note = keep_note_if_empty and not values.note
+        keeps_notes = await session.scalar(
+            select(Member.keep_checkin_notes).where(Member.user_id == user_id)
+        )
+        note_not_kept = keeps_notes is False and values.note is not None
+        if keeps_notes is False:
+            # Read here, in the same transaction: a choice changed a moment ago holds.
+            values = replace(values, note=None)
+        keep_note = (keep_note_if_empty and not values.note) or keeps_notes is False
         created = await _upsert(session, guild_id, user_id, today, values, now, keep_note)
         streak = await _streak(session, user_id, today, weekdays)
     signs = content.warning_signs
@@ -72,6 +83,7 @@ async def record_checkin(
         high_craving=values.craving >= signs.high_craving_at_least,
         low_mood=values.mood <= signs.low_mood_at_most,
         share_channel_id=schedule.channel_id if (share and created and schedule) else None,
+        note_not_kept=note_not_kept,
     )
 
 

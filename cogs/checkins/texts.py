@@ -224,3 +224,9 @@ SEE_YOUR_PLAN = "Your plan has what you wrote for moments like this: `/plan show
 CHART_HISTORY_TITLE = "Your check-ins, {period}"
 CHART_HISTORY_TITLE_IN_A_ROW = "Your check-ins, {period} · {days} in a row"
 DAYS = ("day", "days")
+
+# --- The member's choice not to keep check-in notes (/privacy settings) ---------------------
+NOTE_NOT_KEPT = (
+    "Your note wasn't kept, because you chose not to keep check-in notes. Your other "
+    "answers are saved. You can change this with `/privacy settings`."
+)

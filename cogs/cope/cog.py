@@ -32,6 +32,7 @@ from core.choices import loose, matching
 from core.error_handler import report_interaction_error
 from core.errors import UserFacingError
 from core.forms import submitted_form_id, submitted_values
+from core.member_data import STORED_EVENT
 from core.messages import pack
 from core.permissions import Audience, for_audience, guild_of, require_owner
 from core.timezones import member_zone
@@ -429,6 +430,7 @@ class CopeCog(commands.Cog):
             )
         log.info("Journal entry kept in guild %s", guild_id)
         await interaction.followup.send(texts.ENTRY_KEPT, ephemeral=True)
+        self.bot.dispatch(STORED_EVENT, interaction)
 
     def _journal_strategy_id(self) -> str:
         # The form's id says only whether to keep the entry; the journaling strategy is

@@ -25,6 +25,7 @@ from core.counting import counted
 from core.error_handler import report_interaction_error
 from core.errors import UserFacingError
 from core.forms import submitted_form_id, submitted_values
+from core.member_data import STORED_EVENT
 from core.messages import pack
 from core.permissions import Audience, for_audience, guild_of, require_owner, require_specialist
 from core.plans import NO_PLANS
@@ -230,5 +231,6 @@ class PlanCog(commands.Cog):
             await interaction.response.send_message(
                 texts.SAVED.format(part=texts.PART_NAMES[part.value]), ephemeral=True
             )
+            self.bot.dispatch(STORED_EVENT, interaction)
         except Exception as error:
             await report_interaction_error(interaction, error)

@@ -13,6 +13,9 @@ Per table:
 
 The highlights in memory (`PlanMemory`) are dropped before the transaction and put back
 if it fails.
+
+Each `plan_looks` row is also a `Look` for the member's access log (`RecordsLooks`):
+there the member sees who read their plan, which the export leaves out.
 """
 
 from __future__ import annotations
@@ -23,7 +26,14 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cogs.plan.memory import PlanMemory
-from core.member_data import MemberTable, erase_tables, export_tables, exported, member_rows
+from core.member_data import (
+    Look,
+    MemberTable,
+    erase_tables,
+    export_tables,
+    exported,
+    member_rows,
+)
 from db.base import Base
 from db.models import PlanLook, RecoveryPlan
 
@@ -35,6 +45,8 @@ _PLAN = MemberTable(
     one=True,
 )
 _LOOKS = MemberTable("looks", PlanLook.user_id, "looked_at", order_by=PlanLook.looked_at)
+# What a look read, as the member's access log names it.
+LOOKED_AT_PLAN = "your relapse-prevention plan"
 
 
 class PlanMemberData:
@@ -61,3 +73,11 @@ class PlanMemberData:
 
     async def forget_member(self, guild_id: int, user_id: int) -> Callable[[], None]:
         return self._memory.forget(guild_id, user_id)
+
+    async def looks_at_member(
+        self, session: AsyncSession, guild_id: int, user_id: int
+    ) -> list[Look]:
+        looks = await member_rows(
+            session, PlanLook, guild_id, PlanLook.user_id == user_id, order_by=PlanLook.looked_at
+        )
+        return [Look(look.viewer_id, LOOKED_AT_PLAN, look.looked_at) for look in looks]

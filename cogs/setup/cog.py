@@ -16,7 +16,7 @@ from cogs.setup.service import ItemState
 from config.content import CrisisResources
 from core.counting import counted
 from core.errors import UserFacingError
-from core.guild_settings import GuildSettingsStore
+from core.guild_settings import GuildSettingsStore, ServerConfig
 from core.permissions import Audience, for_audience
 from core.timezones import TimeZone
 
@@ -88,6 +88,7 @@ class SetupCog(commands.Cog):
             ),
             inline=False,
         )
+        embed.add_field(name=texts.STATUS_PRIVACY, value=_privacy(config), inline=False)
         complete = all(item.state is ItemState.OK for item in items)
         embed.description = texts.STATUS_ALL_SET if complete else texts.STATUS_TODO
         await interaction.response.send_message(embed=embed, ephemeral=True)
@@ -166,6 +167,16 @@ class SetupCog(commands.Cog):
         await interaction.followup.send(
             texts.CHANNELS_SAVED.format(summary=summary), ephemeral=True
         )
+
+
+def _privacy(config: ServerConfig) -> str:
+    days = config.erase_after_days
+    return texts.STATUS_PRIVACY_VALUE.format(
+        erase=texts.STATUS_ERASE_AFTER.format(days=counted(days, texts.DAYS))
+        if days
+        else texts.STATUS_ERASE_AT_NEXT_CHECK,
+        retention=counted(config.retention_days, texts.DAYS),
+    )
 
 
 def _render_item(item: service.StatusItem) -> str:

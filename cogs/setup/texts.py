@@ -21,6 +21,15 @@ STATUS_PAGING_VALUE = (
     "Local lines: {lines}. Change with /setup help-now."
 )
 REPEATS = ("repeat", "repeats")
+STATUS_PRIVACY = "Privacy"
+STATUS_PRIVACY_VALUE = (
+    "Data of a member who left, or of the whole server if the bot is removed, is erased "
+    "{erase}. Check-in notes and kept journal entries are purged after {retention}. "
+    "Change with /setup privacy."
+)
+STATUS_ERASE_AFTER = "{days} later"
+STATUS_ERASE_AT_NEXT_CHECK = "at the next daily check"
+DAYS = ("day", "days")
 STATUS_NO_FALLBACK = "none (the check-in channel is used)"
 STATUS_NO_LINES = "none"
 STATUS_ALL_SET = "Everything the bot needs is configured."

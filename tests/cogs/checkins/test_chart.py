@@ -4,6 +4,7 @@ the colours read on Discord's dark mode. Checked on the Figure, before it become
 
 from __future__ import annotations
 
+import importlib
 import itertools
 import math
 import re
@@ -248,12 +249,14 @@ async def test_checkin_history_draws_the_period_of_its_reply_and_the_days_in_a_r
     bot: RecoveryBot, community: Community, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     drawn: list[Figure] = []
+    # The module the running bot loaded: each bot's start imports its features afresh.
+    loaded = importlib.import_module(chart.__name__)
 
     def kept(*args: Any) -> bytes:
-        drawn.append(chart.history_figure(*args))
+        drawn.append(loaded.history_figure(*args))
         return charts.png_bytes(drawn[-1])
 
-    monkeypatch.setattr(chart, "history_png", kept)
+    monkeypatch.setattr(loaded, "history_png", kept)
     for _ in range(3):
         await (await check_in(community, GOOD)).wait_for_response()
         clock.advance(days=1)
