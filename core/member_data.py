@@ -125,6 +125,15 @@ class RecordsLooks(Protocol):
         ...
 
 
+@runtime_checkable
+class ForgetsServer(Protocol):
+    """A feature that holds data of a whole server outside the database (the /help-now
+    journal may hold requests of members found nowhere in the tables): the server's
+    erasure has it forget them all, before its transaction, with an undo as above."""
+
+    async def forget_server(self, guild_id: int) -> Callable[[], None]: ...
+
+
 class MemberDataRegistry:
     """The hooks of every loaded feature, in the order they registered."""
 

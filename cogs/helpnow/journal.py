@@ -148,12 +148,14 @@ class Journal:
                 type(error).__name__,
             )
 
-    def pending_of(self, guild_id: int, member_user_id: int) -> list[Entry]:
-        """The entries not yet in the database of one member's requests, oldest first."""
+    def pending_of(self, guild_id: int, member_user_id: int | None) -> list[Entry]:
+        """The entries not yet in the database of one member's requests (None: of every
+        member's in that server), oldest first."""
         return [entry for entry in self._pending if _names(entry, guild_id, member_user_id)]
 
-    async def forget_member(self, guild_id: int, member_user_id: int) -> list[Entry]:
-        """Erase one member's requests from the journal; return the entries removed.
+    async def forget_member(self, guild_id: int, member_user_id: int | None) -> list[Entry]:
+        """Erase one member's requests (None: every member's in that server, the server
+        being erased) from the journal; return the entries removed.
 
         Copied to the database first where it can be (the erasure that follows deletes
         them there, in its transaction: a crash before that commits leaves them all, as
@@ -181,7 +183,7 @@ class Journal:
         except OSError as error:
             log.error("Could not rewrite the help-now journal on disk (%s)", type(error).__name__)
 
-    def _forget_set_aside(self, guild_id: int, member_user_id: int) -> None:
+    def _forget_set_aside(self, guild_id: int, member_user_id: int | None) -> None:
         aside = self._path.with_name(self._path.name + UNWRITABLE_SUFFIX)
         try:
             raw = aside.read_bytes()
@@ -380,9 +382,11 @@ class _NotSetAside(Exception):
     """An entry the database refused could not be kept aside on disk either."""
 
 
-def _names(entry: Entry, guild_id: int, member_user_id: int) -> bool:
-    """Whether the entry is of a request the member made in that server."""
-    return entry.guild_id == guild_id and entry.request.get("member_user_id") == member_user_id
+def _names(entry: Entry, guild_id: int, member_user_id: int | None) -> bool:
+    """Whether the entry is of a request the member (None: anyone) made in that server."""
+    return entry.guild_id == guild_id and (
+        member_user_id is None or entry.request.get("member_user_id") == member_user_id
+    )
 
 
 def _append_durably(path: Path, lines: list[bytes]) -> None:

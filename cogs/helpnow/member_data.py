@@ -46,10 +46,18 @@ class HelpNowMemberData:
         self._escalation = escalation
 
     async def forget_member(self, guild_id: int, user_id: int) -> Callable[[], None]:
+        return await self._forget(guild_id, user_id)
+
+    async def forget_server(self, guild_id: int) -> Callable[[], None]:
+        return await self._forget(guild_id, None)
+
+    async def _forget(self, guild_id: int, user_id: int | None) -> Callable[[], None]:
+        """One member's requests, or (None) every member's in the server, out of memory
+        and the journal, their escalations stopped; the undo arms them again."""
         theirs = [
             case.public_id
             for case in self._desk.open_cases()
-            if case.guild_id == guild_id and case.member_user_id == user_id
+            if case.guild_id == guild_id and user_id in (None, case.member_user_id)
         ]
         undo_forget = await self._desk.forget_member(guild_id, user_id)
         for public_id in theirs:

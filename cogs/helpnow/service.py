@@ -201,8 +201,9 @@ class HelpDesk:
 
     # -- erasure (the privacy hooks, cogs/helpnow/member_data.py) --------------
 
-    async def forget_member(self, guild_id: int, member_user_id: int) -> Callable[[], None]:
-        """Drop a member's requests from memory and from the journal; return the undo.
+    async def forget_member(self, guild_id: int, member_user_id: int | None) -> Callable[[], None]:
+        """Drop a member's requests (None: every member's in that server) from memory and
+        from the journal; return the undo.
 
         Their open request stops: no further step is owed (a scheduled step finds no
         case and ends), and nothing more about it is recorded or replayed.
@@ -210,7 +211,7 @@ class HelpDesk:
         cases = [
             case
             for case in self._cases.values()
-            if case.guild_id == guild_id and case.member_user_id == member_user_id
+            if case.guild_id == guild_id and member_user_id in (None, case.member_user_id)
         ]
         held = [(case, case.next_step_at) for case in cases]
         owed = {case.public_id for case in cases} & self._owed_at_start
@@ -225,7 +226,8 @@ class HelpDesk:
             self._cases.pop(case.public_id, None)
             self._owed_at_start.discard(case.public_id)
             self._backup_asked_by.pop(case.public_id, None)
-        self._by_member.pop((guild_id, member_user_id), None)
+        for case in cases:
+            self._by_member.pop((guild_id, case.member_user_id), None)
         try:
             entries = await self._journal.forget_member(guild_id, member_user_id)
         except BaseException:

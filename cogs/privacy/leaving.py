@@ -30,7 +30,7 @@ from typing import Any, cast
 
 from sqlalchemy import CursorResult, delete, select, update
 
-from core.member_data import ForgetsMember, MemberDataRegistry
+from core.member_data import ForgetsMember, ForgetsServer, MemberDataRegistry
 from core.members import member_row
 from db.base import Base
 from db.engine import Database
@@ -216,8 +216,9 @@ async def erase_server(db: Database, registry: MemberDataRegistry, guild_id: int
     """Delete every row of the server in every table, in one transaction; rows per table.
 
     First the features holding members' data outside the database (memory, the /help-now
-    journal on disk) forget each member with data there; if the transaction then fails
-    they get it all back, as an erasure of one member does.
+    journal on disk) forget each member with data there, then whatever else of the
+    server they hold; if the transaction then fails they get it all back, as an erasure
+    of one member does.
     """
     undos: list[Callable[[], None]] = []
     forgetting = [hooks for hooks in registry.hooks() if isinstance(hooks, ForgetsMember)]
@@ -232,6 +233,10 @@ async def erase_server(db: Database, registry: MemberDataRegistry, guild_id: int
                 for user_id in sorted(users):
                     undos.append(await hooks.forget_member(guild_id, user_id))
             forgotten |= users
+        # What no table names any more (a /help-now request the database refused).
+        for server_wide in registry.hooks():
+            if isinstance(server_wide, ForgetsServer):
+                undos.append(await server_wide.forget_server(guild_id))
         counts: dict[str, int] = {}
         async with db.guild_session(guild_id) as session, session.begin():
             for table in server_tables():

@@ -13,6 +13,7 @@ from db.engine import Database, create_engine
 GUILD = 10_000_000_000_000_001
 ALICE = 20_000_000_000_000_002
 BOB = 30_000_000_000_000_003
+OTHER_GUILD = 40_000_000_000_000_004
 AT = datetime(2026, 11, 25, 20, 0, tzinfo=UTC)
 
 
@@ -54,5 +55,26 @@ async def test_forget_member_drops_their_entries_from_disk_and_keeps_the_others(
         "alice-1",
         "alice-1",
         "bob-1",
+    ]
+    await db.dispose()
+
+
+async def test_forgetting_a_whole_server_drops_every_members_entries_there_and_no_others(
+    tmp_path: Path, cipher: MultiFernet
+) -> None:
+    path = tmp_path / "journal"
+    db = Database(create_engine(UNREACHABLE))
+    journal = Journal(path, cipher, db)
+    journal.append(entry("alice-1", ALICE))
+    journal.append(entry("bob-1", BOB))
+    elsewhere = entry("bob-2", BOB)
+    journal.append(Entry(OTHER_GUILD, elsewhere.request, elsewhere.events))
+
+    removed = await journal.forget_member(GUILD, None)
+
+    assert sorted(e.request["public_id"] for e in removed) == ["alice-1", "bob-1"]
+    reread = Journal(path, cipher, db)  # what a restart replays
+    assert [(e.guild_id, e.request["public_id"]) for e in reread.pending_entries()] == [
+        (OTHER_GUILD, "bob-2")
     ]
     await db.dispose()
