@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -20,8 +21,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _step(out: str, line: str) -> str:
-    """What the sandbox printed for one line of the script."""
-    start = out.index(f"\n> {line}\n") + len(line) + 3
+    """What the sandbox printed for the line of the script that starts with `line`."""
+    start = out.index("\n", out.index(f"\n> {line}") + 1) + 1
     following = out.find("\n> ", start)
     return out[start : following if following >= 0 else len(out)]
 
@@ -84,6 +85,17 @@ def test_the_shipped_tour_runs_and_shows_each_person_what_they_see(tmp_path: Pat
     assert "[Check in]" in day[prompt:]
     assert "@alice reaches **1 day**" in day[milestone:]
     assert "the bot's clock is now" in day
+
+    # The first data-storing step brings the privacy notice, after its own answer.
+    saved_plan = _step(out, "as alice submit emergency_call=")
+    assert saved_plan.index("Saved **Emergency plan**") < saved_plan.index("/privacy delete")
+    assert "@sam read your relapse-prevention plan" in _step(out, "as alice /privacy access-log")
+    exported = re.search(r"attachment: (my-data-[0-9-]+\.json) saved to (.+)", out)
+    assert exported is not None, out
+    assert json.loads(Path(exported[2]).read_text(encoding="utf-8"))["features"]
+    erased = _step(out, 'as bob click "Delete everything"')
+    assert "only bob can see this" in erased
+    assert "Done. Erased:" in erased
 
 
 def test_a_failing_step_stops_the_script_with_its_line(tmp_path: Path) -> None:

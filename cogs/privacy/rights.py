@@ -152,11 +152,11 @@ def erased_text(done: Erased) -> str:
 
 
 def part_names(features: tuple[str, ...], names: Mapping[str, str], other: str) -> str:
-    """The features' parts in words, joined as a person lists them."""
-    words = [names.get(name, other.format(name=name)) for name in features]
-    if len(words) <= 1:
-        return "".join(words)
-    return f"{'; '.join(words[:-1])}; and {words[-1]}"
+    """The features' parts in words, one line each (some hold commas of their own)."""
+    return "\n".join(
+        texts.PART_LINE.format(part=names.get(name, other.format(name=name)))
+        for name in features
+    )
 
 
 def _holds_something(part: Any) -> bool:

@@ -70,7 +70,7 @@ DELETE_CONFIRM = (
 DELETE_BUTTON = "Delete everything"
 KEEP_BUTTON = "Keep my data"
 ERASED = (
-    "Done. Erased: {parts}. Nothing more will be sent to you about it. All that is left "
+    "Done. Erased:\n{parts}\nNothing more will be sent to you about it. All that is left "
     "is one line saying your data was erased, with nothing of what it held. If you use "
     "the bot here again, it starts fresh."
 )
@@ -78,7 +78,8 @@ ERASED_NOTHING = (
     "Done. There was nothing stored about you here, so nothing needed erasing. All that "
     "is kept is one line saying you asked, with nothing else in it."
 )
-ERASE_KEPT = "Kept, because they are the group's records and not yours alone: {parts}."
+ERASE_KEPT = "Kept, because they are the group's records and not yours alone:\n{parts}"
+PART_LINE = "• {part}"
 # What an erasure keeps, by the feature it belongs to: rows that are other members'
 # records and only mention the member (cogs/README.md's table).
 KEPT_PARTS = {
@@ -149,12 +150,13 @@ NOTICE = (
     "**About what the bot keeps about you here** (a one-time note, private to you)\n"
     "**What:** what you save with the bot: check-ins (and their notes, if you keep them), "
     "sober-day counters, your plan, the journal entries you choose to keep, your time "
-    "zone and these choices. A /help-now request is kept too (who asked and when), so "
-    "the page to the peer specialists can be tracked.\n"
-    "**Where:** in this server's own database, run by the bot. Notes, plans and journal "
-    "entries are encrypted.\n"
-    "**Who sees it:** only you. Peer specialists see only what you choose to share "
-    "(such as your plan, or the warning signs below). Admins never see your answers.\n"
+    "zone and these choices. A /help-now request is kept too (who asked, when, and your "
+    "note), so the page to the peer specialists can be tracked.\n"
+    "**Where:** in the bot's database, kept apart for each server. Notes, plans, "
+    "journal entries and /help-now notes are encrypted.\n"
+    "**Who sees it:** you. Peer specialists see what you choose to share (such as your "
+    "plan, or the warning signs below) and the note of a /help-now, in their private "
+    "channel. Nobody else sees your answers through the bot.\n"
     "**Erasing it:** `/privacy delete` erases everything about you in this server; "
     "`/privacy export` gives you a copy first."
 )

@@ -231,7 +231,7 @@ async def erase_through_the_buttons_and_scan(
 
     assert done.ephemeral
     assert done.custom_ids == []  # nothing left to press twice
-    assert done.content.startswith("Done. Erased: ")
+    assert done.content.startswith("Done. Erased:\n• ")
     for part in ("checkins", "cope", "plan", "helpnow", "sober", "core"):
         assert texts.ERASED_PARTS[part] in done.content
     left = await rows_naming(bot, guild, alice)
