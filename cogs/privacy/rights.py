@@ -154,8 +154,7 @@ def erased_text(done: Erased) -> str:
 def part_names(features: tuple[str, ...], names: Mapping[str, str], other: str) -> str:
     """The features' parts in words, one line each (some hold commas of their own)."""
     return "\n".join(
-        texts.PART_LINE.format(part=names.get(name, other.format(name=name)))
-        for name in features
+        texts.PART_LINE.format(part=names.get(name, other.format(name=name))) for name in features
     )
 
 
