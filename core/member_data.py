@@ -134,6 +134,16 @@ class ForgetsServer(Protocol):
     async def forget_server(self, guild_id: int) -> Callable[[], None]: ...
 
 
+@runtime_checkable
+class WarnsBeforeErasure(Protocol):
+    """A feature whose erasure would stop something still under way for the member (an
+    open /help-now request's pages): the member is told before they confirm."""
+
+    def erasure_stops(self, guild_id: int, user_id: int) -> str | None:
+        """What erasing now would stop, in words for the member; None when nothing."""
+        ...
+
+
 class MemberDataRegistry:
     """The hooks of every loaded feature, in the order they registered."""
 
@@ -149,6 +159,15 @@ class MemberDataRegistry:
 
     def hooks(self) -> list[MemberData]:
         return list(self._hooks.values())
+
+    def erasure_warnings(self, guild_id: int, user_id: int) -> list[str]:
+        """What erasing the member now would stop, feature by feature (from memory)."""
+        return [
+            warning
+            for hooks in self._hooks.values()
+            if isinstance(hooks, WarnsBeforeErasure)
+            and (warning := hooks.erasure_stops(guild_id, user_id)) is not None
+        ]
 
     async def members_with_data(
         self, session: AsyncSession, guild_id: int, *, among: Collection[int] | None = None

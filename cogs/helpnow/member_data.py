@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cogs.helpnow import texts
 from cogs.helpnow.escalation import Escalation
 from cogs.helpnow.journal import EventRecord
 from cogs.helpnow.service import HelpDesk
@@ -44,6 +45,11 @@ class HelpNowMemberData:
     def __init__(self, desk: HelpDesk, escalation: Escalation) -> None:
         self._desk = desk
         self._escalation = escalation
+
+    def erasure_stops(self, guild_id: int, user_id: int) -> str | None:
+        if self._desk.open_case_of(guild_id, user_id) is None:
+            return None
+        return texts.ERASURE_STOPS_REQUEST
 
     async def forget_member(self, guild_id: int, user_id: int) -> Callable[[], None]:
         return await self._forget(guild_id, user_id)

@@ -166,3 +166,10 @@ RESOURCE_CROWDS_FIRST_MESSAGE = (
     "That line would push the local lines out of the first /help-now message; please "
     "shorten it or remove another line first."
 )
+
+# /privacy delete, asked while the member's own request is still open.
+ERASURE_STOPS_REQUEST = (
+    "**Your /help-now request is still open.** Erasing your data now also stops its pages "
+    "to the peer specialists. If you still need someone, keep your data for now, or call "
+    "or text one of the crisis lines from /help-now."
+)

@@ -79,9 +79,11 @@ class PrivacyCog(commands.Cog):
 
     @privacy.command(name="delete", description=texts.DELETE_DESCRIPTION)
     async def delete(self, interaction: discord.Interaction) -> None:
-        guild_of(interaction)
+        guild_id = guild_of(interaction)
+        # What the erasure would stop (an open /help-now request) comes first.
+        warnings = self.bot.member_data.erasure_warnings(guild_id, interaction.user.id)
         await interaction.response.send_message(
-            texts.DELETE_CONFIRM,
+            "\n\n".join([*warnings, texts.DELETE_CONFIRM]),
             view=rights_views.confirm_erase_view(interaction.user.id),
             ephemeral=True,
         )

@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy import select
 
 from cogs.checkins.preferences import REMINDER_KIND, reminder_dedupe_key
+from cogs.helpnow import texts as helpnow_texts
 from cogs.privacy import texts
 from cogs.sober.cog import SoberCog
 from core.bot import RecoveryBot
@@ -222,7 +223,8 @@ async def erase_through_the_buttons_and_scan(
     bob_before = await rows_naming(bot, guild, bob)
     assert await rows_naming(bot, guild, alice)
     asked = await ask_to_delete(community, community.alice)
-    assert asked.content == texts.DELETE_CONFIRM
+    # The seed left her /help-now request open: she is told its pages would stop.
+    assert asked.content == f"{helpnow_texts.ERASURE_STOPS_REQUEST}\n\n{texts.DELETE_CONFIRM}"
     assert set(asked.custom_ids) == {erase_id(community.alice), keep_id(community.alice)}
 
     await runner.stop(bot)
@@ -541,3 +543,16 @@ async def test_deleting_in_one_server_erases_nothing_of_the_same_person_in_anoth
     assert message is not None
     await press(alice_there, message, erase_id(alice_there))
     assert await rows_naming(bot, community.guild.id, community.alice.id) == before
+
+
+async def test_asking_to_delete_with_an_open_help_now_request_says_its_pages_would_stop(
+    bot: RecoveryBot, community: Community
+) -> None:
+    calm = await privacy(community, community.alice, "delete")
+    assert helpnow_texts.ERASURE_STOPS_REQUEST not in calm.content
+
+    asked = await community.alice.run_command("help-now", channel=community.checkins)
+    await asked.wait_for_response()
+    worried = await privacy(community, community.alice, "delete")
+    assert worried.content.startswith(helpnow_texts.ERASURE_STOPS_REQUEST)
+    assert texts.DELETE_CONFIRM in worried.content
