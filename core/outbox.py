@@ -144,6 +144,35 @@ async def enqueue(session: AsyncSession, messages: Sequence[Outgoing]) -> None:
     await session.execute(statement, rows)
 
 
+async def withdraw(
+    session: AsyncSession, guild_id: int, key_prefixes: Sequence[str], now: datetime
+) -> int:
+    """Take back, in the caller's transaction, the messages of server `guild_id` still
+    queued whose dedupe key starts with one of `key_prefixes`: they are never sent.
+
+    A row a worker holds at `now` (its lease still runs) is being sent right now and is
+    left to it; sent, failed and expired rows are history and stay. A withdrawn row is
+    gone, so its dedupe key may be queued again later. Returns how many were withdrawn."""
+    if not key_prefixes:
+        return 0
+    result = await session.execute(
+        delete(OutboxMessage)
+        .where(
+            OutboxMessage.guild_id == guild_id,
+            OutboxMessage.state == QUEUED,
+            or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until < now),
+            or_(
+                *(
+                    OutboxMessage.dedupe_key.startswith(prefix, autoescape=True)
+                    for prefix in key_prefixes
+                )
+            ),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def shard_filter(guild_id: Any, shards: tuple[Sequence[int], int] | None) -> list[Any]:
     """Conditions on a `guild_id` column keeping the servers of these shards (any one
     of them holds: `or_(*conditions)`); none when the process holds every server."""

@@ -94,11 +94,13 @@ async def set_specialist_consent(
         )
 
 
-async def set_member_timezone(db: Database, guild_id: int, user_id: int, zone: str) -> None:
-    """The zone whose days a member's check-ins, streak and reminders follow."""
-    async with db.guild_session(guild_id) as session, session.begin():
-        member = await member_row(session, guild_id, user_id)
-        member.timezone = zone
+async def set_member_timezone(
+    session: AsyncSession, guild_id: int, user_id: int, zone: str
+) -> None:
+    """The zone whose days a member's check-ins, streak and reminders follow, inside the
+    caller's transaction (`cogs.me.settings.set_timezone` saves it with the counters)."""
+    member = await member_row(session, guild_id, user_id)
+    member.timezone = zone
 
 
 # --- Reminders ------------------------------------------------------------------------------

@@ -272,7 +272,9 @@ class SoberCog(commands.Cog):
         require_owner(interaction, owner_id, texts.NOT_YOURS)
         guild_id = guild_of(interaction)
         counter = await self._counter_by_id(guild_id, owner_id, counter_id)
-        await service.delete(self.bot.db, guild_id, owner_id, counter.substance)
+        await service.delete(
+            self.bot.db, guild_id, owner_id, counter.substance, self.bot.clock.now()
+        )
         log.info("Sober-day counter deleted in guild %s", guild_id)
         await interaction.response.edit_message(
             content=texts.DELETED.format(substance=counter.substance), view=None

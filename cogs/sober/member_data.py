@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cogs.sober.service import MILESTONE_POST_KIND
+from cogs.sober.service import MILESTONE_POST_KEY, MILESTONE_POST_KIND
 from core.member_data import (
     MemberTable,
     erase_rows,
@@ -100,7 +100,7 @@ def _posts_of(counters: list[SoberCounter]) -> tuple[ColumnElement[bool], ...]:
         OutboxMessage.kind == MILESTONE_POST_KIND,
         or_(
             *(
-                OutboxMessage.dedupe_key.startswith(f"sober:milestone-post:{counter.id}:")
+                OutboxMessage.dedupe_key.startswith(f"{MILESTONE_POST_KEY}:{counter.id}:")
                 for counter in counters
             )
         ),

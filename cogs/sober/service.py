@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cogs.sober import texts
 from core.errors import UserFacingError
-from core.outbox import Outgoing, enqueue, shard_filter
+from core.outbox import Outgoing, enqueue, shard_filter, withdraw
 from core.timezones import member_zone, member_zone_name, zone_or_utc
 from db.engine import Database
 from db.models import GuildSettings, SoberCounter, SoberPreference, SoberRun
@@ -35,6 +35,9 @@ YEARS_BACK = 100
 MAX_DAILY_COST_CENTS = 1_000_000
 MILESTONE_KIND = "sober.milestone"
 MILESTONE_POST_KIND = "sober.milestone_post"
+# The dedupe keys of a milestone's messages start so, then "<counter id>:<since>:<days>".
+MILESTONE_KEY = "sober:milestone"
+MILESTONE_POST_KEY = "sober:milestone-post"
 # A congratulation two days late is still welcome; later, it would only surprise.
 MILESTONE_KEPT_FOR = timedelta(days=2)
 CLAIM_CHUNK = 200
@@ -370,15 +373,39 @@ async def reset(
             new_start, days_on(new_start, now, zone), zone, milestones
         )
         counter.updated_at = now
+        # The run that ended is congratulated no more: a milestone of it still queued
+        # (Discord slow, or refusing for a while) is withdrawn with the reset.
+        await _withdraw_milestones(session, guild_id, counter.id, now)
         runs = await _past_runs(session, guild_id, [counter.id])
         return _counter(counter, runs[counter.id], zone, now, milestones)
 
 
-async def delete(db: Database, guild_id: int, user_id: int, substance: str) -> None:
-    """Remove the counter; its past runs go with it (the foreign key cascades)."""
+async def delete(db: Database, guild_id: int, user_id: int, substance: str, now: datetime) -> None:
+    """Remove the counter; its past runs go with it (the foreign key cascades), and so do
+    its milestones still queued in the outbox."""
     name = _substance(substance)
     async with db.guild_session(guild_id) as session, session.begin():
-        await session.delete(await _counter_named(session, guild_id, user_id, name))
+        counter = await _counter_named(session, guild_id, user_id, name)
+        counter_id = counter.id
+        await session.delete(counter)
+        await _withdraw_milestones(session, guild_id, counter_id, now)
+
+
+def milestone_key_prefixes(counter_id: int) -> tuple[str, str]:
+    """The start of the dedupe keys of every milestone message of this counter, its DMs
+    and its posts, of every run (see `_congratulations`); the colon after the id keeps
+    counter 12's messages out of counter 1's."""
+    return (f"{MILESTONE_KEY}:{counter_id}:", f"{MILESTONE_POST_KEY}:{counter_id}:")
+
+
+async def _withdraw_milestones(
+    session: AsyncSession, guild_id: int, counter_id: int, now: datetime
+) -> None:
+    # The counter's change is written first: a milestone job claiming it at this moment
+    # holds its row until it commits, and whatever it queued is then seen and withdrawn
+    # (a job that comes after finds the counter gone or moved on, and queues nothing).
+    await session.flush()
+    await withdraw(session, guild_id, milestone_key_prefixes(counter_id), now)
 
 
 async def history(
@@ -418,18 +445,19 @@ async def substances_of(db: Database, guild_id: int, user_id: int) -> list[str]:
         return [c.substance for c in await _counters_of(session, guild_id, user_id)]
 
 
-async def rezone(db: Database, guild_id: int, user_id: int) -> None:
+async def rezone(session: AsyncSession, guild_id: int, user_id: int) -> None:
     """The member's zone changed: their next milestones begin at the new zone's midnight.
 
-    Which milestone comes next stays: one reached in the old zone was celebrated, and one
-    the new zone reaches at once is due now (the job celebrates it at its next run)."""
-    async with db.guild_session(guild_id) as session, session.begin():
-        zone = await member_zone(session, guild_id, user_id)
-        for counter in await _counters_of(session, guild_id, user_id):
-            if counter.next_milestone_days is not None:
-                counter.next_milestone_at = milestone_at(
-                    counter.since, counter.next_milestone_days, zone
-                )
+    Inside the caller's transaction, the one that changes the zone, so the two are saved
+    together or not at all (`cogs.me.settings.set_timezone`). Which milestone comes next
+    stays: one reached in the old zone was celebrated, and one the new zone reaches at
+    once is due now (the job celebrates it at its next run)."""
+    zone = await member_zone(session, guild_id, user_id)
+    for counter in await _counters_of(session, guild_id, user_id):
+        if counter.next_milestone_days is not None:
+            counter.next_milestone_at = milestone_at(
+                counter.since, counter.next_milestone_days, zone
+            )
 
 
 # --- Milestones -----------------------------------------------------------------------------
@@ -559,7 +587,7 @@ def _congratulations(
     messages = [
         Outgoing(
             kind=MILESTONE_KIND,
-            dedupe_key=f"sober:milestone:{purpose}",
+            dedupe_key=f"{MILESTONE_KEY}:{purpose}",
             guild_id=milestone.guild_id,
             body=private,
             not_before=now,
@@ -571,7 +599,7 @@ def _congratulations(
         messages.append(
             Outgoing(
                 kind=MILESTONE_POST_KIND,
-                dedupe_key=f"sober:milestone-post:{purpose}",
+                dedupe_key=f"{MILESTONE_POST_KEY}:{purpose}",
                 guild_id=milestone.guild_id,
                 body=post,
                 not_before=now,

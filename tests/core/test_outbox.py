@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy import select, update
 
 from core.bot import RecoveryBot
-from core.outbox import Outgoing, Refused, enqueue, message_body
+from core.outbox import Outgoing, Refused, enqueue, message_body, withdraw
+from db.engine import Database
 from db.keys import KEY_FILE_NAME
 from db.models import OutboxMessage
 from db.models.outbox import EXPIRED, FAILED, QUEUED, SENT
@@ -282,6 +283,62 @@ def test_an_outgoing_message_goes_to_a_channel_or_a_member_never_both() -> None:
         Outgoing("test", "k", 1, {}, at, at, channel_id=2, user_id=3)
     with pytest.raises(ValueError, match="not both"):
         Outgoing("test", "k", 1, {}, at, at)
+
+
+async def test_withdraw_takes_back_only_queued_unleased_messages_whose_key_starts_so(
+    database: Database,
+) -> None:
+    now = datetime(2026, 12, 2, 9, tzinfo=UTC)
+    guild, other_guild = 111_000_000_000_000_001, 222_000_000_000_000_002
+
+    def message(key: str, guild_id: int = guild) -> Outgoing:
+        return Outgoing(
+            "test.post", key, guild_id, {"content": key}, now, now + timedelta(hours=1), 7
+        )
+
+    keys = (
+        "t:1:queued",
+        "t:1:lease-ran-out",
+        "t:1:being-sent",
+        "t:1:sent",
+        "t:12:queued",  # another prefix, only the same digits
+        "tx1:queued",  # "_" in a prefix is a character, not LIKE's wildcard
+    )
+    async with database.all_guilds_session() as session, session.begin():
+        await enqueue(session, [message(key) for key in keys])
+        await enqueue(session, [message("t:1:other-server", other_guild)])
+        for key, values in (
+            (
+                "t:1:lease-ran-out",
+                {"lease_owner": "gone", "lease_until": now - timedelta(minutes=1)},
+            ),
+            ("t:1:being-sent", {"lease_owner": "busy", "lease_until": now + timedelta(minutes=1)}),
+            ("t:1:sent", {"state": SENT, "done_at": now}),
+        ):
+            await session.execute(
+                update(OutboxMessage).where(OutboxMessage.dedupe_key == key).values(**values)
+            )
+
+    async with database.all_guilds_session() as session, session.begin():
+        withdrawn = await withdraw(session, guild, ["t:1:", "t_1:"], now)
+        nothing = await withdraw(session, guild, [], now)
+
+    async with database.all_guilds_session() as session:
+        left = (await session.scalars(select(OutboxMessage.dedupe_key))).all()
+    assert (withdrawn, nothing) == (2, 0)
+    assert sorted(left) == sorted(
+        ["t:1:being-sent", "t:1:sent", "t:12:queued", "tx1:queued", "t:1:other-server"]
+    )
+    # Gone, not marked: the same purpose may be queued again.
+    async with database.all_guilds_session() as session, session.begin():
+        await enqueue(session, [message("t:1:queued")])
+    async with database.all_guilds_session() as session:
+        assert (
+            await session.scalar(
+                select(OutboxMessage.state).where(OutboxMessage.dedupe_key == "t:1:queued")
+            )
+            == QUEUED
+        )
 
 
 async def test_a_help_now_page_goes_out_in_the_middle_of_a_flood_not_after_it(

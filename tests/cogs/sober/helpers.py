@@ -1,19 +1,23 @@
-"""Shared pieces for the sober-day tests: ids, the milestones, members' zones, and every
-sober row read back for before/after comparisons."""
+"""Shared pieces for the sober-day tests: ids, the milestones, members' zones, every
+sober row read back for before/after comparisons, and the milestone job run by hand."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from cogs.sober.cog import SoberCog
 from config.content import load_content
 from config.settings import DEFAULT_CONTENT_DIR
+from core.bot import RecoveryBot
 from db.base import Base
 from db.engine import Database
 from db.models import Member
+from tests.cogs.checkins.e2e_helpers import outbox_settled
+from tests.fake_clock import FakeClock
 
 MILESTONES = load_content(DEFAULT_CONTENT_DIR).milestones.days
 GUILD = 111_000_000_000_000_001
@@ -49,3 +53,19 @@ async def sober_rows(database: Database) -> dict[str, list[tuple[Any, ...]]]:
             rows = (await connection.execute(select(Base.metadata.tables[name]))).all()
             found[name] = sorted((tuple(row) for row in rows), key=repr)
     return found
+
+
+def hold_clock(bot: RecoveryBot, clock: FakeClock) -> RecoveryBot:
+    bot.clock = clock
+    # The test runs the milestone job itself, at the times it chooses.
+    bot.scheduler.pause()
+    return bot
+
+
+async def run_milestones(bot: RecoveryBot) -> None:
+    """The milestone job, run as the scheduler runs it, then the outbox emptied."""
+    cog = cast(SoberCog, bot.get_cog("SoberCog"))
+    job = bot.scheduler.get_job(cog.jobs.scheduled.job_id("milestones"))
+    assert job is not None, "no milestone job"
+    await job.func(*job.args)
+    await outbox_settled(bot)

@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import logging
 from datetime import date
-from typing import cast
 
 import pytest
 from sqlalchemy import select
 
 from cogs.checkins import views as checkin_views
 from cogs.sober import texts
-from cogs.sober.cog import SoberCog
 from core import help_offer
 from core.bot import RecoveryBot
 from db.models import SoberCounter, SoberRun
@@ -25,12 +23,13 @@ from fakediscord.models import Member, Message
 from sandbox.community import BotRunner, Community
 from tests.cogs.checkins.e2e_helpers import GOOD, check_in, outbox_settled
 from tests.cogs.checkins.helpers import utc
-from tests.cogs.sober.helpers import sober_rows
+from tests.cogs.sober.helpers import hold_clock, run_milestones, sober_rows
 from tests.fake_clock import FakeClock
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # The clock fixture's day: Tuesday 10 November 2026, 18:00 UTC.
 TODAY = date(2026, 11, 10)
+POST_MESSAGE = ("POST", "/channels/{channel_id}/messages")
 
 
 @pytest.fixture
@@ -38,13 +37,6 @@ def clock(bot: RecoveryBot) -> FakeClock:
     clock = FakeClock(utc(2026, 11, 10, 18, 0))
     hold_clock(bot, clock)
     return clock
-
-
-def hold_clock(bot: RecoveryBot, clock: FakeClock) -> RecoveryBot:
-    bot.clock = clock
-    # The test runs the milestone job itself, at the times it chooses.
-    bot.scheduler.pause()
-    return bot
 
 
 # --- Driving the bot ------------------------------------------------------------------------
@@ -68,15 +60,6 @@ def button(message: Message | None, prefix: str) -> str:
     assert message is not None
     [found] = [custom_id for custom_id in message.custom_ids if custom_id.startswith(prefix)]
     return found
-
-
-async def run_milestones(bot: RecoveryBot) -> None:
-    """The milestone job, run as the scheduler runs it, then the outbox emptied."""
-    cog = cast(SoberCog, bot.get_cog("SoberCog"))
-    job = bot.scheduler.get_job(cog.jobs.scheduled.job_id("milestones"))
-    assert job is not None, "no milestone job"
-    await job.func(*job.args)
-    await outbox_settled(bot)
 
 
 # --- Reading what happened ------------------------------------------------------------------
@@ -413,6 +396,45 @@ async def test_a_restart_spanning_midnight_sends_the_milestone_once(
     await run_milestones(again)
     [congratulation] = emu.dms_of(community.alice)
     assert "**1 day**" in congratulation.content
+
+
+@pytest.mark.parametrize("change", ["delete", "reset"])
+async def test_a_milestone_still_queued_is_never_sent_once_its_counter_is_deleted_or_reset(
+    bot: RecoveryBot, community: Community, clock: FakeClock, change: str
+) -> None:
+    emu, alice, bob = community.emu, community.alice, community.bob
+    for who in (alice, bob):
+        await sober(community, who, "share", state="on")
+        await sober(community, who, "start", substance="alcohol", since="2026-11-04")
+    await sober(community, alice, "start", substance="nicotine", since="2026-11-04")
+    # Discord refuses messages for a while: the week's congratulations stay queued.
+    emu.faults.fail(*POST_MESSAGE, status=503, times=None)
+    clock.at = utc(2026, 11, 11, 0, 1)  # a week for all three counters: a DM and a post each
+    await run_milestones(bot)
+    assert emu.dms_of(alice) == emu.dms_of(bob) == []
+    assert emu.messages_in(community.milestones) == []
+
+    # She restarts (or deletes) her count of alcohol while its week is still waiting.
+    asked = await sober(community, alice, change, substance="alcohol")
+    done = await press(alice, asked.message, button(asked.message, f"sober:{change}:"))
+    assert done.content
+    emu.faults.clear()
+    clock.advance(minutes=5)
+    bot.outbox.wake()
+    for _ in range(2):
+        await emu.wait_for_message(channel=community.milestones, timeout=10)
+    for who in (alice, bob):
+        await emu.wait_for_dm(who, timeout=10)
+    await outbox_settled(bot)
+
+    # Her nicotine week and Bob's alcohol week went out; her alcohol week did not.
+    [to_alice] = emu.dms_of(alice)
+    assert "without nicotine" in to_alice.content
+    [to_bob] = emu.dms_of(bob)
+    assert "without alcohol" in to_bob.content
+    posts = [post.content for post in emu.messages_in(community.milestones)]
+    assert len(posts) == 2
+    assert [who for who in (alice, bob) for post in posts if who.mention in post] == [alice, bob]
 
 
 # --- One time zone for every feature --------------------------------------------------------

@@ -24,7 +24,8 @@ from tests.cogs.checkins.e2e_helpers import (
     refused_again_and_the_owner_told_once,
 )
 from tests.cogs.checkins.helpers import utc
-from tests.cogs.sober.test_e2e import clock, run_milestones, sober
+from tests.cogs.sober.helpers import run_milestones
+from tests.cogs.sober.test_e2e import clock, sober
 from tests.fake_clock import FakeClock
 
 __all__ = ["clock"]  # the fixture, shared with the end-to-end tests

@@ -13,8 +13,10 @@ import pytest
 from sqlalchemy import select, update
 
 from cogs.sober import service
+from core.outbox import Outgoing, enqueue
 from db.engine import Database
 from db.models import OutboxMessage, SoberCounter
+from db.models.outbox import QUEUED, SENT
 from tests.cogs.sober.helpers import (
     ALICE,
     BOB,
@@ -172,6 +174,7 @@ async def test_several_milestones_passed_while_down_celebrate_only_the_highest(
 async def test_after_a_reset_the_same_milestone_is_celebrated_again(db: Database) -> None:
     counter_id = await start(db)
     await claim(db, DAY_ONE)
+    await mark(db, SENT, lease_until=None)  # the first run's day went out
     await service.reset(db, GUILD, ALICE, "alcohol", None, DAY_ONE + timedelta(hours=9), MILESTONES)
 
     reached = await claim(db, DAY_ONE + timedelta(days=1))
@@ -181,6 +184,104 @@ async def test_after_a_reset_the_same_milestone_is_celebrated_again(db: Database
         f"sober:milestone:{counter_id}:2026-11-10:1",
         f"sober:milestone:{counter_id}:2026-11-11:1",
     ]
+
+
+# --- A counter deleted or reset while its milestone waits in the outbox ---------------------
+
+
+async def mark(db: Database, state: str, lease_until: datetime | None, *keys: str) -> None:
+    """Put the queued messages (those of `keys`, or all) in `state`, leased until then."""
+    async with db.all_guilds_session() as session, session.begin():
+        chosen = update(OutboxMessage)
+        if keys:
+            chosen = chosen.where(OutboxMessage.dedupe_key.in_(keys))
+        await session.execute(
+            chosen.values(
+                state=state,
+                lease_owner=None if lease_until is None else "a worker",
+                lease_until=lease_until,
+            )
+        )
+
+
+async def change(db: Database, action: str, guild_id: int, user_id: int, at: datetime) -> None:
+    if action == "delete":
+        await service.delete(db, guild_id, user_id, "alcohol", at)
+    else:
+        await service.reset(db, guild_id, user_id, "alcohol", None, at, MILESTONES)
+
+
+def keys_of(counter_id: int, since: str = "2026-11-10", days: int = 1) -> list[str]:
+    return [
+        f"sober:milestone:{counter_id}:{since}:{days}",
+        f"sober:milestone-post:{counter_id}:{since}:{days}",
+    ]
+
+
+@pytest.mark.parametrize("action", ["delete", "reset"])
+async def test_deleting_or_resetting_withdraws_exactly_that_counters_queued_milestones(
+    db: Database, action: str
+) -> None:
+    for guild_id, user_id in ((GUILD, ALICE), (GUILD, BOB), (OTHER_GUILD, ALICE)):
+        await service.set_sharing(db, guild_id, user_id, True)
+    alcohol = await start(db, GUILD, ALICE)
+    nicotine = await service.start(db, GUILD, ALICE, "nicotine", SINCE, STARTED, MILESTONES)
+    bobs = await start(db, GUILD, BOB)
+    elsewhere = await start(db, OTHER_GUILD, ALICE)  # her own count in another server
+    await claim(db, DAY_ONE)
+    # And one of a counter whose id begins with the same digits (counter 12 after 1).
+    lookalike = f"sober:milestone:{alcohol}0:2026-11-10:1"
+    async with db.guild_session(GUILD) as session, session.begin():
+        await enqueue(
+            session,
+            [
+                Outgoing(
+                    kind=service.MILESTONE_KIND,
+                    dedupe_key=lookalike,
+                    guild_id=GUILD,
+                    body={"content": "dm 1"},
+                    not_before=DAY_ONE,
+                    expires_at=DAY_ONE + timedelta(days=2),
+                    user_id=BOB,
+                )
+            ],
+        )
+    before = {m.dedupe_key for m in await queued(db)}
+    assert set(keys_of(alcohol)) <= before
+
+    await change(db, action, GUILD, ALICE, DAY_ONE + timedelta(hours=9))
+
+    assert {m.dedupe_key for m in await queued(db)} == {
+        *keys_of(nicotine.id),
+        *keys_of(bobs),
+        keys_of(elsewhere)[0],  # no milestones channel there: a DM only
+        lookalike,
+    }
+    assert before - {m.dedupe_key for m in await queued(db)} == set(keys_of(alcohol))
+
+
+@pytest.mark.parametrize("action", ["delete", "reset"])
+async def test_a_milestone_being_sent_or_already_done_is_not_withdrawn(
+    db: Database, action: str
+) -> None:
+    await service.set_sharing(db, GUILD, ALICE, True)
+    alcohol = await start(db)
+    await claim(db, DAY_ONE)
+    await mark(db, SENT, None)  # her first day went out
+    now = utc(2026, 11, 17, 9)
+    await claim(db, now)  # her week
+    dm, post = keys_of(alcohol, days=7)
+    # The DM in a worker's hands right now; the post held by a worker that died (its
+    # lease ran out), so free again.
+    await mark(db, QUEUED, now + timedelta(minutes=1), dm)
+    await mark(db, QUEUED, now - SECOND, post)
+
+    await change(db, action, GUILD, ALICE, now)
+
+    assert {(m.dedupe_key, m.state) for m in await queued(db)} == {
+        (dm, QUEUED),
+        *((key, SENT) for key in keys_of(alcohol)),
+    }
 
 
 async def test_a_milestone_begins_at_the_members_midnight_not_at_utcs(db: Database) -> None:

@@ -184,7 +184,7 @@ async def test_a_counter_is_found_again_by_any_spelling_of_its_name(db: Database
 
     restarted = await service.reset(db, GUILD, ALICE, " alcohol ", None, NOW, MILESTONES)
     [(name, _)] = await service.history(db, GUILD, ALICE, "ALCOHOL", NOW)
-    await service.delete(db, GUILD, ALICE, "aLcOhOl")
+    await service.delete(db, GUILD, ALICE, "aLcOhOl", NOW)
 
     assert restarted.substance == name == "Alcohol"
     assert await stored(db) == []
@@ -264,7 +264,7 @@ async def test_delete_removes_the_counter_and_its_history(db: Database) -> None:
     await service.reset(db, GUILD, ALICE, "alcohol", TODAY - timedelta(days=3), NOW, MILESTONES)
     await service.reset(db, GUILD, ALICE, "nicotine", TODAY - timedelta(days=3), NOW, MILESTONES)
 
-    await service.delete(db, GUILD, ALICE, "alcohol")
+    await service.delete(db, GUILD, ALICE, "alcohol", NOW)
 
     assert [row.substance for row in await stored(db)] == ["nicotine"]
     assert await runs_of(db) == [(ALICE, TODAY - timedelta(days=10), TODAY - timedelta(days=3))]
@@ -294,7 +294,8 @@ async def test_a_new_zone_moves_the_next_milestone_to_its_midnight_not_to_anothe
     await start(db, since=TODAY - timedelta(days=20))  # UTC: next is 30, on 20 November
     await set_member_zone(db, GUILD, ALICE, "America/New_York")
 
-    await service.rezone(db, GUILD, ALICE)
+    async with db.guild_session(GUILD) as session, session.begin():
+        await service.rezone(session, GUILD, ALICE)
 
     [row] = await stored(db)
     assert row.next_milestone_days == 30
@@ -420,7 +421,7 @@ REFUSALS: dict[str, tuple[Refused, str]] = {
         texts.NO_SUBSTANCE,
     ),
     "delete: an unknown substance": (
-        lambda db: service.delete(db, GUILD, ALICE, "alcohol please"),
+        lambda db: service.delete(db, GUILD, ALICE, "alcohol please", NOW),
         texts.NO_SUCH_COUNTER.format(substance="alcohol please"),
     ),
     "history: an unknown substance": (
@@ -432,7 +433,7 @@ REFUSALS: dict[str, tuple[Refused, str]] = {
         texts.NO_SUCH_COUNTER.format(substance="alcohol"),
     ),
     "a counter in another server is unknown here": (
-        lambda db: service.delete(db, OTHER_GUILD, ALICE, "alcohol"),
+        lambda db: service.delete(db, OTHER_GUILD, ALICE, "alcohol", NOW),
         texts.NO_SUCH_COUNTER.format(substance="alcohol"),
     ),
 }
@@ -501,7 +502,7 @@ async def test_reset_delete_and_sharing_leave_other_members_and_servers_untouche
 
     await service.reset(db, GUILD, ALICE, "alcohol", None, NOW, MILESTONES)
     await service.set_sharing(db, GUILD, ALICE, True)
-    await service.delete(db, GUILD, ALICE, "alcohol")
+    await service.delete(db, GUILD, ALICE, "alcohol", NOW)
 
     after = await sober_rows(db)
     for name, rows in others.items():
