@@ -25,7 +25,7 @@ from discord.ext import commands
 from cogs.helpnow import texts, views
 from cogs.helpnow.crisis import PageState, crisis_messages
 from cogs.helpnow.escalation import Escalation, policy_of
-from cogs.helpnow.paging import Pager
+from cogs.helpnow.paging import PageNote, Pager, with_note
 from cogs.helpnow.policy import Target
 from cogs.helpnow.service import (
     AlreadyAcknowledged,
@@ -253,7 +253,7 @@ class HelpNowCog(commands.Cog, name="HelpNowCog"):
             return
         try:
             await message.edit(
-                content=f"{message.content}\n{texts.PAGE_FOUND_CLOSED}",
+                content=with_note(message.content, texts.PAGE_FOUND_CLOSED),
                 view=page_view_after(message.components, public_id, closed=True),
                 allowed_mentions=discord.AllowedMentions.none(),
             )
@@ -270,12 +270,9 @@ class HelpNowCog(commands.Cog, name="HelpNowCog"):
         self._forget_lock(case.public_id)
         await interaction.response.send_message(texts.SAFE_THANKS, ephemeral=True)
         time = discord.utils.format_dt(case.closed_at or self.bot.clock.now(), "t")
-        specialists = self.bot.guild_settings.cached(case.guild_id).specialists_channel_id
-        # A page that fell back to a public channel never names the member.
-        note = (
-            texts.MEMBER_SAFE.format(member=f"<@{case.member_user_id}>", time=time)
-            if case.page_channel_id is not None and case.page_channel_id == specialists
-            else texts.MEMBER_SAFE_UNNAMED.format(time=time)
+        note = PageNote(
+            texts.MEMBER_SAFE.format(member=f"<@{case.member_user_id}>", time=time),
+            texts.MEMBER_SAFE_UNNAMED.format(time=time),
         )
         await self.pager.annotate_pages(case, note, closed=True)
 
@@ -298,20 +295,27 @@ class HelpNowCog(commands.Cog, name="HelpNowCog"):
             )
             return
         self.escalation.stop_steps(case.public_id)
-        stamp = texts.ACKNOWLEDGED.format(
-            member=f"<@{case.member_user_id}>",
-            specialist=interaction.user.mention,
-            time=discord.utils.format_dt(case.acknowledged_at or self.bot.clock.now(), "t"),
+        time = discord.utils.format_dt(case.acknowledged_at or self.bot.clock.now(), "t")
+        specialist = interaction.user.mention
+        stamp = PageNote(
+            texts.ACKNOWLEDGED.format(
+                member=f"<@{case.member_user_id}>", specialist=specialist, time=time
+            ),
+            texts.ACKNOWLEDGED_UNNAMED.format(specialist=specialist, time=time),
         )
+        specialists = self.bot.guild_settings.cached(case.guild_id).specialists_channel_id
+        here = stamp.named if interaction.channel_id == specialists else stamp.unnamed
         original = interaction.message.content if interaction.message else ""
         components = interaction.message.components if interaction.message else []
+        pressed = interaction.message.id if interaction.message else None
         try:
             await interaction.response.edit_message(
-                content=f"{original}\n{stamp}",
+                content=with_note(original, here),
                 view=page_view_after(components, case.public_id, acknowledged=True),
                 allowed_mentions=discord.AllowedMentions.none(),
             )
         except discord.HTTPException as error:
+            pressed = None  # it is updated with the request's other pages below
             # The escalation already stopped for this press: without the thread nobody
             # would be brought together with the member.
             log.warning(
@@ -329,8 +333,9 @@ class HelpNowCog(commands.Cog, name="HelpNowCog"):
                 else texts.ACK_NO_THREAD.format(member=member)
             )
             await interaction.followup.send(reply, ephemeral=True)
-        pressed = interaction.message.id if interaction.message else None
-        await self.pager.annotate_pages(case, stamp, closed=False, skip=pressed)
+        # Closed meanwhile (the thread takes a moment): its pages already say so.
+        if self.desk.get(case.public_id) is not None:
+            await self.pager.annotate_pages(case, stamp, closed=False, skip=pressed)
 
     async def _backup(self, interaction: discord.Interaction, case: HelpCase) -> None:
         config = self.bot.guild_settings.cached(case.guild_id)
@@ -372,10 +377,13 @@ class HelpNowCog(commands.Cog, name="HelpNowCog"):
         self.escalation.stop_steps(public_id)
         self._forget_lock(public_id)
         await interaction.response.send_message(texts.RESOLVED_DONE, ephemeral=True)
-        note = texts.RESOLVED.format(
-            member=f"<@{case.member_user_id}>",
-            specialist=interaction.user.mention,
-            time=discord.utils.format_dt(case.closed_at or self.bot.clock.now(), "t"),
+        time = discord.utils.format_dt(case.closed_at or self.bot.clock.now(), "t")
+        specialist = interaction.user.mention
+        note = PageNote(
+            texts.RESOLVED.format(
+                member=f"<@{case.member_user_id}>", specialist=specialist, time=time
+            ),
+            texts.RESOLVED_UNNAMED.format(specialist=specialist, time=time),
         )
         await self.pager.annotate_pages(case, note, closed=True)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -27,6 +28,7 @@ from cogs.helpnow.service import HelpCase, HelpDesk
 from cogs.helpnow.views import page_view, page_view_after
 from core.guild_settings import ServerConfig
 from core.logging import describe_failure
+from core.messages import fits
 from core.oncall import NOBODY, OnCallChain
 
 if TYPE_CHECKING:
@@ -39,6 +41,23 @@ ADMIN_NOTICE_INTERVAL = timedelta(hours=1)
 ADMIN_NOTICE_TOPIC = "helpnow:channels"
 # Of the notes a request gathered, what a page shows (the records keep them all).
 NOTE_SHOWN_MAX_LENGTH = 1200
+
+
+@dataclass(frozen=True)
+class PageNote:
+    """What a page says happened to its request, in two wordings: `named` for the private
+    specialists channel, `unnamed` for anywhere else (a fallback page never names the
+    member)."""
+
+    named: str
+    unnamed: str
+
+
+def with_note(content: str, note: str) -> str:
+    """A page's text with a line added, when it still fits one message; else as it was,
+    so the edit that takes a request's buttons away never fails on the note's length."""
+    extended = f"{content}\n{note}"
+    return extended if fits(extended) else content
 
 
 class Pager:
@@ -143,8 +162,11 @@ class Pager:
                 self.desk.page_posted(case, specialists.id, message.id)
                 if self.desk.get(case.public_id) is None:
                     # Closed while its page was on the way: its buttons would only mislead.
-                    note = texts.PAGE_CLOSED_MEANWHILE.format(member=values["member"])
-                    await self.annotate_pages(case, note, closed=True, only=message.id)
+                    meanwhile = PageNote(
+                        texts.PAGE_CLOSED_MEANWHILE.format(member=values["member"]),
+                        texts.PAGE_CLOSED_MEANWHILE_UNNAMED,
+                    )
+                    await self.annotate_pages(case, meanwhile, closed=True, only=message.id)
                 return True
         mentions = allowed_mentions_for([target])
         return await self._page_fallback(guild, config, case, values, mentions, resent=resent)
@@ -217,34 +239,50 @@ class Pager:
     async def annotate_pages(
         self,
         case: HelpCase,
-        note: str,
+        note: PageNote,
         *,
         closed: bool,
         only: int | None = None,
         skip: int | None = None,
     ) -> None:
-        """Add `note` under every page of the request (or only under its page `only`; not
-        under `skip`, already updated): at close its buttons go, once acknowledged its
-        Acknowledge is disabled, so no page of it still asks for what is done."""
+        """Add the note under every page of the request (or only under its page `only`;
+        not under `skip`, already updated): at close its buttons go, once acknowledged
+        its Acknowledge is disabled, so no page of it still asks for what is done.
+
+        A page outside the private specialists channel (a fallback) gets the note that
+        names nobody. Each page is its own attempt, with a deadline: one that can't be
+        edited (gone, Discord failing) must not keep the others live."""
         if only is not None and case.page_channel_id is not None:
             pages = [(case.page_channel_id, only)]
         else:
             pages = [page for page in case.posted_pages if page[1] != skip]
+        specialists = self.bot.guild_settings.cached(case.guild_id).specialists_channel_id
         for channel_id, page_id in pages:
             channel = self.bot.get_channel(channel_id)
             if not isinstance(channel, discord.TextChannel):
                 continue
+            text = note.named if channel_id == specialists else note.unnamed
             try:
-                message = await channel.fetch_message(page_id)
-                await message.edit(
-                    content=f"{message.content}\n{note}",
-                    view=page_view_after(
-                        message.components, case.public_id, acknowledged=not closed, closed=closed
-                    ),
-                    allowed_mentions=discord.AllowedMentions.none(),
+                await asyncio.wait_for(
+                    self._annotate(channel, page_id, case.public_id, text, closed=closed),
+                    SEND_DEADLINE_SECONDS,
                 )
-            except discord.HTTPException as error:
-                # One page that can't be edited must not keep the others live.
+            except Exception as error:
                 log.warning(
-                    "Could not update a page in guild %s (HTTP %s)", case.guild_id, error.status
+                    "Could not update a page in guild %s (%s)",
+                    case.guild_id,
+                    describe_failure(error),
                 )
+
+    @staticmethod
+    async def _annotate(
+        channel: discord.TextChannel, page_id: int, public_id: str, text: str, *, closed: bool
+    ) -> None:
+        message = await channel.fetch_message(page_id)
+        await message.edit(
+            content=with_note(message.content, text),
+            view=page_view_after(
+                message.components, public_id, acknowledged=not closed, closed=closed
+            ),
+            allowed_mentions=discord.AllowedMentions.none(),
+        )

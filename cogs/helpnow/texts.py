@@ -100,9 +100,13 @@ PAGE_FALLBACK = (
     "isn't reachable, so the details aren't shown here; please check with the team."
 )
 ACKNOWLEDGED = "✅ {specialist} acknowledged {member}'s request at {time}."
+# Outside the private specialists channel (a fallback page) the member is never named.
+ACKNOWLEDGED_UNNAMED = "✅ {specialist} acknowledged this request at {time}."
 RESOLVED = "{specialist} closed {member}'s request as resolved at {time}."
+RESOLVED_UNNAMED = "{specialist} closed this request as resolved at {time}."
 MEMBER_SAFE = "{member} said they're safe now and closed the request at {time}."
 PAGE_CLOSED_MEANWHILE = "{member}'s request was closed while this page was on its way."
+PAGE_CLOSED_MEANWHILE_UNNAMED = "This request was closed while this page was on its way."
 MEMBER_SAFE_UNNAMED = "The person who asked said they're safe now and closed the request at {time}."
 ACK_DONE = "You've got it. I've added you and {member} to {thread}."
 ACK_NO_THREAD = (

@@ -5,7 +5,9 @@ restart is told as a specialist and the page is tidied."""
 from __future__ import annotations
 
 from cogs.helpnow import texts
+from cogs.helpnow.cog import NOTE_MAX_LENGTH
 from core.bot import RecoveryBot
+from core.messages import DISCORD_MESSAGE_LIMIT
 from fakediscord.models import Message
 from sandbox.community import BotRunner, Community
 from tests.cogs.helpnow.helpers import button, mentioned, sam_on_call_riley_backup
@@ -106,3 +108,55 @@ async def test_an_acknowledgement_on_one_page_is_shown_on_every_page_of_the_requ
     await wait_for(acknowledged_everywhere, within=5, what="every page acknowledged")
     # Resolving stays possible from any page.
     assert all(button(page, "resolve") for page in (first, to_role))
+
+
+async def test_a_fallback_page_outside_the_specialists_channel_never_names_the_member(
+    bot_runner: BotRunner, bot: RecoveryBot, community: Community
+) -> None:
+    # The first page can't reach #specialists and falls back to #check-ins, unnamed; the
+    # backup's page then reaches #specialists, where Riley acknowledges it.
+    await bot_runner.configure(
+        bot, ack_timeout_seconds=1, repeat_interval_seconds=60, max_repeats=1
+    )
+    await sam_on_call_riley_backup(bot, community)
+    emu = community.emu
+    emu.faults.fail("POST", "/channels/{channel_id}/messages", status=503, times=1)
+    it = await community.alice.run_command("help-now", channel=community.checkins)
+    reply = await it.wait_for_response()
+    assert reply.message is not None
+    fallback = await emu.wait_for_message(channel=community.checkins, timeout=5)
+    backup = await emu.wait_for_message(channel=community.specialists, timeout=10)
+    alice = community.alice.mention
+
+    ack = await community.riley.click(backup, button(backup, "ack"))
+    await ack.wait_for_followup(timeout=10)
+
+    async def fallback_acknowledged() -> bool | None:
+        return True if "acknowledged this request" in fallback.content else None
+
+    await wait_for(fallback_acknowledged, within=5, what="the fallback page acknowledged")
+    assert f"acknowledged {alice}'s request" in backup.content
+    safe = await community.alice.click(reply.message, button(reply.message, "safe"))
+    await safe.wait_for_response()
+    await _buttonless([fallback, backup], "both pages without buttons")
+    assert alice not in fallback.content
+    assert "safe now" in fallback.content
+
+
+async def test_a_page_too_full_for_its_note_still_loses_its_buttons_at_close(
+    bot: RecoveryBot, community: Community
+) -> None:
+    await sam_on_call_riley_backup(bot, community)
+    it = await community.alice.run_command(
+        "help-now", channel=community.checkins, note="n" * NOTE_MAX_LENGTH
+    )
+    reply = (await it.wait_for_response()).message
+    assert reply is not None
+    page = await community.emu.wait_for_message(channel=community.specialists)
+    # Filled to Discord's limit, as a page shared by several requests can be.
+    page.content += "x" * (DISCORD_MESSAGE_LIMIT - len(page.content))
+
+    safe = await community.alice.click(reply, button(reply, "safe"))
+    await safe.wait_for_response()
+    await _buttonless([page], "the full page without buttons")
+    assert len(page.content) == DISCORD_MESSAGE_LIMIT
