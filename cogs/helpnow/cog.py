@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 import discord
@@ -269,10 +270,8 @@ class HelpNowCog(commands.Cog, name="HelpNowCog"):
         self.escalation.stop_steps(case.public_id)
         self._forget_lock(case.public_id)
         await interaction.response.send_message(texts.SAFE_THANKS, ephemeral=True)
-        time = discord.utils.format_dt(case.closed_at or self.bot.clock.now(), "t")
-        note = PageNote(
-            texts.MEMBER_SAFE.format(member=f"<@{case.member_user_id}>", time=time),
-            texts.MEMBER_SAFE_UNNAMED.format(time=time),
+        note = self._page_note(
+            case, texts.MEMBER_SAFE, texts.MEMBER_SAFE_UNNAMED, case.closed_at, specialist=""
         )
         await self.pager.annotate_pages(case, note, closed=True)
 
@@ -295,13 +294,12 @@ class HelpNowCog(commands.Cog, name="HelpNowCog"):
             )
             return
         self.escalation.stop_steps(case.public_id)
-        time = discord.utils.format_dt(case.acknowledged_at or self.bot.clock.now(), "t")
-        specialist = interaction.user.mention
-        stamp = PageNote(
-            texts.ACKNOWLEDGED.format(
-                member=f"<@{case.member_user_id}>", specialist=specialist, time=time
-            ),
-            texts.ACKNOWLEDGED_UNNAMED.format(specialist=specialist, time=time),
+        stamp = self._page_note(
+            case,
+            texts.ACKNOWLEDGED,
+            texts.ACKNOWLEDGED_UNNAMED,
+            case.acknowledged_at,
+            specialist=interaction.user.mention,
         )
         specialists = self.bot.guild_settings.cached(case.guild_id).specialists_channel_id
         here = stamp.named if interaction.channel_id == specialists else stamp.unnamed
@@ -377,15 +375,26 @@ class HelpNowCog(commands.Cog, name="HelpNowCog"):
         self.escalation.stop_steps(public_id)
         self._forget_lock(public_id)
         await interaction.response.send_message(texts.RESOLVED_DONE, ephemeral=True)
-        time = discord.utils.format_dt(case.closed_at or self.bot.clock.now(), "t")
-        specialist = interaction.user.mention
-        note = PageNote(
-            texts.RESOLVED.format(
-                member=f"<@{case.member_user_id}>", specialist=specialist, time=time
-            ),
-            texts.RESOLVED_UNNAMED.format(specialist=specialist, time=time),
+        note = self._page_note(
+            case,
+            texts.RESOLVED,
+            texts.RESOLVED_UNNAMED,
+            case.closed_at,
+            specialist=interaction.user.mention,
         )
         await self.pager.annotate_pages(case, note, closed=True)
+
+    def _page_note(
+        self, case: HelpCase, named: str, unnamed: str, at: datetime | None, *, specialist: str
+    ) -> PageNote:
+        """What happened to the request, for its pages: naming the member only in the
+        private specialists channel (`PageNote`)."""
+        time = discord.utils.format_dt(at or self.bot.clock.now(), "t")
+        member = f"<@{case.member_user_id}>"
+        return PageNote(
+            named.format(member=member, specialist=specialist, time=time),
+            unnamed.format(specialist=specialist, time=time),
+        )
 
     # -- paging ------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ from tests.cogs.helpnow.helpers import (
     public_id_of,
     sam_on_call_riley_backup,
 )
+from tests.waiting import wait_for
 
 CALLBACK = "/interactions/{interaction_id}/{interaction_token}/callback"
 THREADS = "/channels/{channel_id}/threads"
@@ -112,8 +113,16 @@ async def test_the_page_still_goes_out_when_the_journal_cannot_be_written(
     assert mentioned(page) == {"sam"}
     assert it.followups == []  # no "something went wrong" after the crisis reply
 
-    # The record still reaches the database (the database is up).
-    assert await cog_of(bot).desk.flush()
+    # The record still reaches the database (the database is up), once the bot has
+    # noted where its page went (a moment after the emulator has the page).
+    desk = cog_of(bot).desk
+
+    async def page_noted() -> bool | None:
+        case = desk.open_case_of(community.guild.id, community.alice.id)
+        return True if case is not None and case.page_message_id == page.id else None
+
+    await wait_for(page_noted, within=5, what="the page noted on the request")
+    assert await desk.flush()
     async with bot.db.guild_session(community.guild.id) as session:
         row = (await session.scalars(select(HelpRequest))).one()
     assert row.note == NOTE
