@@ -163,6 +163,8 @@ class WarningSignThresholds(_Strict):
     short_sleep_days: int = Field(ge=1)
     short_sleep_hours_below: float = Field(gt=0)
     high_craving_at_least: int
+    # Read by the meetings feature's sign source (core/sign_sources.py).
+    missed_meetings: int = Field(ge=1)
 
 
 class CheckinContent(_Strict):

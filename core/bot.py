@@ -28,6 +28,7 @@ from core.pacing import GlobalPacer, install, per_process
 from core.permissions import CheckedTree
 from core.plans import NO_PLANS, PlanSource
 from core.scheduler import SHUTDOWN_GRACE_SECONDS, Scheduler, create_scheduler, pause_and_drain
+from core.sign_sources import SignSources
 from db.engine import Database, attach_cipher, create_engine
 from db.keys import resolve_cipher
 from db.migrate import upgrade_to_head
@@ -94,6 +95,9 @@ class RecoveryBot(commands.AutoShardedBot):
         # Every feature's export and erase hooks (the feature contract, cogs/README.md).
         self.member_data = MemberDataRegistry()
         self.member_data.register(CoreMemberData())
+        # Warning signs other features notice (core/sign_sources.py), for the check-in
+        # detector: meetings registers its source while it is loaded.
+        self.sign_sources = SignSources()
         # Who is on call now (core/oncall.py): the on-call feature offers its rotation
         # while it is loaded; until then, and without it, nobody is.
         self.on_call: OnCallSource = NOBODY_ON_CALL

@@ -43,6 +43,8 @@ class ServerConfig:
     erase_after_days: int = DEFAULT_ERASE_AFTER_DAYS
     retention_days: int = DEFAULT_RETENTION_DAYS
     bot_removed_at: datetime | None = None
+    meetings_channel_id: int | None = None
+    meetings_role_id: int | None = None
 
     @property
     def pages_specialists(self) -> bool:

@@ -18,6 +18,7 @@ import discord
 
 from core.clock import Clock
 from core.logging import describe_failure
+from core.outbox import Refused
 
 log = logging.getLogger(__name__)
 
@@ -76,3 +77,23 @@ class OwnerNotifier:
         # Remembered before the DM is tried: a failing DM is not retried at every attempt.
         self._told[(guild_id, topic)] = _Told(now, occasion)
         return await self.tell(guild_id, text)
+
+    async def tell_of_refused_post(
+        self,
+        refused: Refused,
+        template: str,
+        topic: str,
+        *,
+        occasion: Hashable = None,
+        quiet_for: timedelta | None = None,
+    ) -> None:
+        """A post the outbox keeps trying in a channel that refuses the bot (deleted, or
+        its permissions taken): `template` names the server as {guild} and the channel as
+        {channel}, told as `tell_now_and_then` tells."""
+        guild = self._client.get_guild(refused.guild_id)
+        text = template.format(
+            guild=guild.name if guild else refused.guild_id, channel=f"<#{refused.channel_id}>"
+        )
+        await self.tell_now_and_then(
+            refused.guild_id, topic, text, occasion=occasion, quiet_for=quiet_for
+        )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from fakediscord import errors, limits
@@ -113,7 +112,7 @@ def edit_message(
     if message.loading:
         message.flags &= ~LOADING
     else:
-        message.edited_at = datetime.now(UTC)
+        message.edited_at = world.clock()
     world.gateway.message_event("MESSAGE_UPDATE", message)
     world.notify()
     return message

@@ -47,7 +47,9 @@ PUBLIC_THREAD, PRIVATE_THREAD, STAGE, FORUM = 11, 12, 13, 15
 THREAD_TYPES = (10, PUBLIC_THREAD, PRIVATE_THREAD)
 
 
-def _now() -> datetime:
+def real_now() -> datetime:
+    """The real time: the world's default clock, and when things are created and joined
+    (snowflake ids, which discord.py reads creation times from, keep the real time too)."""
     return datetime.now(UTC)
 
 
@@ -180,7 +182,7 @@ class Channel:
     rate_limit_per_user: int = 0
     last_message_id: int | None = None
     message_count: int = 0
-    created_at: datetime = field(default_factory=_now)
+    created_at: datetime = field(default_factory=real_now)
     owner_id: int | None = None
     archived: bool = False
     locked: bool = False
@@ -509,7 +511,7 @@ class Member(Person):
         self.guild = guild
         self.roles: list[Role] = list(roles)
         self.nick = nick
-        self.joined_at = _now()
+        self.joined_at = real_now()
         self.communication_disabled_until: datetime | None = None
         self.mute = False
         self.deaf = False
@@ -533,6 +535,12 @@ class Member(Person):
     def permissions(self) -> int:
         """Guild-wide permissions."""
         return base_permissions(self.guild, self)
+
+    @property
+    def timed_out(self) -> bool:
+        """Whether a timeout is still running, by the world's clock."""
+        until = self.communication_disabled_until
+        return until is not None and until > self._world.clock()
 
     def permissions_in(self, channel: Channel) -> int:
         """Permissions in one channel, overwrites applied."""
@@ -813,10 +821,19 @@ class Guild:
         self._world.notify()
 
     def delete_channel(self, channel: Channel) -> None:
-        """Delete a channel and its threads (CHANNEL_DELETE / THREAD_DELETE)."""
+        """Delete a channel and its threads (CHANNEL_DELETE / THREAD_DELETE).
+
+        The scheduled events of a voice or stage channel go with it, silently: Discord
+        sends no GUILD_SCHEDULED_EVENT_DELETE for them (discord/discord-api-docs#4581),
+        and discord.py drops them from its cache on CHANNEL_DELETE and dispatches
+        `scheduled_event_delete` itself.
+        """
         for thread in [t for t in self.threads if t.parent_id == channel.id]:
             self._remove_channel(thread)
         self._remove_channel(channel)
+        if channel.type in (VOICE, STAGE):
+            for event in [e for e in self.scheduled_events.values() if e.channel_id == channel.id]:
+                del self.scheduled_events[event.id]
         self._world.notify()
 
     def _remove_channel(self, channel: Channel) -> None:
@@ -861,7 +878,7 @@ class Guild:
             invitable=invitable,
             auto_archive_duration=auto_archive_duration,
         )
-        thread.thread_members[owner.id] = _now()
+        thread.thread_members[owner.id] = real_now()
         self.channels[thread.id] = thread
         self._world.channels[thread.id] = thread
         if from_message is not None:
@@ -873,7 +890,7 @@ class Guild:
     def add_thread_member(self, thread: Channel, user: User | Member) -> None:
         """Add someone to a thread (THREAD_MEMBERS_UPDATE)."""
         if user.id not in thread.thread_members:
-            thread.thread_members[user.id] = _now()
+            thread.thread_members[user.id] = real_now()
             self._world.gateway.thread_members_update(thread, added=[user.id], removed=[])
             self._world.notify()
 

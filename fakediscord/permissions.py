@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -170,8 +169,7 @@ def _can_see_private_thread(thread: Channel, member: Member, perms: int) -> bool
 
 
 def _apply_timeout(member: Member, perms: int) -> int:
-    until = member.communication_disabled_until
-    if until is not None and until > datetime.now(UTC):
+    if member.timed_out:
         return perms & _TIMEOUT_ALLOWED
     return perms
 

@@ -6,11 +6,22 @@ import asyncio
 import itertools
 import time
 from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from fakediscord import errors, messaging
 from fakediscord.gateway import GatewayFrame, GatewayHub
-from fakediscord.models import DM, Application, Attachment, Channel, Guild, Member, Message, User
+from fakediscord.models import (
+    DM,
+    Application,
+    Attachment,
+    Channel,
+    Guild,
+    Member,
+    Message,
+    User,
+    real_now,
+)
 from fakediscord.snowflake import SnowflakeGenerator
 from fakediscord.uploads import Upload
 
@@ -33,7 +44,10 @@ class World:
     `heartbeat_interval` seconds between client heartbeats, sent in HELLO;
     `recommended_shards` the shard count GET /gateway/bot suggests (1);
     `nonce_window` seconds a message's nonce is remembered for `enforce_nonce` (300.0);
-    `nonce_clock` the time source of that window (`time.monotonic`; tests may swap it).
+    `nonce_clock` the time source of that window (`time.monotonic`; tests may swap it);
+    `clock` the world's present, an aware UTC datetime (`real_now`), for what depends on
+    it: a scheduled event can't start in the past, a timeout runs out, an edit's stamp.
+    A test that moves the bot's clock sets it to the same clock (`emu.clock = clock.now`).
     """
 
     def __init__(
@@ -50,6 +64,7 @@ class World:
         self.recommended_shards = 1
         self.nonce_window = nonce_window
         self.nonce_clock: Callable[[], float] = time.monotonic
+        self.clock: Callable[[], datetime] = real_now
         self.snowflakes = SnowflakeGenerator()
         self.users: dict[int, User] = {}
         self.applications: dict[int, Application] = {}

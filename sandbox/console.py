@@ -5,9 +5,11 @@
     as alice submit mood=2 craving=7           fill in the form their last command opened
     as bob submit triggers=Boredom,Tiredness   a menu in a form: option names, or none
     as bob try click Acknowledge               a step that should be refused: says why
+    as alice join meeting-room                 come into a voice channel (as alice leave)
     show riley                                 what riley can see
     advance 5m                                 move the bot's clock on (d, h, m, s: 1d2h, 30s);
                                                all that fell due meanwhile happens, in order
+    advance to-event                           move on to the start of the next Discord event
     wait 3                                     let 3 real seconds pass (a paced exercise)
     people | help | quit
 
@@ -170,12 +172,20 @@ class Sandbox:
             self.show(self.person(words[1]))
         elif words[0] == "wait" and len(words) == 2:
             await self.wait(words[1])
+        elif words[0] == "advance" and words[1:] == ["to-event"]:
+            await self.advance_to_event()
         elif words[0] == "advance" and len(words) == 2:
             await self.advance(words[1])
         elif words[0] == "advance":
             raise StepFailed("advance takes one span of time, like advance 5m or advance 1d2h")
         elif words[0] == "as" and len(words) >= 4 and words[2] == "try":
             await self.expect_refusal(self.person(words[1]), words[1], words[3:])
+        elif words[0] == "as" and len(words) == 4 and words[2] == "join":
+            await self.join_voice(self.person(words[1]), words[3])
+        elif words[0] == "as" and words[2:] == ["leave"]:
+            await self.person(words[1]).leave_voice()
+            await self.settle()
+            self.say(f"  [{words[1]} left the voice channel]")
         elif words[0] == "as" and len(words) >= 3:
             await self.act(self.person(words[1]), words[1], words[2:])
         else:
@@ -284,6 +294,28 @@ class Sandbox:
         start = self.clock.now()
         await self._pass(start, start + span, move=True)
         self.say(f"  [the bot's clock is now {self.clock.now():%A %d %B %Y, %H:%M} UTC]")
+
+    async def advance_to_event(self) -> None:
+        """Move on to the start of the soonest Discord event still to come (a meeting)."""
+        now = self.clock.now()
+        starts = [
+            event.start
+            for event in self.community.guild.scheduled_events.values()
+            if event.status == 1 and event.start > now
+        ]
+        if not starts:
+            raise StepFailed("there is no Discord event still to come; schedule a meeting first")
+        await self._pass(now, min(starts), move=True)
+        self.say(f"  [the bot's clock is now {self.clock.now():%A %d %B %Y, %H:%M} UTC]")
+
+    async def join_voice(self, person: Member, channel_name: str) -> None:
+        try:
+            channel = self.community.guild.channel_named(channel_name.lstrip("#"))
+            await person.join_voice(channel)
+        except (LookupError, PermissionError) as error:
+            raise StepFailed(str(error)) from None
+        await self.settle()
+        self.say(f"  [{person.user.username} is in #{channel.name}]")
 
     async def wait(self, text: str) -> None:
         try:
@@ -692,6 +724,12 @@ async def _start(
     point_discord_py_at(emu.api_base_url, emu.gateway_url)
     community = build_community(emu)
     clock = SandboxClock()
+    # Discord's own checks (an event can't start in the past) on the bot's time.
+    emu.clock = clock.now
+    guild = community.guild
+    guild.create_voice_channel("meeting-room")
+    guild.create_text_channel("meetings")
+    guild.create_role("Meeting reminders")
     runner = BotRunner(
         community,
         f"sqlite+aiosqlite:///{workdir / 'sandbox.db'}",

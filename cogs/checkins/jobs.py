@@ -17,7 +17,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -281,19 +281,13 @@ class CheckinJobs:
             refused.channel_id,
             refused.status,
         )
-        await self._tell_owner(
-            refused.guild_id, refused.channel_id, schedule.prompt_date_of(refused.dedupe_key)
-        )
-
-    async def _tell_owner(self, guild_id: int, channel_id: int, day: date) -> None:
-        """Retries can't fix a deleted channel or a missing permission: someone must.
-        Once per day's prompt, however often it is retried."""
-        guild = self.bot.get_guild(guild_id)
-        text = texts.PROMPT_FAILED_OWNER.format(
-            guild=guild.name if guild else guild_id, channel=f"<#{channel_id}>"
-        )
-        await self.bot.owner_notices.tell_now_and_then(
-            guild_id, PROMPT_NOTICE_TOPIC, text, occasion=day
+        # Retries can't fix a deleted channel or a missing permission: someone must.
+        # Once per day's prompt, however often it is retried.
+        await self.bot.owner_notices.tell_of_refused_post(
+            refused,
+            texts.PROMPT_FAILED_OWNER,
+            PROMPT_NOTICE_TOPIC,
+            occasion=schedule.prompt_date_of(refused.dedupe_key),
         )
 
     # --- Reminders --------------------------------------------------------------------------
@@ -340,7 +334,11 @@ class CheckinJobs:
     async def detect_in(self, guild_id: int) -> None:
         try:
             alerts = await run_detector(
-                self.bot.db, guild_id, self.content.warning_signs, self.bot.clock.now()
+                self.bot.db,
+                guild_id,
+                self.content.warning_signs,
+                self.bot.clock.now(),
+                self.bot.sign_sources.list(),
             )
             state = await schedule.get_schedule(self.bot.db, guild_id) if alerts else None
         except Exception:
@@ -388,11 +386,19 @@ class CheckinJobs:
         )
 
     def nudge_text(self, guild_id: int, alert: DetectorAlert) -> str:
-        if Sign.MISSED in alert.active:
+        from_check_ins = [
+            sign for sign in alert.active if sign not in (Sign.SEVERAL, Sign.MISSED_MEETINGS)
+        ]
+        if Sign.MISSED in from_check_ins:
             opening = texts.NUDGE_MISSED
-        else:
-            signs = [texts.SIGN_NAMES[s.value] for s in alert.active if s is not Sign.SEVERAL]
+        elif from_check_ins:
+            signs = [texts.SIGN_NAMES[sign.value] for sign in from_check_ins]
             opening = texts.NUDGE_PATTERN.format(signs=and_list(signs))
+        else:
+            # Missed meetings alone: the member may never have checked in at all.
+            opening = texts.NUDGE_MISSED_MEETINGS
+        if from_check_ins and Sign.MISSED_MEETINGS in alert.active:
+            opening = f"{opening} {texts.NUDGE_MEETINGS_TOO}"
         support = texts.NUDGE_SUPPORT.format(
             strategies=and_list(
                 suggestions(self.bot.content.coping, high_craving=True, low_mood=True)

@@ -1,5 +1,6 @@
-"""The warning-sign detector: which signs a member's recent check-ins show, which of
-them are new, and what reached the member and the specialists. No Discord here.
+"""The warning-sign detector: which signs a member's recent check-ins show, with the
+signs other features notice (`core.sign_sources`: missed meetings), which of them are
+new, and what reached the member and the specialists. No Discord here.
 """
 
 from __future__ import annotations
@@ -12,9 +13,11 @@ from enum import StrEnum
 
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from cogs.checkins.schedule import ScheduleState
 from config.content import WarningSignThresholds
+from core.sign_sources import SignSource
 from core.timezones import zone_or_utc
 from db.engine import Database
 from db.models import AuditEntry, Member
@@ -33,6 +36,8 @@ class Sign(StrEnum):
     RISING_CRAVING = "rising_craving"
     LOW_MOOD = "low_mood"
     SHORT_SLEEP = "short_sleep"
+    # Raised by the meetings feature's sign source, never by check-ins.
+    MISSED_MEETINGS = "missed_meetings"
     SEVERAL = "several"
 
 
@@ -55,16 +60,36 @@ def detect_signs(
     today: date,
     thresholds: WarningSignThresholds,
     weekdays: frozenset[int] = frozenset(EVERY_DAY),
+    sourced: Sequence[ActiveSign] = (),
 ) -> list[ActiveSign]:
-    """The warning signs in one member's check-ins (oldest first), as of their `today`.
+    """The warning signs in one member's check-ins (oldest first), as of their `today`,
+    with those other features noticed (`sourced`).
 
     - missed: no check-in on the last `missed_days` scheduled days before today;
     - rising cravings: each of the last `rising_craving_days` check-ins higher than the
       one before;
     - low mood: the last `low_mood_days` check-ins at or below `low_mood_at_most`;
     - short sleep: the last `short_sleep_days` check-ins under `short_sleep_hours_below`;
-    - several: two or more of these at once.
+    - several: two or more of all these at once, sourced ones included.
     """
+    by_kind = {sign.kind: sign for sign in _checkin_signs(entries, today, thresholds, weekdays)}
+    for sign in sourced:
+        # Two sources naming the same sign are one episode, from its earliest day (and
+        # one row: a member's episode of a sign is unique in checkin_signals).
+        if sign.kind not in by_kind or sign.since < by_kind[sign.kind].since:
+            by_kind[sign.kind] = sign
+    found = list(by_kind.values())
+    if len(found) >= 2:
+        found.append(ActiveSign(Sign.SEVERAL, max(sign.since for sign in found)))
+    return found
+
+
+def _checkin_signs(
+    entries: Sequence[DayEntry],
+    today: date,
+    thresholds: WarningSignThresholds,
+    weekdays: frozenset[int],
+) -> list[ActiveSign]:
     if not entries:
         return []
     entries = sorted(entries, key=lambda e: e.local_date)
@@ -91,8 +116,6 @@ def detect_signs(
         )
         if short_sleep >= thresholds.short_sleep_days:
             found.append(ActiveSign(Sign.SHORT_SLEEP, entries[-short_sleep].local_date))
-    if len(found) >= 2:
-        found.append(ActiveSign(Sign.SEVERAL, max(sign.since for sign in found)))
     return found
 
 
@@ -124,10 +147,15 @@ class DetectorAlert:
 
 
 async def run_detector(
-    db: Database, guild_id: int, thresholds: WarningSignThresholds, now: datetime
+    db: Database,
+    guild_id: int,
+    thresholds: WarningSignThresholds,
+    now: datetime,
+    sources: Sequence[SignSource] = (),
 ) -> list[DetectorAlert]:
-    """Find new warning signs in the group's recent check-ins and record them, so the
-    same sign is not raised again while it lasts. Notes are never read."""
+    """Find new warning signs in the group's recent check-ins and in what the `sources`
+    noticed, and record them, so the same sign is not raised again while it lasts. A
+    member with no check-ins is included when a source names them. Notes are never read."""
     async with db.guild_session(guild_id) as session, session.begin():
         schedule = await session.get(CheckinSchedule, guild_id)
         if schedule is None or not schedule.enabled:
@@ -148,9 +176,10 @@ async def run_detector(
         )
         for user_id, local_date, mood, craving, sleep_hours in rows.all():
             entries[user_id].append(DayEntry(local_date, mood, craving, sleep_hours))
-        if not entries:
+        sourced = await _sourced_signs(session, guild_id, now, sources)
+        users = sorted(entries.keys() | sourced.keys())
+        if not users:
             return []
-        users = list(entries)
         members = {
             user_id: (zone, consent)
             for user_id, zone, consent in (
@@ -174,10 +203,12 @@ async def run_detector(
             noticed[user_id][Sign(kind)] = last
         found: list[tuple[int, list[ActiveSign], list[ActiveSign], bool]] = []
         signals: list[dict[str, object]] = []
-        for user_id, user_entries in entries.items():
+        for user_id in users:
             own_zone, consent = members.get(user_id, (None, False))
             today = now.astimezone(zone_or_utc(own_zone or schedule.timezone)).date()
-            active = detect_signs(user_entries, today, thresholds, weekdays)
+            active = detect_signs(
+                entries.get(user_id, ()), today, thresholds, weekdays, sourced.get(user_id, ())
+            )
             fresh = new_signs(active, noticed[user_id])
             if not fresh:
                 continue
@@ -219,6 +250,19 @@ async def run_detector(
         )
         for user_id, fresh, active, consent in found
     ]
+
+
+async def _sourced_signs(
+    session: AsyncSession, guild_id: int, now: datetime, sources: Sequence[SignSource]
+) -> dict[int, list[ActiveSign]]:
+    """What every source notices now, per member, read in the detector's own session."""
+    found: dict[int, list[ActiveSign]] = defaultdict(list)
+    for source in sources:
+        for sign in await source.active_signs(session, guild_id, now):
+            # A kind the detector does not know is the source's bug: it fails the run (the
+            # job logs it) rather than storing a sign no text can name.
+            found[sign.user_id].append(ActiveSign(Sign(sign.kind), sign.since))
+    return found
 
 
 async def record_alert_delivery(

@@ -123,15 +123,16 @@ REMINDER_DM = (
 )
 CONSENT_ON = (
     "Thank you. When the bot notices warning signs in your check-ins (like several missed "
-    "days, cravings rising, or low mood for a few days), I'll post which signs, with your "
-    "name, in the peer specialists' private channel. Never your answers or your notes. "
+    "days, cravings rising, or low mood for a few days) or that you've missed several "
+    "meetings in a row, I'll post which signs, with your name, in the peer specialists' "
+    "private channel. Never your answers or your notes. "
     "You can take this back any time with /checkin consent off."
 )
 CONSENT_ON_NO_CHANNEL = (
     "Thank you, your choice is saved. This server has no private specialists channel set "
     "up yet, so nothing is shared for now. Once an admin sets one up, I'll post there which "
-    "warning signs I notice in your check-ins, with your name; never your answers or your "
-    "notes. You can take this back any time with /checkin consent off."
+    "warning signs I notice in your check-ins or meeting attendance, with your name; "
+    "never your answers or your notes. You can take this back any time with /checkin consent off."
 )
 CONSENT_OFF = (
     "Done. Warning signs stay between you and the bot: only you get a private message. "
@@ -193,12 +194,22 @@ SIGN_NAMES = {
     "rising_craving": "cravings rising over several days",
     "low_mood": "low mood for several days",
     "short_sleep": "short sleep for several nights",
+    "missed_meetings": "away from the last few meetings",
     "several": "several signs together",
 }
 NUDGE_MISSED = (
     "Hi, it's been a few days since your last check-in. There's nothing to catch up on "
     "and no pressure: I just wanted to say you're missed, and that the group is here."
 )
+# Missed meetings are noticed by the meetings feature: their words never speak of
+# check-ins, which a member who only comes to meetings may never have filled in.
+NUDGE_MISSED_MEETINGS = (
+    "Hi, it's been a few meetings since you were last there. There's nothing to catch up "
+    "on and nothing to explain: I just wanted to say you're missed, and that your seat "
+    "is there whenever you'd like it."
+)
+# After the opening about check-ins, when meetings were missed as well.
+NUDGE_MEETINGS_TOO = "The meetings are there for you too, whenever you'd like to come back."
 NUDGE_PATTERN = (
     "Hi, looking at your recent check-ins, I noticed {signs}. That can be an early sign "
     "that things are getting harder, and noticing it is a strength."
@@ -210,8 +221,8 @@ NUDGE_SUPPORT = (
 )
 
 SPECIALIST_SIGNAL = (
-    "**Check-in signal** for <@{user_id}>, who agreed to share these: {signs}. No answers "
-    "or notes are shared. A gentle, private reach-out may help."
+    "**Warning signs** for <@{user_id}>, who agreed to share these: {signs}. No answers, "
+    "notes or attendance records are shared. A gentle, private reach-out may help."
 )
 
 # --- The member's own relapse-prevention plan, under a hard day's reply or a nudge -----------

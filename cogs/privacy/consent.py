@@ -45,7 +45,7 @@ from db.models import AuditEntry, Checkin, Member
 
 # Raise this whenever the notice's words (texts.NOTICE) change what they tell a member:
 # everyone is then shown the new notice once, at their next data-storing command.
-NOTICE_VERSION = 1
+NOTICE_VERSION = 2
 
 
 CONSENT_ACTION = "privacy.consent"

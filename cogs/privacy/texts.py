@@ -39,6 +39,10 @@ EXPORT_PARTS = {
         "Your /help-now requests with their steps, notes and outcomes. Of requests you "
         "answered as a peer specialist, only what and when."
     ),
+    "meetings": (
+        'Your meeting attendance (time in the room, "I\'m here" presses, whether each '
+        "counted) and whether you share it with the peer specialists."
+    ),
     "oncall": "Your on-call shifts, if you are one of the peer specialists.",
     "setup": "Nothing about you: the server's settings name nobody.",
     "sober": (
@@ -55,6 +59,7 @@ ERASED_PARTS = {
     "cope": "the journal entries you kept",
     "plan": "your relapse-prevention plan and the record of its reads",
     "helpnow": "your /help-now requests",
+    "meetings": "your meeting attendance",
     "oncall": "your on-call shifts",
     "sober": "your sober-day counters",
 }
@@ -62,8 +67,9 @@ ERASED_PART_OTHER = "your data in {name}"
 
 DELETE_CONFIRM = (
     "This erases everything the bot keeps about you in this server: check-ins and notes, "
-    "sober-day counters, your plan, journal entries, /help-now requests, your settings "
-    "and consents, and anything still waiting to be sent to you. It can't be undone. "
+    "sober-day counters, your plan, journal entries, meeting attendance, /help-now "
+    "requests, your settings and consents, and anything still waiting to be sent to "
+    "you. It can't be undone. "
     "Messages already posted in Discord stay where they are.\n\n"
     "Want a copy first? Use /privacy export before you confirm."
 )
@@ -149,8 +155,9 @@ SETTINGS_DESCRIPTION = "See and change your privacy choices in this server"
 NOTICE = (
     "**About what the bot keeps about you here** (a one-time note, private to you)\n"
     "**What:** what you save with the bot: check-ins (and their notes, if you keep them), "
-    "sober-day counters, your plan, the journal entries you choose to keep, your time "
-    "zone and these choices. A /help-now request is kept too (who asked, when, and your "
+    "sober-day counters, your plan, the journal entries you choose to keep, which "
+    "meetings you were at, your time zone and these choices. A /help-now request is "
+    "kept too (who asked, when, and your "
     "note), so the page to the peer specialists can be tracked.\n"
     "**Where:** in the bot's database, kept apart for each server. Notes, plans, "
     "journal entries and /help-now notes are encrypted.\n"

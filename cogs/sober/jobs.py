@@ -87,10 +87,6 @@ class SoberJobs:
             refused.channel_id,
             refused.status,
         )
-        guild = self.bot.get_guild(refused.guild_id)
-        text = texts.MILESTONE_POST_FAILED_OWNER.format(
-            guild=guild.name if guild else refused.guild_id, channel=f"<#{refused.channel_id}>"
-        )
-        await self.bot.owner_notices.tell_now_and_then(
-            refused.guild_id, POST_NOTICE_TOPIC, text, quiet_for=OWNER_QUIET_FOR
+        await self.bot.owner_notices.tell_of_refused_post(
+            refused, texts.MILESTONE_POST_FAILED_OWNER, POST_NOTICE_TOPIC, quiet_for=OWNER_QUIET_FOR
         )

@@ -4,6 +4,7 @@ from db.models.checkins import Checkin, CheckinPreference, CheckinSchedule, Chec
 from db.models.coping import JournalEntry
 from db.models.core import AppMeta, AuditEntry, GuildSettings, Member
 from db.models.helpnow import HelpEvent, HelpRequest
+from db.models.meetings import Meeting, MeetingAttendance, MeetingOccurrence, MeetingPreference
 from db.models.oncall import OnCallOverride, OnCallShift
 from db.models.outbox import OutboxMessage
 from db.models.plans import PlanLook, RecoveryPlan
@@ -20,6 +21,10 @@ __all__ = [
     "HelpEvent",
     "HelpRequest",
     "JournalEntry",
+    "Meeting",
+    "MeetingAttendance",
+    "MeetingOccurrence",
+    "MeetingPreference",
     "Member",
     "OnCallOverride",
     "OnCallShift",

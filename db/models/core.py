@@ -58,6 +58,10 @@ class GuildSettings(GuildScoped, Timestamped, Base):
     retention_days: Mapped[int] = mapped_column(Integer, default=DEFAULT_RETENTION_DAYS)
     # When the bot was removed from the server; cleared if it is added back in time.
     bot_removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Meetings (issue 15): where reminders and opening rounds are posted, and the role
+    # members take to be mentioned in the reminders (/meeting remind on).
+    meetings_channel_id: Mapped[int | None] = mapped_column(BigInteger)
+    meetings_role_id: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class Member(GuildScoped, Timestamped, Base):

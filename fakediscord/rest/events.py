@@ -98,7 +98,7 @@ async def create_event(ctx: RequestContext) -> Reply:
     _check_may_manage(bot, None)
     body = ctx.json()
     start = _time(body.get("scheduled_start_time"), "scheduled_start_time")
-    if start < datetime.now(UTC):
+    if start < ctx.world.clock():
         raise _invalid("scheduled_start_time", "Cannot schedule event in the past.")
     event = ScheduledEvent(
         ctx.world.new_id(),

@@ -180,3 +180,29 @@ async def test_kicking_the_bot_removes_the_guild(
         emulator.kick_bot(world.guild)
         assert (await removed).id == world.guild.id
         assert client.get_guild(world.guild.id) is None
+
+
+async def test_deleting_a_voice_channel_takes_its_scheduled_events_silently(
+    emulator: FakeDiscord, world: SmallWorld, client: discord.Client
+) -> None:
+    meeting = world.guild.create_voice_channel("meeting")
+    start = datetime.now(UTC) + timedelta(days=1)
+    in_voice = world.guild.create_scheduled_event("Thursday meeting", start=start, channel=meeting)
+    walk = world.guild.create_scheduled_event(
+        "Sunday walk", start=start, end=start + timedelta(hours=1), location="the park"
+    )
+    async with running_client(client, world.app.token):
+        guild = guild_of(client, world)
+        deleted = client.wait_for("scheduled_event_delete", timeout=5)
+        world.guild.delete_channel(meeting)
+        assert (await deleted).id == in_voice.id
+        with pytest.raises(discord.NotFound):
+            await guild.fetch_scheduled_event(in_voice.id)
+        assert (await guild.fetch_scheduled_event(walk.id)).name == "Sunday walk"
+    assert list(world.guild.scheduled_events) == [walk.id]
+    # Discord sends only CHANNEL_DELETE and discord.py drops the events itself: a
+    # GUILD_SCHEDULED_EVENT_DELETE as well would tell the bot twice.
+    (session,) = emulator.gateway.sessions_of(world.app)
+    frames = [f.event for f in session.frames]
+    assert "CHANNEL_DELETE" in frames
+    assert "GUILD_SCHEDULED_EVENT_DELETE" not in frames

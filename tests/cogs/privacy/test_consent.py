@@ -80,7 +80,7 @@ def notices(interaction: UserInteraction) -> list[Message]:
     return [m for m in interaction.followups if is_notice(m)]
 
 
-def choice_id(owner: Member, code: str, value: str, version: int = 1) -> str:
+def choice_id(owner: Member, code: str, value: str, version: int = consent.NOTICE_VERSION) -> str:
     return f"privacy:choice:{owner.id}:{code}:{value}:{version}"
 
 
@@ -155,7 +155,7 @@ async def test_the_first_check_in_gets_the_notice_after_its_own_reply_and_only_o
     assert notice.custom_ids == [
         choice_id(alice, "notes", "off"),
         choice_id(alice, "signals", "on"),
-        f"privacy:accept:{alice.id}:1",
+        f"privacy:accept:{alice.id}:{consent.NOTICE_VERSION}",
     ]
     await decisions.settled(2)  # /checkin today (a form: nothing stored yet) and the submit
     assert opened.followups == []
@@ -172,10 +172,10 @@ async def test_the_first_check_in_gets_the_notice_after_its_own_reply_and_only_o
     await decisions.settled(3)
     assert zone.followups == []
 
-    accepted = await press(alice, notice, f"privacy:accept:{alice.id}:1")
+    accepted = await press(alice, notice, f"privacy:accept:{alice.id}:{consent.NOTICE_VERSION}")
     assert accepted == texts.NOTICE_OK
     assert await consent_lines(bot, community) == [
-        (alice.id, {"choice": "notice", "value": True, "notice_version": 1})
+        (alice.id, {"choice": "notice", "value": True, "notice_version": consent.NOTICE_VERSION})
     ]
 
 
@@ -223,15 +223,16 @@ async def test_a_changed_notice_asks_again_once(
     await first.wait_for_followup(is_notice)
 
     # The module the running bot loaded (each bot's start imports its features afresh).
-    monkeypatch.setattr(importlib.import_module(consent.__name__), "NOTICE_VERSION", 2)
+    newer = consent.NOTICE_VERSION + 1
+    monkeypatch.setattr(importlib.import_module(consent.__name__), "NOTICE_VERSION", newer)
     clock.advance(days=3)
     again = await alice.run_command("checkin share", channel=community.checkins, state="off")
     await again.wait_for_response()
     notice = await again.wait_for_followup(is_notice)
-    assert choice_id(alice, "notes", "off", version=2) in notice.custom_ids
+    assert choice_id(alice, "notes", "off", version=newer) in notice.custom_ids
     row = await member_row(bot, community, alice)
     assert row is not None
-    assert (row.privacy_notice_version, row.privacy_notice_at) == (2, clock.now())
+    assert (row.privacy_notice_version, row.privacy_notice_at) == (newer, clock.now())
 
     third = await alice.run_command("checkin share", channel=community.checkins, state="on")
     await third.wait_for_response()
@@ -271,7 +272,7 @@ async def test_settings_show_every_choice_and_change_each_with_an_audit_line(
     assert (row.keep_checkin_notes, row.share_signals_with_specialists) == (True, False)
     assert row.consent_updated_at == clock.now()
     assert await consent_lines(bot, community) == [
-        (alice.id, {"choice": choice, "value": value, "notice_version": 1})
+        (alice.id, {"choice": choice, "value": value, "notice_version": consent.NOTICE_VERSION})
         for choice, value in (
             ("keep_checkin_notes", False),
             ("share_signals_with_specialists", True),
