@@ -142,6 +142,8 @@ class MeetingJobs:
         """After a command changed a meeting: its events now, the job set for what's next."""
         async with self._lock:
             outcomes = await self.sync_events(self.bot.clock.now())
+            # An edit may have moved a meeting under way to another room.
+            await self.refresh_rooms()
             await self.reschedule()
             return outcomes
 

@@ -56,6 +56,8 @@ OPENING_KIND = "meetings.opening"
 PROBLEM_KIND = "meetings.problem"
 # Missed in a row before the report (with consent) and the warning sign name a member.
 MISSED_IN_A_ROW = 3
+# The audit line of a specialist's report naming a member (the member's access log).
+VIEWED = "meetings.attendance_viewed"
 # How far back /meeting attendance and the report look.
 HISTORY_DAYS = 120
 
@@ -261,8 +263,25 @@ def _new_occurrence(meeting: Meeting, start: datetime, now: datetime) -> Meeting
     return row
 
 
-def _audit(session: AsyncSession, guild_id: int, actor: int, action: str, **details: Any) -> None:
-    session.add(AuditEntry(guild_id=guild_id, actor_user_id=actor, action=action, details=details))
+def _audit(
+    session: AsyncSession,
+    guild_id: int,
+    actor: int,
+    action: str,
+    now: datetime,
+    subject: int | None = None,
+    **details: Any,
+) -> None:
+    session.add(
+        AuditEntry(
+            guild_id=guild_id,
+            actor_user_id=actor,
+            subject_user_id=subject,
+            action=action,
+            created_at=now,
+            details=details,
+        )
+    )
 
 
 async def schedule(
@@ -277,7 +296,7 @@ async def schedule(
         occurrence = _new_occurrence(meeting, start, now)
         session.add(occurrence)
         await session.flush()
-        _audit(session, guild_id, user_id, "meetings.scheduled", meeting_id=meeting.id)
+        _audit(session, guild_id, user_id, "meetings.scheduled", now, meeting_id=meeting.id)
         return _info(meeting, occurrence)
 
 
@@ -376,6 +395,7 @@ async def edit(
             guild_id,
             user_id,
             "meetings.edited",
+            now,
             meeting_id=meeting_id,
             changed=sorted(changes),
         )
@@ -394,7 +414,7 @@ async def cancel(
         current = await _current(session, meeting_id)
         if current is not None and current.state == PLANNED:
             await _skip_row(session, current, meeting, now)
-        _audit(session, guild_id, user_id, "meetings.cancelled", meeting_id=meeting_id)
+        _audit(session, guild_id, user_id, "meetings.cancelled", now, meeting_id=meeting_id)
         return _info(meeting, current)
 
 
@@ -430,7 +450,7 @@ async def skip(
             await _skip_row(session, current, meeting, now)
             await session.flush()
             current = await _plan_next(session, meeting, current.starts_at, now)
-        _audit(session, guild_id, user_id, "meetings.skipped", meeting_id=meeting_id)
+        _audit(session, guild_id, user_id, "meetings.skipped", now, meeting_id=meeting_id)
         await session.flush()
         return _info(meeting, current)
 
@@ -950,15 +970,7 @@ async def set_sharing(
         elif preference.share_attendance == share:
             return
         preference.share_attendance, preference.changed_at = share, now
-        session.add(
-            AuditEntry(
-                guild_id=guild_id,
-                actor_user_id=user_id,
-                subject_user_id=user_id,
-                action="meetings.attendance_sharing",
-                details={"share": share},
-            )
-        )
+        _audit(session, guild_id, user_id, "meetings.attendance_sharing", now, user_id, share=share)
 
 
 @dataclass(frozen=True)
@@ -1018,15 +1030,7 @@ async def report(db: Database, guild_id: int, viewer_id: int, now: datetime) -> 
                     missing.append((user_id, missed))
             # Each member named is a look at their health data: recorded where they see it.
             for user_id, _ in missing:
-                session.add(
-                    AuditEntry(
-                        guild_id=guild_id,
-                        actor_user_id=viewer_id,
-                        subject_user_id=user_id,
-                        action="meetings.attendance_viewed",
-                        details={},
-                    )
-                )
+                _audit(session, guild_id, viewer_id, VIEWED, now, user_id)
     return Report(counts, sorted(missing, key=lambda item: (-item[1], item[0])))
 
 
