@@ -443,8 +443,14 @@ async def skip(
         if day.isoformat() in meeting.skipped_days:
             raise UserFacingError(texts.SKIP_ALREADY.format(day=day.isoformat()))
         current = await _current(session, meeting_id)
-        if current is not None and current.state == OPEN and _local_day(current, rec) == day:
-            raise UserFacingError(texts.SKIP_UNDER_WAY)
+        plain = replace(rec, skipped_days=frozenset())
+        that_day = next_start(
+            plain, datetime.combine(day, time(0), rec.zone) - timedelta(seconds=1)
+        )
+        if that_day is not None and that_day <= now:
+            # Today's meeting already began: it is under way, or over.
+            under_way = current is not None and current.starts_at == that_day
+            raise UserFacingError(texts.SKIP_UNDER_WAY if under_way else texts.SKIP_PAST)
         meeting.skipped_days = sorted([*meeting.skipped_days, day.isoformat()])
         if current is not None and current.state == PLANNED and _local_day(current, rec) == day:
             await _skip_row(session, current, meeting, now)
@@ -488,6 +494,7 @@ class Due:
     guild_id: int
     occurrence_id: int
     meeting_id: int
+    reminded: bool = False
     opened: bool = False
     closed: bool = False
     next_id: int | None = None
@@ -568,10 +575,12 @@ async def _advance(
     info = _info(meeting, row)
     channel, _role = messages.channels(row.guild_id)
     where = post_channel(info.plan, channel)
-    opened = closed = False
+    opened = closed = reminded = False
     next_row: MeetingOccurrence | None = None
     if row.state == PLANNED and now < row.starts_at:
-        outgoing += _reminders(info, row, now, where, messages)
+        reminders = _reminders(info, row, now, where, messages)
+        outgoing += reminders
+        reminded = bool(reminders)
     elif row.state == PLANNED:
         # Reminders not sent by the start are no longer useful.
         row.reminders_done = sorted(set(row.reminders_done) | set(meeting.reminder_minutes))
@@ -590,10 +599,13 @@ async def _advance(
     if closed:
         next_row = await _plan_next(session, meeting, row.starts_at, now)
     row.next_action_at = next_action(row, meeting.reminder_minutes, now)
+    if not (reminded or opened or closed):
+        return None  # only its Discord event is due: the job's event sync makes it
     return Due(
         row.guild_id,
         row.id,
         meeting.id,
+        reminded=reminded,
         opened=opened,
         closed=closed,
         next_id=next_row.id if next_row else None,
