@@ -51,19 +51,24 @@ CHANNEL_ITEMS = (
     ("specialists_channel_id", texts.LABEL_SPECIALISTS_CHANNEL),
     ("milestones_channel_id", texts.LABEL_MILESTONES_CHANNEL),
 )
+# Set by /setup meetings rather than /setup channels; status shows them too.
+MEETINGS_CHANNEL_ITEMS = (("meetings_channel_id", texts.LABEL_MEETINGS_CHANNEL),)
+ROLE_ITEMS = (
+    ("specialist_role_id", texts.LABEL_SPECIALIST_ROLE),
+    ("meetings_role_id", texts.LABEL_MEETINGS_ROLE),
+)
 
 
 def status_items(
     config: ServerConfig, existing_channel_ids: set[int], existing_role_ids: set[int]
 ) -> list[StatusItem]:
     items: list[StatusItem] = []
-    for field, label in CHANNEL_ITEMS:
+    for field, label in (*CHANNEL_ITEMS, *MEETINGS_CHANNEL_ITEMS):
         target = getattr(config, field)
         items.append(StatusItem(label, _state(target, existing_channel_ids), target, "channel"))
-    role = config.specialist_role_id
-    items.append(
-        StatusItem(texts.LABEL_SPECIALIST_ROLE, _state(role, existing_role_ids), role, "role")
-    )
+    for field, label in ROLE_ITEMS:
+        target = getattr(config, field)
+        items.append(StatusItem(label, _state(target, existing_role_ids), target, "role"))
     return items
 
 

@@ -6,6 +6,8 @@ LABEL_CHECKIN_CHANNEL = "Check-in channel"
 LABEL_SPECIALISTS_CHANNEL = "Private specialists channel"
 LABEL_MILESTONES_CHANNEL = "Milestones channel"
 LABEL_SPECIALIST_ROLE = "Peer specialist role"
+LABEL_MEETINGS_CHANNEL = "Meetings channel (/setup meetings)"
+LABEL_MEETINGS_ROLE = "Meeting reminder role (/setup meetings)"
 
 STATUS_TITLE = "Setup for this server"
 STATE_OK = "✅ {mention}"

@@ -27,5 +27,7 @@ def test_status_shows_missing_configured_and_deleted_items() -> None:
         "Check-in channel": ItemState.OK,
         "Private specialists channel": ItemState.GONE,
         "Milestones channel": ItemState.MISSING,
+        "Meetings channel (/setup meetings)": ItemState.MISSING,
         "Peer specialist role": ItemState.MISSING,
+        "Meeting reminder role (/setup meetings)": ItemState.MISSING,
     }
