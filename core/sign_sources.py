@@ -30,6 +30,9 @@ class SourcedSign:
     user_id: int
     kind: str
     since: date
+    # False when the member's consent for what the source reads does not cover the
+    # specialists (attendance not shared): the member is nudged, nobody else hears.
+    shareable: bool = True
 
 
 class SignSource(Protocol):

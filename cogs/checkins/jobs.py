@@ -362,8 +362,9 @@ class CheckinJobs:
         nudged = await dm(self.bot, alert.user_id, self.nudge_text(guild_id, alert), link)
         shared = False
         specialists = self.bot.guild_settings.cached(guild_id).specialists_channel_id
-        if alert.share_with_specialists and specialists is not None:
-            signs = ", ".join(texts.SIGN_NAMES[sign.value] for sign in alert.active)
+        shared_signs = alert.shared_signs()
+        if shared_signs and specialists is not None:
+            signs = ", ".join(texts.SIGN_NAMES[sign.value] for sign in shared_signs)
             try:
                 channel = await messageable(self.bot, specialists)
                 await channel.send(

@@ -5,6 +5,7 @@ new, and what reached the member and the specialists. No Discord here.
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -22,6 +23,8 @@ from core.timezones import zone_or_utc
 from db.engine import Database
 from db.models import AuditEntry, Member
 from db.models.checkins import EVERY_DAY, Checkin, CheckinSchedule, CheckinSignal
+
+log = logging.getLogger(__name__)
 
 # The detector looks at this many days of check-ins, once a day at this local hour.
 DETECTOR_LOOKBACK_DAYS = 45
@@ -144,6 +147,17 @@ class DetectorAlert:
     # The member agreed that specialists hear about their signals.
     share_with_specialists: bool
     signal_ids: tuple[int, ...] = field(default=())
+    # Signs the member's consent for their source keeps from the specialists.
+    private: tuple[Sign, ...] = ()
+
+    def shared_signs(self) -> tuple[Sign, ...]:
+        """The active signs the specialists may hear of (none without consent)."""
+        if not self.share_with_specialists:
+            return ()
+        signs = [sign for sign in self.active if sign not in self.private]
+        if sum(sign is not Sign.SEVERAL for sign in signs) < 2:
+            signs = [sign for sign in signs if sign is not Sign.SEVERAL]
+        return tuple(signs)
 
 
 async def run_detector(
@@ -176,7 +190,7 @@ async def run_detector(
         )
         for user_id, local_date, mood, craving, sleep_hours in rows.all():
             entries[user_id].append(DayEntry(local_date, mood, craving, sleep_hours))
-        sourced = await _sourced_signs(session, guild_id, now, sources)
+        sourced, private = await _sourced_signs(session, guild_id, now, sources)
         users = sorted(entries.keys() | sourced.keys())
         if not users:
             return []
@@ -247,6 +261,7 @@ async def run_detector(
             active=tuple(sign.kind for sign in active),
             share_with_specialists=consent,
             signal_ids=tuple(ids[user_id, sign.kind.value, sign.since] for sign in fresh),
+            private=tuple(private.get(user_id, ())),
         )
         for user_id, fresh, active, consent in found
     ]
@@ -254,15 +269,31 @@ async def run_detector(
 
 async def _sourced_signs(
     session: AsyncSession, guild_id: int, now: datetime, sources: Sequence[SignSource]
-) -> dict[int, list[ActiveSign]]:
-    """What every source notices now, per member, read in the detector's own session."""
+) -> tuple[dict[int, list[ActiveSign]], dict[int, set[Sign]]]:
+    """What every source notices now, per member, read in the detector's own session,
+    and which of those signs are the member's alone (not for the specialists).
+
+    Each source reads in a savepoint: one that fails is logged and left out, so the
+    check-ins' own signs still reach everyone."""
     found: dict[int, list[ActiveSign]] = defaultdict(list)
+    private: dict[int, set[Sign]] = defaultdict(set)
     for source in sources:
-        for sign in await source.active_signs(session, guild_id, now):
-            # A kind the detector does not know is the source's bug: it fails the run (the
-            # job logs it) rather than storing a sign no text can name.
-            found[sign.user_id].append(ActiveSign(Sign(sign.kind), sign.since))
-    return found
+        try:
+            async with session.begin_nested():
+                signs = await source.active_signs(session, guild_id, now)
+        except Exception:
+            log.exception("A warning-sign source failed in guild %s", guild_id)
+            continue
+        for sign in signs:
+            try:
+                kind = Sign(sign.kind)
+            except ValueError:
+                log.error("A warning-sign source named an unknown sign %r", sign.kind)
+                continue
+            found[sign.user_id].append(ActiveSign(kind, sign.since))
+            if not sign.shareable:
+                private[sign.user_id].add(kind)
+    return found, private
 
 
 async def record_alert_delivery(
@@ -285,7 +316,7 @@ async def record_alert_delivery(
                     guild_id=guild_id,
                     subject_user_id=alert.user_id,
                     action="checkins.signal_shared",
-                    details={"signs": [sign.value for sign in alert.active]},
+                    details={"signs": [sign.value for sign in alert.shared_signs()]},
                 )
             )
 

@@ -123,16 +123,15 @@ REMINDER_DM = (
 )
 CONSENT_ON = (
     "Thank you. When the bot notices warning signs in your check-ins (like several missed "
-    "days, cravings rising, or low mood for a few days) or that you've missed several "
-    "meetings in a row, I'll post which signs, with your name, in the peer specialists' "
-    "private channel. Never your answers or your notes. "
+    "days, cravings rising, or low mood for a few days), I'll post which signs, with your "
+    "name, in the peer specialists' private channel. Never your answers or your notes. "
     "You can take this back any time with /checkin consent off."
 )
 CONSENT_ON_NO_CHANNEL = (
     "Thank you, your choice is saved. This server has no private specialists channel set "
     "up yet, so nothing is shared for now. Once an admin sets one up, I'll post there which "
-    "warning signs I notice in your check-ins or meeting attendance, with your name; "
-    "never your answers or your notes. You can take this back any time with /checkin consent off."
+    "warning signs I notice in your check-ins, with your name; never your answers or your "
+    "notes. You can take this back any time with /checkin consent off."
 )
 CONSENT_OFF = (
     "Done. Warning signs stay between you and the bot: only you get a private message. "

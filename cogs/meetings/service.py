@@ -9,6 +9,7 @@ servers, by the shard rule in the query itself.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
@@ -54,8 +55,10 @@ FAILED_RETRY = timedelta(minutes=1)
 REMINDER_KIND = "meetings.reminder"
 OPENING_KIND = "meetings.opening"
 PROBLEM_KIND = "meetings.problem"
-# Missed in a row before the report (with consent) and the warning sign name a member.
+# Missed in a row before the report (with consent) names a member.
 MISSED_IN_A_ROW = 3
+# Visits in the window that make a member one of a meeting's regulars.
+REGULAR_AT_LEAST = 2
 # The audit line of a specialist's report naming a member (the member's access log).
 VIEWED = "meetings.attendance_viewed"
 # How far back /meeting attendance and the report look.
@@ -387,6 +390,8 @@ async def edit(
                 current.reminders_done = [
                     m for m in plan.reminder_minutes if start - timedelta(minutes=m) <= now
                 ]
+                # A reminder queued for the old time must not go out with it.
+                await withdraw(session, guild_id, [reminder_key(current.id)], now)
             current.event_outdated = current.discord_event_id is not None
             current.event_retry_at = None
             current.next_action_at = next_action(current, plan.reminder_minutes, now)
@@ -424,7 +429,7 @@ async def _skip_row(
     row.state = SKIPPED
     row.event_retry_at = None
     row.next_action_at = next_action(row, meeting.reminder_minutes, now)
-    await withdraw(session, meeting.guild_id, [reminder_key(row.id, "")], now)
+    await withdraw(session, meeting.guild_id, [reminder_key(row.id)], now)
 
 
 async def skip(
@@ -483,8 +488,15 @@ async def _plan_next(
 # --- The job: reminders, starts, ends -------------------------------------------------------
 
 
-def reminder_key(occurrence_id: int, minutes: int | str) -> str:
-    return f"meetings:{occurrence_id}:reminder:{minutes}"
+def reminder_key(
+    occurrence_id: int, minutes: int | str = "", starts_at: datetime | None = None
+) -> str:
+    """The dedupe key of one reminder of one start: a meeting moved to another time is
+    reminded of again. Without `minutes`, the prefix of all the occurrence's reminders."""
+    if minutes == "":
+        return f"meetings:{occurrence_id}:reminder:"
+    stamp = int(starts_at.timestamp()) if starts_at else 0
+    return f"meetings:{occurrence_id}:reminder:{minutes}:{stamp}"
 
 
 @dataclass(frozen=True)
@@ -587,8 +599,10 @@ async def _advance(
         if now < row.ends_at:
             _open(session, row, meeting, now, in_voice)
             opened = True
-            if where is not None:
-                outgoing.append(_opening(info, row, where, messages))
+            # A text meeting opens where its members gather; others in the meetings channel.
+            room = meeting.channel_id if meeting.place == TEXT else where
+            if room is not None:
+                outgoing.append(_opening(info, row, room, messages))
         else:
             # The bot was away for the whole meeting: nobody's absence was seen.
             row.state, row.observed, row.closed_at = CLOSED, False, now
@@ -631,7 +645,7 @@ def _reminders(
     return [
         Outgoing(
             kind=REMINDER_KIND,
-            dedupe_key=reminder_key(row.id, minutes),
+            dedupe_key=reminder_key(row.id, minutes, row.starts_at),
             guild_id=row.guild_id,
             body=messages.reminder(info, occurrence, minutes),
             not_before=now,
@@ -873,8 +887,8 @@ class Attended:
 
 @dataclass(frozen=True)
 class Record:
-    """A member's attendance: the meetings they came to at least once, each closed
-    occurrence since their first visit, newest last."""
+    """A member's attendance: each closed occurrence of their meetings since they first
+    came, newest last, and their current run (there, or away)."""
 
     history: tuple[Attended, ...]
     streak: int
@@ -882,76 +896,122 @@ class Record:
     sharing: bool
 
 
+@dataclass(frozen=True)
+class _Held:
+    id: int
+    meeting_id: int
+    title: str
+    zone: str
+    starts_at: datetime
+    # False when the bot could not watch it (down over its window): an absence from it
+    # is nobody's, though someone counted as there still was.
+    observed: bool
+
+
+@dataclass(frozen=True)
+class _Window:
+    """The closed occurrences of the last HISTORY_DAYS, oldest first, and who was at
+    each: what every record, the report and the warning sign are read from, in two
+    queries however many members and meetings there are."""
+
+    held: list[_Held]
+    present: dict[int, set[int]]  # occurrence id -> members counted there
+
+    def histories(self) -> dict[int, dict[int, list[Attended]]]:
+        """Per member and meeting: that meeting's occurrences from the member's first
+        visit on (a meeting never come to is not one "missed")."""
+        firsts: dict[tuple[int, int], datetime] = {}
+        by_meeting: dict[int, list[_Held]] = defaultdict(list)
+        for occurrence in self.held:
+            by_meeting[occurrence.meeting_id].append(occurrence)
+            for user_id in self.present.get(occurrence.id, ()):
+                firsts.setdefault((user_id, occurrence.meeting_id), occurrence.starts_at)
+        found: dict[int, dict[int, list[Attended]]] = defaultdict(dict)
+        for (user_id, meeting_id), first in firsts.items():
+            found[user_id][meeting_id] = [
+                Attended(meeting_id, o.title, o.starts_at, user_id in self.present.get(o.id, ()))
+                for o in by_meeting[meeting_id]
+                if o.starts_at >= first and (o.observed or user_id in self.present.get(o.id, ()))
+            ]
+        return found
+
+
+async def _window(session: AsyncSession, now: datetime, user_id: int | None = None) -> _Window:
+    since = now - timedelta(days=HISTORY_DAYS)
+    held = [
+        _Held(*row)
+        for row in (
+            await session.execute(
+                select(
+                    MeetingOccurrence.id,
+                    MeetingOccurrence.meeting_id,
+                    Meeting.title,
+                    Meeting.timezone,
+                    MeetingOccurrence.starts_at,
+                    MeetingOccurrence.observed,
+                )
+                .join(Meeting, Meeting.id == MeetingOccurrence.meeting_id)
+                .where(MeetingOccurrence.state == CLOSED, MeetingOccurrence.starts_at >= since)
+                .order_by(MeetingOccurrence.starts_at, MeetingOccurrence.id)
+            )
+        ).all()
+    ]
+    came = (
+        select(MeetingAttendance.occurrence_id, MeetingAttendance.user_id)
+        .join(MeetingOccurrence, MeetingOccurrence.id == MeetingAttendance.occurrence_id)
+        .where(MeetingAttendance.attended.is_(True), MeetingOccurrence.starts_at >= since)
+    )
+    if user_id is not None:
+        came = came.where(MeetingAttendance.user_id == user_id)
+    present: dict[int, set[int]] = defaultdict(set)
+    for occurrence_id, member in (await session.execute(came)).all():
+        present[occurrence_id].add(member)
+    return _Window(held, present)
+
+
 def _pasts(history: Sequence[Attended]) -> list[attendance.Past]:
     return [attendance.Past(item.starts_at, item.attended) for item in history]
 
 
-async def _histories(
-    session: AsyncSession, since: datetime, user_id: int | None = None
-) -> dict[int, list[Attended]]:
-    """Per member: each closed, observed occurrence of the meetings they attended at
-    least once, from their first attendance on (a meeting they never came to is not
-    one they "missed")."""
-    attended = select(
-        MeetingAttendance.user_id,
-        MeetingOccurrence.meeting_id,
-        func.min(MeetingOccurrence.starts_at).label("first"),
-    ).join(MeetingOccurrence, MeetingOccurrence.id == MeetingAttendance.occurrence_id)
-    attended = attended.where(MeetingAttendance.attended.is_(True))
-    if user_id is not None:
-        attended = attended.where(MeetingAttendance.user_id == user_id)
-    firsts = (
-        await session.execute(
-            attended.group_by(MeetingAttendance.user_id, MeetingOccurrence.meeting_id)
-        )
-    ).all()
-    if not firsts:
-        return {}
-    meeting_ids = {meeting_id for _, meeting_id, _ in firsts}
-    occurrences = (
-        await session.execute(
-            select(
-                MeetingOccurrence.id,
-                MeetingOccurrence.meeting_id,
-                MeetingOccurrence.starts_at,
-                Meeting.title,
-            )
-            .join(Meeting, Meeting.id == MeetingOccurrence.meeting_id)
-            .where(
-                MeetingOccurrence.meeting_id.in_(meeting_ids),
-                MeetingOccurrence.state == CLOSED,
-                MeetingOccurrence.observed.is_(True),
-                MeetingOccurrence.starts_at >= since,
-            )
-            .order_by(MeetingOccurrence.starts_at)
-        )
-    ).all()
-    came = select(MeetingAttendance.user_id, MeetingAttendance.occurrence_id).where(
-        MeetingAttendance.attended.is_(True)
+def _regular(meetings: dict[int, list[Attended]]) -> dict[int, list[Attended]]:
+    """The meetings a member comes to: at least REGULAR_AT_LEAST visits in the window.
+    One tried once and left is not a run of absences from then on."""
+    return {
+        meeting_id: history
+        for meeting_id, history in meetings.items()
+        if sum(item.attended for item in history) >= REGULAR_AT_LEAST
+    }
+
+
+def _missed_runs(meetings: dict[int, list[Attended]]) -> list[tuple[int, Attended]]:
+    """For each of the member's regular meetings missed lately: how many in a row, and
+    the first of them (which stays the same for as long as the run lasts)."""
+    runs: list[tuple[int, Attended]] = []
+    for history in _regular(meetings).values():
+        missed = attendance.missed_in_a_row(_pasts(history))
+        if missed:
+            runs.append((missed, history[-missed]))
+    return runs
+
+
+def _merged(meetings: dict[int, list[Attended]]) -> list[Attended]:
+    return sorted(
+        (item for items in meetings.values() for item in items), key=lambda i: i.starts_at
     )
-    if user_id is not None:
-        came = came.where(MeetingAttendance.user_id == user_id)
-    present = {(uid, occ) for uid, occ in (await session.execute(came)).all()}
-    histories: dict[int, list[Attended]] = {}
-    for uid, meeting_id, first in firsts:
-        items = histories.setdefault(uid, [])
-        items += [
-            Attended(m_id, title, starts_at, (uid, occ_id) in present)
-            for occ_id, m_id, starts_at, title in occurrences
-            if m_id == meeting_id and starts_at >= first
-        ]
-    for items in histories.values():
-        items.sort(key=lambda item: item.starts_at)
-    return histories
 
 
 async def record_of(db: Database, guild_id: int, user_id: int, now: datetime) -> Record:
     async with db.guild_session(guild_id) as session:
-        history = (await _histories(session, now - timedelta(days=HISTORY_DAYS), user_id)).get(
-            user_id, []
-        )
+        meetings = (await _window(session, now, user_id)).histories().get(user_id, {})
         sharing = await _sharing(session, user_id)
-    pasts = _pasts(history)
+    # The run is told over the meetings they come to, once there are any.
+    counted = _regular(meetings) or meetings
+    history = sorted(
+        (item for items in meetings.values() for item in items), key=lambda i: i.starts_at
+    )
+    pasts = _pasts(
+        sorted((i for items in counted.values() for i in items), key=lambda i: i.starts_at)
+    )
     return Record(
         tuple(history),
         attendance.streak(pasts),
@@ -994,37 +1054,21 @@ class Report:
 
 
 async def report(db: Database, guild_id: int, viewer_id: int, now: datetime) -> Report:
-    since = now - timedelta(days=HISTORY_DAYS)
     async with db.guild_session(guild_id) as session, session.begin():
-        rows = (
-            await session.execute(
-                select(
-                    Meeting.title,
-                    MeetingOccurrence.starts_at,
-                    func.count(MeetingAttendance.user_id),
-                )
-                .join(Meeting, Meeting.id == MeetingOccurrence.meeting_id)
-                .outerjoin(
-                    MeetingAttendance,
-                    and_(
-                        MeetingAttendance.occurrence_id == MeetingOccurrence.id,
-                        MeetingAttendance.attended.is_(True),
-                    ),
-                )
-                .where(
-                    MeetingOccurrence.state == CLOSED,
-                    MeetingOccurrence.observed.is_(True),
-                    MeetingOccurrence.starts_at >= since,
-                )
-                .group_by(
-                    Meeting.id, Meeting.title, MeetingOccurrence.id, MeetingOccurrence.starts_at
-                )
-                .order_by(MeetingOccurrence.starts_at)
-            )
-        ).all()
+        window = await _window(session, now)
+        titles: dict[int, str] = {}
+        for occurrence in window.held:
+            name = occurrence.title
+            # Two meetings of one name stay two lines.
+            if name in titles.values() and titles.get(occurrence.meeting_id) != name:
+                name = f"{name} ({occurrence.meeting_id})"
+            titles.setdefault(occurrence.meeting_id, name)
         counts: dict[str, list[tuple[datetime, int]]] = {}
-        for title, starts_at, count in rows:
-            counts.setdefault(title, []).append((starts_at, int(count)))
+        for occurrence in window.held:
+            if occurrence.observed:
+                counts.setdefault(titles[occurrence.meeting_id], []).append(
+                    (occurrence.starts_at, len(window.present.get(occurrence.id, ())))
+                )
         sharing = set(
             (
                 await session.scalars(
@@ -1035,28 +1079,46 @@ async def report(db: Database, guild_id: int, viewer_id: int, now: datetime) -> 
             ).all()
         )
         missing: list[tuple[int, int]] = []
-        if sharing:
-            for user_id, history in (await _histories(session, since)).items():
-                missed = attendance.missed_in_a_row(_pasts(history))
-                if user_id in sharing and missed >= MISSED_IN_A_ROW:
-                    missing.append((user_id, missed))
-            # Each member named is a look at their health data: recorded where they see it.
-            for user_id, _ in missing:
-                _audit(session, guild_id, viewer_id, VIEWED, now, user_id)
+        for user_id, meetings in window.histories().items():
+            runs = [missed for missed, _ in _missed_runs(meetings)]
+            if user_id in sharing and runs and max(runs) >= MISSED_IN_A_ROW:
+                missing.append((user_id, max(runs)))
+        # Each member named is a look at their health data: recorded where they see it.
+        for user_id, _ in missing:
+            _audit(session, guild_id, viewer_id, VIEWED, now, user_id)
     return Report(counts, sorted(missing, key=lambda item: (-item[1], item[0])))
 
 
-async def missing_members(
-    session: AsyncSession, threshold: int, now: datetime
-) -> list[tuple[int, datetime]]:
-    """Members who missed `threshold` or more in a row of meetings they used to come to,
-    with when the run began (for the warning-sign detector, which asks consent itself)."""
-    found: list[tuple[int, datetime]] = []
-    for user_id, history in (await _histories(session, now - timedelta(days=HISTORY_DAYS))).items():
-        pasts = _pasts(history)
-        began = attendance.missed_run_start(pasts)
-        if began is not None and attendance.missed_in_a_row(pasts) >= threshold:
-            found.append((user_id, began))
+@dataclass(frozen=True)
+class Missing:
+    """A member away from one of their regular meetings `threshold` or more times in a
+    row: since the local day of the first one missed, and whether they share attendance."""
+
+    user_id: int
+    since: date
+    sharing: bool
+
+
+async def missing_members(session: AsyncSession, threshold: int, now: datetime) -> list[Missing]:
+    """For the warning-sign detector (which asks its own consent as well)."""
+    window = await _window(session, now)
+    sharing = set(
+        (
+            await session.scalars(
+                select(MeetingPreference.user_id).where(
+                    MeetingPreference.share_attendance.is_(True)
+                )
+            )
+        ).all()
+    )
+    zones = {o.meeting_id: o.zone for o in window.held}
+    found: list[Missing] = []
+    for user_id, meetings in window.histories().items():
+        runs = [(missed, first) for missed, first in _missed_runs(meetings) if missed >= threshold]
+        if runs:
+            first = min((item for _, item in runs), key=lambda item: item.starts_at)
+            day = first.starts_at.astimezone(zone_or_utc(zones.get(first.meeting_id))).date()
+            found.append(Missing(user_id, day, user_id in sharing))
     return found
 
 

@@ -23,8 +23,9 @@ class MissedMeetings:
         self, session: AsyncSession, guild_id: int, now: datetime
     ) -> Sequence[SourcedSign]:
         # The episode began with the first meeting of the run missed: the same day for
-        # as long as the run lasts, so the member is nudged once about it.
+        # as long as the run lasts, so the member is nudged once about it. Specialists
+        # hear of it only if the member also shares their attendance.
         return [
-            SourcedSign(user_id, MISSED_MEETINGS, began.date())
-            for user_id, began in await service.missing_members(session, self.threshold, now)
+            SourcedSign(missing.user_id, MISSED_MEETINGS, missing.since, shareable=missing.sharing)
+            for missing in await service.missing_members(session, self.threshold, now)
         ]

@@ -113,7 +113,7 @@ LIST_NO_NEXT = "**{title}**: no day coming up. {schedule}."
 REMIND_ON = "You'll be mentioned in meeting reminders. `/meeting remind off` stops it."
 REMIND_OFF = "You won't be mentioned in meeting reminders any more."
 REMIND_ALREADY_ON = "You're already mentioned in meeting reminders."
-REMIND_ALREADY_OFF = "You're not mentioned in meeting reminders."
+REMIND_ALREADY_OFF = "Nothing to change: you're already not mentioned in meeting reminders."
 SHARE_ON = (
     "The peer specialists can now see your meeting attendance, and whether you've missed "
     "several in a row, so they can reach out. `/meeting share off` takes it back at any time."

@@ -5,6 +5,7 @@ and each server's attendance kept to itself."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -96,7 +97,7 @@ async def test_after_an_outage_only_the_latest_reminder_due_is_queued_and_only_o
     await asyncio.gather(run(database, moment), run(database, moment))
 
     assert [key for key in await outbox(database) if ":reminder:" in key] == [
-        service.reminder_key(1, 15)
+        service.reminder_key(1, 15, FIRST_START)
     ]
     assert await run(database, moment) == []
 
@@ -153,31 +154,70 @@ async def test_each_process_handles_only_its_own_shards(database: Database) -> N
     assert [due.guild_id for due in shard_one] == [OTHER_GUILD]
 
 
-async def test_missed_runs_count_only_meetings_a_member_came_to_and_stay_in_their_server(
-    database: Database,
-) -> None:
-    for guild_id in (GUILD, OTHER_GUILD):
-        await service.schedule(database, guild_id, SPECIALIST, plan(), MONDAY_BEFORE_DST)
-    start = FIRST_START
-    for week in range(5):
-        info = await service.find(database, GUILD, 1)
+async def hold_weeks(
+    database: Database, guild_id: int, meeting_id: int, weeks: int, present: Any
+) -> list[datetime]:
+    """The meeting held `weeks` times; `present(week)` says who is in the room."""
+    starts = []
+    for week in range(weeks):
+        info = await service.find(database, guild_id, meeting_id)
         assert info.next is not None
         at = info.next.starts_at
-        present = (lambda g, c: [ALICE] if g == GUILD else []) if week == 0 else nobody
-        await run(database, at, in_voice=present)
+        starts.append(at)
+        people = present(week)
+        await run(
+            database, at, in_voice=lambda g, c, people=people: people if g == guild_id else []
+        )
         await run(database, at + timedelta(hours=1))
-    # Alice came to the first in GUILD only.
-    async with database.guild_session(GUILD) as session:
-        found = await service.missing_members(session, 3, start + timedelta(weeks=5))
-    async with database.guild_session(OTHER_GUILD) as session:
-        elsewhere = await service.missing_members(session, 3, start + timedelta(weeks=5))
+    return starts
 
-    assert [user_id for user_id, _ in found] == [ALICE]
-    assert found[0][1] == start + timedelta(weeks=1, hours=-1)  # the first one missed (EDT)
+
+async def test_missed_runs_count_from_a_regular_meeting_and_stay_in_their_server(
+    database: Database,
+) -> None:
+    info = await service.schedule(database, GUILD, SPECIALIST, plan(), MONDAY_BEFORE_DST)
+    await service.schedule(database, OTHER_GUILD, SPECIALIST, plan(), MONDAY_BEFORE_DST)
+    starts = await hold_weeks(database, GUILD, info.id, 5, lambda week: [ALICE] if week < 2 else [])
+    end = starts[-1] + timedelta(hours=2)
+
+    async with database.guild_session(GUILD) as session:
+        found = await service.missing_members(session, 3, end)
+    async with database.guild_session(OTHER_GUILD) as session:
+        elsewhere = await service.missing_members(session, 3, end)
+
+    # The run began with the third meeting, on its day in New York.
+    assert found == [
+        service.Missing(ALICE, starts[2].astimezone(ZoneInfo("America/New_York")).date(), False)
+    ]
     assert elsewhere == []
-    record = await service.record_of(database, GUILD, ALICE, start + timedelta(weeks=5))
-    assert (record.streak, record.missed_in_a_row) == (0, 4)
-    assert await service.record_of(database, GUILD, BOB, start) == service.Record((), 0, 0, False)
+    record = await service.record_of(database, GUILD, ALICE, end)
+    assert (record.streak, record.missed_in_a_row) == (0, 3)
+    assert await service.record_of(database, GUILD, BOB, end) == service.Record((), 0, 0, False)
+
+
+async def test_a_meeting_tried_once_is_no_run_of_absences_beside_a_regular_one(
+    database: Database,
+) -> None:
+    tried = await service.schedule(database, GUILD, SPECIALIST, plan(), MONDAY_BEFORE_DST)
+    thursday = replace(plan().recurrence, weekdays=(3,))
+    regular = await service.schedule(
+        database,
+        GUILD,
+        SPECIALIST,
+        plan(title="Thursday circle", recurrence=thursday),
+        MONDAY_BEFORE_DST,
+    )
+    await hold_weeks(database, GUILD, tried.id, 1, lambda week: [ALICE])
+    starts = await hold_weeks(database, GUILD, regular.id, 5, lambda week: [ALICE])
+    # The tried meeting goes on without her.
+    await hold_weeks(database, GUILD, tried.id, 4, lambda week: [])
+    end = max(starts[-1], FIRST_START + timedelta(weeks=5)) + timedelta(hours=2)
+
+    async with database.guild_session(GUILD) as session:
+        assert await service.missing_members(session, 3, end) == []
+    record = await service.record_of(database, GUILD, ALICE, end)
+    assert record.streak == 5
+    assert record.missed_in_a_row == 0
 
 
 @pytest.mark.parametrize("state", [OPEN, CLOSED])
