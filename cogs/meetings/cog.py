@@ -128,31 +128,29 @@ class MeetingCog(commands.Cog):
     def __init__(self, bot: RecoveryBot) -> None:
         self.bot = bot
         self.jobs = MeetingJobs(bot)
+        # One member's voice changes are recorded in the order Discord sent them (a lock
+        # per member who ever used voice: small, and never dropped while one waits).
+        self._voice_order: dict[tuple[int, int], asyncio.Lock] = {}
         self.missed = MissedMeetings(bot.content.checkins.warning_signs.missed_meetings)
 
     async def cog_load(self) -> None:
         views.controls.register(self.bot, self)
         self.bot.sign_sources.register(self.missed)
         await self.jobs.start()
-        self._reconciling = asyncio.create_task(self._reconcile_when_ready())
 
     async def cog_unload(self) -> None:
-        self._reconciling.cancel()
         self.jobs.stop()
         self.bot.sign_sources.unregister(self.missed)
         views.controls.unregister(self.bot)
 
-    async def _reconcile_when_ready(self) -> None:
-        """After a restart, the rooms of meetings under way against who Discord shows there."""
-        await self.bot.wait_until_ready()
-        now = self.bot.clock.now()
-        for (guild_id, channel_id), room in list(self.jobs.rooms.items()):
-            try:
-                await service.reconcile_room(
-                    self.bot.db, room, self.jobs.people_in_voice(guild_id, channel_id), now
-                )
-            except Exception:
-                log.exception("Reconciling a meeting's room failed in guild %s", guild_id)
+    @commands.Cog.listener()
+    async def on_ready(self) -> None:
+        # After a start or a reconnect, voice changes may have been missed meanwhile.
+        await self.jobs.reconcile()
+
+    @commands.Cog.listener()
+    async def on_resumed(self) -> None:
+        await self.jobs.reconcile()
 
     # --- Reading what was typed -----------------------------------------------------------
 
@@ -606,13 +604,16 @@ class MeetingCog(commands.Cog):
         joined = after.channel.id if after.channel else None
         if left == joined:
             return  # muted, deafened, streaming: still in the same room
-        now = self.bot.clock.now()
         guild_id = member.guild.id
+        key = (guild_id, member.id)
+        lock = self._voice_order.setdefault(key, asyncio.Lock())
         try:
-            if left is not None and (room := self.jobs.rooms.get((guild_id, left))):
-                await service.voice_left(self.bot.db, room, member.id, now)
-            if joined is not None and (room := self.jobs.rooms.get((guild_id, joined))):
-                await service.voice_joined(self.bot.db, room, member.id, now)
+            async with lock:
+                now = self.bot.clock.now()
+                if left is not None and (room := self.jobs.rooms.get((guild_id, left))):
+                    await service.voice_left(self.bot.db, room, member.id, now)
+                if joined is not None and (room := self.jobs.rooms.get((guild_id, joined))):
+                    await service.voice_joined(self.bot.db, room, member.id, now)
         except Exception:
             log.exception("Recording a meeting's voice attendance failed in guild %s", guild_id)
 

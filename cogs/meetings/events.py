@@ -9,6 +9,7 @@ way. An event someone deleted by hand stays deleted.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -52,13 +53,17 @@ def payload(bot: RecoveryBot, work: EventWork) -> dict[str, Any]:
         "privacy_level": GUILD_ONLY,
         "scheduled_start_time": occurrence.starts_at.isoformat(),
         "scheduled_end_time": occurrence.ends_at.isoformat(),
-        "description": description(plan),
+        # An empty description is not one Discord takes: none at all instead.
+        "description": description(plan) or None,
     }
+    # Discord wants the other kind's field cleared when an event changes kind.
     if plan.place in (VOICE, STAGE):
         body["entity_type"] = ENTITY_VOICE if plan.place == VOICE else ENTITY_STAGE
         body["channel_id"] = str(plan.channel_id)
+        body["entity_metadata"] = None
     else:
         body["entity_type"] = ENTITY_EXTERNAL
+        body["channel_id"] = None
         body["entity_metadata"] = {"location": location(bot, work)}
     return body
 
@@ -94,9 +99,7 @@ class MeetingEvents:
         try:
             if work.action == "create":
                 made = await http.create_guild_scheduled_event(guild_id, **payload(self.bot, work))
-                await service.event_done(
-                    self.bot.db, work, now, event_id=int(made["id"]), status=EVENT_SCHEDULED
-                )
+                await self._made(work, int(made["id"]))
             elif work.action == "update":
                 await http.edit_scheduled_event(guild_id, event_id, **payload(self.bot, work))
                 await service.event_done(
@@ -119,6 +122,18 @@ class MeetingEvents:
         log.info("Meeting event %s done in guild %s", work.action, guild_id)
         return None
 
+    async def _made(self, work: EventWork, event_id: int) -> None:
+        """Remember a new event. If that fails, the event is taken back, or the next try
+        would make a second one that nothing ever starts or ends."""
+        try:
+            await service.event_done(
+                self.bot.db, work, self.bot.clock.now(), event_id=event_id, status=EVENT_SCHEDULED
+            )
+        except Exception:
+            with contextlib.suppress(discord.HTTPException):
+                await self.bot.http.delete_scheduled_event(work.guild_id, event_id)
+            raise
+
     async def _set_status(self, work: EventWork) -> None:
         target = STATUS_OF[work.action]
         try:
@@ -140,7 +155,8 @@ class MeetingEvents:
         # Gone while it was still to come or under way: someone may not have meant it.
         tell = work.action not in ("delete", "cancel", "end")
         text = self.problem_text(work.info, work.occurrence, texts.PROBLEM_EVENT_DELETED)
-        problem = self.notice(work.guild_id, work.occurrence_id, "deleted", text) if tell else None
+        scope = f"o{work.occurrence_id}"
+        problem = self.notice(work.guild_id, scope, "deleted", text) if tell else None
         await service.event_failed(
             self.bot.db, work, self.bot.clock.now(), refused=True, deleted=True, problem=problem
         )
@@ -161,7 +177,9 @@ class MeetingEvents:
             else ("channel", texts.PROBLEM_CHANNEL, texts.REASON_CHANNEL)
         )
         text = self.problem_text(work.info, work.occurrence, template)
-        problem = self.notice(work.guild_id, work.occurrence_id, kind, text) if refused else None
+        problem = (
+            self.notice(work.guild_id, f"o{work.occurrence_id}", kind, text) if refused else None
+        )
         await service.event_failed(
             self.bot.db, work, self.bot.clock.now(), refused=refused, deleted=False, problem=problem
         )
@@ -171,9 +189,9 @@ class MeetingEvents:
 
     # --- Telling the specialists ------------------------------------------------------------
 
-    def notice(self, guild_id: int, scope: int, kind: str, text: str) -> Outgoing | None:
-        """A problem notice for the specialists' channel, sent once per `scope` (an
-        occurrence or a meeting) and kind; None when the server has no such channel."""
+    def notice(self, guild_id: int, scope: str, kind: str, text: str) -> Outgoing | None:
+        """A problem notice for the specialists' channel, sent once per `scope` ("o<id>" for an
+        occurrence, "m<id>" for a meeting) and kind; None when the server has no such channel."""
         channel = self.bot.guild_settings.cached(guild_id).specialists_channel_id
         if channel is None:
             return None
@@ -208,7 +226,7 @@ class MeetingEvents:
     ) -> None:
         """A problem seen outside the job (a channel or event deleted by hand)."""
         text = self.problem_text(info, occurrence, template)
-        scope = occurrence.id if occurrence else info.id
+        scope = f"o{occurrence.id}" if occurrence else f"m{info.id}"
         problem = self.notice(info.guild_id, scope, kind, text)
         if problem is None:
             await self.tell_owner(info, text)

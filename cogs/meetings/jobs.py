@@ -121,8 +121,11 @@ class MeetingJobs:
             self.bot.outbox.wake()
         if any(due.opened or due.closed for due in handled):
             await self.refresh_rooms()
-            if any(due.opened for due in handled):
-                log.info("Opened %d meetings", sum(due.opened for due in handled))
+            opened = {due.occurrence_id for due in handled if due.opened}
+            if opened:
+                log.info("Opened %d meetings", len(opened))
+                # Who came or went between reading the room and the room being watched.
+                await self.reconcile(opened)
         await self.sync_events(now)
         await self.reschedule()
 
@@ -133,7 +136,7 @@ class MeetingJobs:
             for guild_id, occurrence_id in await service.pending_events(
                 self.bot.db, self.bot.held_shards(), now
             ):
-                work = await service.event_work(self.bot.db, guild_id, occurrence_id)
+                work = await service.event_work(self.bot.db, guild_id, occurrence_id, now)
                 if work is not None:
                     outcomes[occurrence_id] = await self.events.apply(work)
         return outcomes
@@ -147,11 +150,25 @@ class MeetingJobs:
             await self.reschedule()
             return outcomes
 
-    def people_in_voice(self, guild_id: int, channel_id: int) -> list[int]:
+    async def reconcile(self, occurrences: set[int] | None = None) -> None:
+        """The rooms under way (or these occurrences') against who Discord shows in them."""
+        now = self.bot.clock.now()
+        for (guild_id, channel_id), room in list(self.rooms.items()):
+            if occurrences is not None and room.occurrence_id not in occurrences:
+                continue
+            try:
+                present = self.people_in_voice(guild_id, channel_id) or []
+                await service.reconcile_room(self.bot.db, room, present, now)
+            except Exception:
+                log.exception("Reconciling a meeting's room failed in guild %s", guild_id)
+
+    def people_in_voice(self, guild_id: int, channel_id: int) -> list[int] | None:
+        """Who is in a voice channel now, by Discord's cache; None if it is gone."""
         guild = self.bot.get_guild(guild_id)
         channel = guild.get_channel(channel_id) if guild else None
-        members = getattr(channel, "members", None) or []
-        return [member.id for member in members if not member.bot]
+        if not isinstance(channel, discord.VoiceChannel | discord.StageChannel):
+            return None
+        return [member.id for member in channel.members if not member.bot]
 
     # --- What the job posts ---------------------------------------------------------------
 

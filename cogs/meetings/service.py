@@ -9,6 +9,7 @@ servers, by the shard rule in the query itself.
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -43,18 +44,25 @@ from db.models.meetings import (
     MeetingPreference,
 )
 
+log = logging.getLogger(__name__)
+
 VOICE_PLACES = frozenset({VOICE, STAGE})
-# Occurrences handled per transaction by the job.
+# Occurrences the job reads per query (each is then handled in its own transaction).
 CLAIM_CHUNK = 100
 # A Discord event change that failed is tried again this much later: a refusal
 # (permissions, a deleted channel) waits for a person; an outage passes sooner.
 REFUSED_RETRY = timedelta(minutes=10)
+# A past occurrence's event is ended, cancelled or deleted until this long after its end.
+EVENT_KEPT_IN_STEP_FOR = timedelta(hours=6)
 FAILED_RETRY = timedelta(minutes=1)
 # The oldest reminder still worth sending after an outage: the latest one due, and only
 # before the meeting starts.
 REMINDER_KIND = "meetings.reminder"
 OPENING_KIND = "meetings.opening"
 PROBLEM_KIND = "meetings.problem"
+# The job runs within seconds of a start or an end; later than this, the bot was away
+# and could not see who was there.
+WATCHED_WITHIN = timedelta(minutes=5)
 # Missed in a row before the report (with consent) names a member.
 MISSED_IN_A_ROW = 3
 # Visits in the window that make a member one of a meeting's regulars.
@@ -204,19 +212,22 @@ def next_action(row: MeetingOccurrence, reminders: Sequence[int], now: datetime)
         moments.append(row.starts_at)
     elif row.state == OPEN:
         moments.append(row.ends_at)
-    if event_wanted(row) is not None:
+    if event_wanted(row, now) is not None:
         moments.append(row.event_retry_at or now)
     return min(moments) if moments else None
 
 
-def event_wanted(row: MeetingOccurrence) -> str | None:
+def event_wanted(row: MeetingOccurrence, now: datetime) -> str | None:
     """What the occurrence's Discord event still needs: "create", "update", "start",
     "end", "cancel", "delete", or None when Discord already shows it right.
 
     An event someone deleted by hand is left deleted (the bot does not fight a person);
-    specialists are told instead. An event can't be made for a meeting already under way.
+    specialists are told instead. An event can't be made for a meeting already under way,
+    and one past is left as it is some hours after (a refusal is not retried for ever).
     """
     if row.event_deleted:
+        return None
+    if row.state in (CLOSED, SKIPPED) and row.ends_at < now - EVENT_KEPT_IN_STEP_FOR:
         return None
     has_event = row.discord_event_id is not None
     if row.state == PLANNED:
@@ -310,9 +321,12 @@ async def _meeting(session: AsyncSession, meeting_id: int) -> Meeting:
     return meeting
 
 
-async def _current(session: AsyncSession, meeting_id: int) -> MeetingOccurrence | None:
-    """The meeting's occurrence still to come or under way (one at most)."""
-    return await session.scalar(
+async def _current(
+    session: AsyncSession, meeting_id: int, *, lock: bool = False
+) -> MeetingOccurrence | None:
+    """The meeting's occurrence still to come or under way (one at most); with `lock`,
+    held until the transaction ends, so a command and the job never change it at once."""
+    query = (
         select(MeetingOccurrence)
         .where(
             MeetingOccurrence.meeting_id == meeting_id,
@@ -321,6 +335,7 @@ async def _current(session: AsyncSession, meeting_id: int) -> MeetingOccurrence 
         .order_by(MeetingOccurrence.starts_at)
         .limit(1)
     )
+    return await session.scalar(query.with_for_update() if lock else query)
 
 
 async def find_any(db: Database, guild_id: int, meeting_id: int) -> MeetingInfo:
@@ -362,6 +377,25 @@ async def upcoming(db: Database, guild_id: int) -> list[MeetingInfo]:
     return sorted(found, key=lambda m: (m.next.starts_at if m.next else far, m.id))
 
 
+def _past_reminders(
+    starts_at: datetime, reminders: Sequence[int], now: datetime, done: Sequence[int] = ()
+) -> list[int]:
+    """The reminders handled: those done, and those already past (never sent late)."""
+    return sorted(set(done) | {m for m in reminders if starts_at - timedelta(minutes=m) <= now})
+
+
+async def _move(session: AsyncSession, row: MeetingOccurrence, plan: Plan, now: datetime) -> None:
+    """A planned occurrence onto the meeting's new schedule, reminded of afresh."""
+    start = _first_start(plan, now)
+    ends = start + timedelta(minutes=plan.duration_minutes)
+    if (start, ends) == (row.starts_at, row.ends_at):
+        return
+    row.starts_at, row.ends_at = start, ends
+    row.reminders_done = _past_reminders(start, plan.reminder_minutes, now)
+    # A reminder queued for the old time must not go out with it.
+    await withdraw(session, row.guild_id, [reminder_key(row.id)], now)
+
+
 async def edit(
     db: Database,
     guild_id: int,
@@ -379,19 +413,15 @@ async def edit(
             _first_start(plan, now)
         for column, value in _columns(plan).items():
             setattr(meeting, column, value)
-        current = await _current(session, meeting_id)
-        if current is not None and current.state == PLANNED:
-            start = _first_start(plan, now)
-            if start != current.starts_at or current.ends_at != start + timedelta(
-                minutes=plan.duration_minutes
-            ):
-                current.starts_at = start
-                current.ends_at = start + timedelta(minutes=plan.duration_minutes)
-                current.reminders_done = [
-                    m for m in plan.reminder_minutes if start - timedelta(minutes=m) <= now
-                ]
-                # A reminder queued for the old time must not go out with it.
-                await withdraw(session, guild_id, [reminder_key(current.id)], now)
+        current = await _current(session, meeting_id, lock=True)
+        # One about to start (the job opens it any second) keeps its time.
+        if current is not None and current.state == PLANNED and current.starts_at > now:
+            if "recurrence" in changes or "duration_minutes" in changes:
+                await _move(session, current, plan, now)
+            elif "reminder_minutes" in changes:
+                current.reminders_done = _past_reminders(
+                    current.starts_at, plan.reminder_minutes, now, current.reminders_done
+                )
             current.event_outdated = current.discord_event_id is not None
             current.event_retry_at = None
             current.next_action_at = next_action(current, plan.reminder_minutes, now)
@@ -416,7 +446,7 @@ async def cancel(
     async with db.guild_session(guild_id) as session, session.begin():
         meeting = await _meeting(session, meeting_id)
         meeting.cancelled_at = now
-        current = await _current(session, meeting_id)
+        current = await _current(session, meeting_id, lock=True)
         if current is not None and current.state == PLANNED:
             await _skip_row(session, current, meeting, now)
         _audit(session, guild_id, user_id, "meetings.cancelled", now, meeting_id=meeting_id)
@@ -447,7 +477,7 @@ async def skip(
             raise UserFacingError(texts.SKIP_NOT_A_MEETING_DAY.format(day=day.isoformat()))
         if day.isoformat() in meeting.skipped_days:
             raise UserFacingError(texts.SKIP_ALREADY.format(day=day.isoformat()))
-        current = await _current(session, meeting_id)
+        current = await _current(session, meeting_id, lock=True)
         plain = replace(rec, skipped_days=frozenset())
         that_day = next_start(
             plain, datetime.combine(day, time(0), rec.zone) - timedelta(seconds=1)
@@ -522,8 +552,9 @@ class Messages:
     channels: Callable[[int], tuple[int | None, int | None]]
 
 
-# People in a meeting's voice channel right now, by channel (the job reads Discord's cache).
-VoicePresence = Callable[[int, int], Sequence[int]]
+# People in a meeting's voice channel right now, by channel (the job reads Discord's
+# cache); None when there is no such channel.
+VoicePresence = Callable[[int, int], Sequence[int] | None]
 
 
 def post_channel(plan: Plan, meetings_channel: int | None) -> int | None:
@@ -541,9 +572,13 @@ async def run_due(
     messages: Messages,
     in_voice: VoicePresence,
 ) -> list[Due]:
-    """Everything due by `now` on these shards' servers, one transaction per chunk:
-    reminders queued, meetings opened (with who is already in the room) and closed (with
-    attendance decided and the next occurrence planned)."""
+    """Everything due by `now` on these shards' servers: reminders queued, meetings
+    opened (with who is already in the room) and closed (with attendance decided and the
+    next occurrence planned), each occurrence in a transaction of its own.
+
+    Each is claimed as it is handled (`FOR UPDATE SKIP LOCKED` on PostgreSQL: another
+    process passes it by), and one that fails is set aside for a while, not left at the
+    head of the queue holding up every server's meetings behind it."""
     handled: list[Due] = []
     seen: set[int] = set()
     while True:
@@ -557,17 +592,51 @@ async def run_due(
             due_query = due_query.where(or_(*served))
         if seen:
             due_query = due_query.where(MeetingOccurrence.id.not_in(seen))
+        async with db.all_guilds_session() as session:
+            ids = list((await session.scalars(due_query)).all())
+        if not ids:
+            return handled
+        seen.update(ids)
+        for occurrence_id in ids:
+            try:
+                done = await _advance_one(db, occurrence_id, now, messages, in_voice)
+            except Exception:
+                log.exception("Meeting occurrence %s could not be moved on", occurrence_id)
+                await _set_aside(db, occurrence_id, now)
+                continue
+            if done is not None:
+                handled.append(done)
+
+
+async def _advance_one(
+    db: Database, occurrence_id: int, now: datetime, messages: Messages, in_voice: VoicePresence
+) -> Due | None:
+    async with db.all_guilds_session() as session, session.begin():
+        claimed = await session.scalar(
+            select(MeetingOccurrence.id)
+            .where(MeetingOccurrence.id == occurrence_id, MeetingOccurrence.next_action_at <= now)
+            .with_for_update(skip_locked=True)
+        )
+        if claimed is None:
+            return None  # another process has it, or a command moved it meanwhile
+        outgoing: list[Outgoing] = []
+        done = await _advance(session, occurrence_id, now, messages, in_voice, outgoing)
+        await enqueue(session, outgoing)
+        return done
+
+
+async def _set_aside(db: Database, occurrence_id: int, now: datetime) -> None:
+    try:
         async with db.all_guilds_session() as session, session.begin():
-            ids = list((await session.scalars(due_query.with_for_update(skip_locked=True))).all())
-            if not ids:
-                return handled
-            seen.update(ids)
-            outgoing: list[Outgoing] = []
-            for occurrence_id in ids:
-                done = await _advance(session, occurrence_id, now, messages, in_voice, outgoing)
-                if done is not None:
-                    handled.append(done)
-            await enqueue(session, outgoing)
+            await session.execute(
+                update(MeetingOccurrence)
+                .where(MeetingOccurrence.id == occurrence_id)
+                .values(next_action_at=now + REFUSED_RETRY)
+                .execution_options(synchronize_session=False)
+            )
+    except Exception:
+        # The database itself is failing: the job's next run finds the same row due.
+        log.exception("Meeting occurrence %s could not be set aside", occurrence_id)
 
 
 async def _advance(
@@ -675,10 +744,17 @@ def _open(
     in_voice: VoicePresence,
 ) -> None:
     row.state, row.opened_at = OPEN, now
+    # Opened late (the bot was away at the start): who came and went before is unknown,
+    # so nobody's absence from it counts.
+    if now - row.starts_at > WATCHED_WITHIN:
+        row.observed = False
     if meeting.place in VOICE_PLACES and meeting.channel_id is not None:
-        # Who is already in the room counts from the start (or from now, if the bot
-        # opened the meeting late).
-        for user_id in in_voice(row.guild_id, meeting.channel_id):
+        present = in_voice(row.guild_id, meeting.channel_id)
+        if present is None:
+            row.observed = False  # its room is gone: nobody could be there
+            return
+        # Who is already in the room counts from now (the start, unless late).
+        for user_id in present:
             _start_stay(session, None, row.guild_id, row.id, user_id, now)
 
 
@@ -686,6 +762,8 @@ async def _close(
     session: AsyncSession, row: MeetingOccurrence, meeting: Meeting, now: datetime
 ) -> None:
     row.state, row.closed_at = CLOSED, now
+    if now - row.ends_at > WATCHED_WITHIN:
+        row.observed = False  # the bot was away at the end: who left when is unknown
     required = attendance.required_seconds(meeting.duration_minutes, meeting.min_present_minutes)
     present = (
         await session.scalars(
@@ -1136,12 +1214,14 @@ class EventWork:
     occurrence: Occurrence
 
 
-async def event_work(db: Database, guild_id: int, occurrence_id: int) -> EventWork | None:
+async def event_work(
+    db: Database, guild_id: int, occurrence_id: int, now: datetime
+) -> EventWork | None:
     async with db.guild_session(guild_id) as session:
         row = await session.get(MeetingOccurrence, occurrence_id)
         if row is None:
             return None
-        action = event_wanted(row)
+        action = event_wanted(row, now)
         meeting = await session.get(Meeting, row.meeting_id)
         if action is None or meeting is None:
             return None
@@ -1153,6 +1233,10 @@ async def pending_events(db: Database, shards: ShardSet, now: datetime) -> list[
     query = select(MeetingOccurrence.guild_id, MeetingOccurrence.id).where(
         MeetingOccurrence.event_deleted.is_(False),
         or_(MeetingOccurrence.event_retry_at.is_(None), MeetingOccurrence.event_retry_at <= now),
+        or_(
+            MeetingOccurrence.state.in_((PLANNED, OPEN)),
+            MeetingOccurrence.ends_at >= now - EVENT_KEPT_IN_STEP_FOR,
+        ),
         or_(
             and_(MeetingOccurrence.state == PLANNED, MeetingOccurrence.discord_event_id.is_(None)),
             and_(
