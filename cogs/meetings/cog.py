@@ -39,6 +39,10 @@ Every = Literal["week", "two weeks", "month"]
 CADENCE: dict[str, str] = {"week": WEEKLY, "two weeks": FORTNIGHTLY, "month": MONTHLY}
 MeetingChannel = discord.VoiceChannel | discord.StageChannel | discord.TextChannel
 SUGGESTIONS = 25
+# Days further than this from today are refused: a meeting's schedule looks a year ahead.
+DAYS_AHEAD = timedelta(days=366)
+# The largest meeting id a database column holds.
+MAX_ID = 2**31 - 1
 # What /meeting schedule and /meeting edit both ask for (`start` is shown as "time").
 DETAILS = {
     "title": texts.PARAM_TITLE,
@@ -75,9 +79,19 @@ def read_day(text: str, today: date) -> date:
     if words in relative:
         return relative[words]
     try:
-        return date.fromisoformat(words)
+        day = date.fromisoformat(words)
     except ValueError:
         raise UserFacingError(texts.UNREADABLE_DAY.format(text=_echo(text))) from None
+    if abs(day - today) > DAYS_AHEAD:
+        raise UserFacingError(texts.DAY_TOO_FAR)
+    return day
+
+
+def read_title(text: str) -> str:
+    title = " ".join(text.split()).strip("\u200b\u200c\u200d\u2060\ufeff ")
+    if not title:
+        raise UserFacingError(texts.TITLE_EMPTY)
+    return title
 
 
 def read_link(text: str) -> str:
@@ -184,8 +198,9 @@ class MeetingCog(commands.Cog):
         return (STAGE if isinstance(channel, discord.StageChannel) else VOICE), channel.id, None
 
     async def _meeting_id(self, guild_id: int, text: str) -> int:
-        if text.strip().isdigit():
-            return int(text.strip())
+        typed = text.strip()
+        if typed.isdecimal() and typed.isascii() and int(typed) <= MAX_ID:
+            return int(typed)
         wanted = " ".join(text.split()).casefold()
         for info in await service.upcoming(self.bot.db, guild_id):
             if info.plan.title.casefold() == wanted:
@@ -230,16 +245,21 @@ class MeetingCog(commands.Cog):
             )
         config = self.bot.guild_settings.cached(guild_id)
         posts_in = service.post_channel(info.plan, config.meetings_channel_id)
+        too_early = service.reminders_too_early(info.plan, self.bot.clock.now())
         if not info.plan.reminder_minutes:
             lines.append(texts.REMINDERS_NONE)
         elif posts_in is None:
             lines.append(texts.REMINDERS_NO_CHANNEL)
         else:
-            lines.append(
-                texts.REMINDERS_WHERE.format(
-                    reminders=minutes_words(info.plan.reminder_minutes), channel=f"<#{posts_in}>"
+            sent = tuple(m for m in info.plan.reminder_minutes if m not in too_early)
+            if sent:
+                lines.append(
+                    texts.REMINDERS_WHERE.format(
+                        reminders=minutes_words(sent), channel=f"<#{posts_in}>"
+                    )
                 )
-            )
+            if too_early:
+                lines.append(texts.REMINDERS_TOO_EARLY.format(reminders=minutes_words(too_early)))
         if info.next is not None and info.next.state == "planned":
             lines.append(
                 texts.EVENT_MADE
@@ -287,7 +307,7 @@ class MeetingCog(commands.Cog):
             raise UserFacingError(texts.STARTING_PAST)
         place, channel_id, place_link = self._place(interaction, channel, link)
         plan = service.Plan(
-            title=" ".join(title.split()),
+            title=read_title(title),
             recurrence=Recurrence(
                 cadence, weekdays, month_week, read_time(start), zone_info, first_day
             ),
@@ -397,7 +417,7 @@ class MeetingCog(commands.Cog):
             place, channel_id, place_link = self._place(interaction, channel, link)
             changes.update(place=place, channel_id=channel_id, link=place_link)
         for name, value in (
-            ("title", " ".join(title.split()) if title else None),
+            ("title", read_title(title) if title else None),
             ("duration_minutes", duration),
             ("facilitator_user_id", facilitator.id if facilitator else None),
             ("description", description.strip() if description else None),

@@ -9,6 +9,7 @@ servers, by the shard rule in the query itself.
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -21,7 +22,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cogs.meetings import attendance, texts
-from cogs.meetings.recurrence import Recurrence, falls_on, next_start
+from cogs.meetings.recurrence import Recurrence, falls_on, next_start, starts_between
 from core.errors import UserFacingError
 from core.outbox import Outgoing, enqueue, shard_filter, withdraw
 from core.timezones import zone_or_utc
@@ -246,6 +247,17 @@ def event_wanted(row: MeetingOccurrence, now: datetime) -> str | None:
 
 
 # --- Scheduling -----------------------------------------------------------------------------
+
+
+def reminders_too_early(plan: Plan, now: datetime) -> tuple[int, ...]:
+    """The reminders that fall before the meeting ahead has ended, so can never be sent:
+    only the next occurrence is planned, and the one after it only once that closes."""
+    starts = starts_between(plan.recurrence, now, now + timedelta(days=400), limit=12)
+    gaps = [later - earlier for earlier, later in itertools.pairwise(starts)]
+    if not gaps:
+        return ()
+    room = min(gaps) - timedelta(minutes=plan.duration_minutes)
+    return tuple(m for m in plan.reminder_minutes if timedelta(minutes=m) > room)
 
 
 def _first_start(plan: Plan, now: datetime) -> datetime:
@@ -486,7 +498,9 @@ async def skip(
             # Today's meeting already began: it is under way, or over.
             under_way = current is not None and current.starts_at == that_day
             raise UserFacingError(texts.SKIP_UNDER_WAY if under_way else texts.SKIP_PAST)
-        meeting.skipped_days = sorted([*meeting.skipped_days, day.isoformat()])
+        # Days already past are dropped: the list stays within the schedule's horizon.
+        kept = [d for d in meeting.skipped_days if date.fromisoformat(d) >= today]
+        meeting.skipped_days = sorted([*kept, day.isoformat()])
         if current is not None and current.state == PLANNED and _local_day(current, rec) == day:
             await _skip_row(session, current, meeting, now)
             await session.flush()

@@ -63,6 +63,8 @@ NEED_CONNECT = "connect"
 NEED_SEND = "post"
 UNREADABLE_TIME = 'I couldn\'t read “{text}” as a time. Write it like "19:00" or "7pm".'
 UNREADABLE_DAY = 'I couldn\'t read “{text}” as a day. Write it like "2027-03-02".'
+DAY_TOO_FAR = "That day is more than a year away. Pick one within the coming year."
+TITLE_EMPTY = "A meeting needs a name members can read. Nothing was changed."
 STARTING_PAST = "The first day can't be in the past. Nothing was scheduled."
 SKIP_PAST = "That day has already passed."
 SKIP_NOT_A_MEETING_DAY = "The meeting isn't held on {day}, so there's nothing to leave out."
@@ -84,6 +86,10 @@ SCHEDULED = "Scheduled **{title}**: {schedule} ({zone}), {minutes} minutes, {whe
 NEXT_ONE = "Next: {when} ({relative})."
 REMINDERS_WHERE = "Reminders {reminders} before, in {channel}."
 REMINDERS_NONE = "No reminders."
+REMINDERS_TOO_EARLY = (
+    "A reminder {reminders} before would come while the meeting before is still on, so "
+    "it isn't sent; `/meeting edit reminders:` can choose shorter ones."
+)
 REMINDERS_NO_CHANNEL = (
     "Reminders and the opening round need a meetings channel: an admin can set one with "
     "`/setup meetings`."

@@ -239,3 +239,49 @@ async def test_a_meeting_under_way_or_over_cannot_be_skipped(
             utc(2027, 3, 9).date(),
             FIRST_START + timedelta(hours=2),
         )
+
+
+async def test_a_meeting_opened_late_counts_nobody_absent_but_keeps_who_was_there(
+    database: Database,
+) -> None:
+    info = await service.schedule(database, GUILD, SPECIALIST, plan(), MONDAY_BEFORE_DST)
+    assert info.next is not None
+    late = info.next.starts_at + timedelta(minutes=20)
+
+    await run(database, late, in_voice=lambda g, c: [ALICE])
+    await run(database, info.next.ends_at)
+
+    [first, _] = await occurrences_of(database)
+    assert first.state == CLOSED
+    assert not first.observed
+    async with database.guild_session(GUILD) as session:
+        [alice] = (await session.scalars(select(MeetingAttendance))).all()
+    assert alice.attended is True  # 40 minutes seen
+    record = await service.record_of(database, GUILD, ALICE, late + timedelta(hours=2))
+    assert [item.attended for item in record.history] == [True]
+
+
+async def test_a_meeting_whose_room_is_gone_counts_nobody_absent(database: Database) -> None:
+    info = await service.schedule(database, GUILD, SPECIALIST, plan(), MONDAY_BEFORE_DST)
+    assert info.next is not None
+
+    await run(database, info.next.starts_at, in_voice=lambda g, c: None)
+    await run(database, info.next.ends_at)
+
+    [first, _] = await occurrences_of(database)
+    assert (first.state, first.observed) == (CLOSED, False)
+
+
+async def test_reminders_longer_than_the_gap_between_meetings_are_named_as_never_sent() -> None:
+    daily = replace(plan().recurrence, weekdays=(0, 1, 2, 3, 4, 5, 6))
+    weekly = plan(reminder_minutes=(24 * 60, 15))
+
+    assert service.reminders_too_early(plan(recurrence=daily), MONDAY_BEFORE_DST) == (24 * 60,)
+    assert service.reminders_too_early(weekly, MONDAY_BEFORE_DST) == ()
+
+
+async def occurrences_of(database: Database) -> list[MeetingOccurrence]:
+    async with database.guild_session(GUILD) as session:
+        return list(
+            (await session.scalars(select(MeetingOccurrence).order_by(MeetingOccurrence.id))).all()
+        )

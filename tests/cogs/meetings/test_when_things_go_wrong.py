@@ -44,6 +44,8 @@ async def meetings_stored(bot: RecoveryBot, community: Community) -> int:
         ({"reminders": "every so often"}, "every so often"),
         ({"channel": None}, "Where is it held"),
         ({"link": "javascript:alert(1)", "channel": None}, "https://"),
+        ({"title": "\u200b\u00a0\u200b"}, "name members can read"),
+        ({"starting": "9999-12-31"}, "more than a year"),
     ],
 )
 async def test_bad_input_gets_a_clear_message_and_creates_nothing(
@@ -197,3 +199,31 @@ async def test_a_meeting_missed_entirely_while_down_sends_nothing_late(
     assert first.state == CLOSED
     assert not first.observed
     assert second.state == PLANNED
+
+
+@pytest.mark.parametrize(
+    ("options", "words"),
+    [
+        ({"meeting": "Tuesday circle", "day": "9999-12-31"}, "more than a year"),
+        ({"meeting": "²"}, "couldn't find a meeting"),
+        ({"meeting": "99999999999999999999"}, "couldn't find a meeting"),
+    ],
+)
+async def test_odd_skips_are_refused_clearly_and_change_nothing(
+    bot: RecoveryBot,
+    community: Community,
+    rooms: Rooms,
+    clock: FakeClock,
+    options: dict[str, object],
+    words: str,
+) -> None:
+    await meeting(community, community.sam, "schedule", **schedule_options(rooms))
+    before = await occurrences(bot, community)
+
+    reply = await meeting(community, community.sam, "skip", **options)
+
+    assert words in reply.content
+    after = await occurrences(bot, community)
+    assert [(o.id, o.state, o.starts_at) for o in after] == [
+        (o.id, o.state, o.starts_at) for o in before
+    ]
