@@ -128,7 +128,12 @@ class MeetingAttendance(GuildScoped, Base):
     rejoins, or the moment they pressed "I'm here"; whether it counted, decided at the end."""
 
     __tablename__ = "meeting_attendance"
-    __table_args__ = (Index("ix_meeting_attendance_guild_user", "guild_id", "user_id"),)
+    # By member (their record, export, erase) and by occurrence within a server (a
+    # server's session filters on guild_id, which otherwise leads SQLite to scan it all).
+    __table_args__ = (
+        Index("ix_meeting_attendance_guild_user", "guild_id", "user_id"),
+        Index("ix_meeting_attendance_guild_occurrence", "guild_id", "occurrence_id"),
+    )
 
     occurrence_id: Mapped[int] = mapped_column(
         ForeignKey("meeting_occurrences.id", ondelete="CASCADE"), primary_key=True

@@ -123,6 +123,9 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_meeting_attendance_guild_user", ["guild_id", "user_id"], unique=False
         )
+        batch_op.create_index(
+            "ix_meeting_attendance_guild_occurrence", ["guild_id", "occurrence_id"], unique=False
+        )
 
     with op.batch_alter_table("guild_settings", schema=None) as batch_op:
         batch_op.add_column(sa.Column("meetings_channel_id", sa.BigInteger(), nullable=True))
@@ -135,6 +138,7 @@ def downgrade() -> None:
         batch_op.drop_column("meetings_channel_id")
 
     with op.batch_alter_table("meeting_attendance", schema=None) as batch_op:
+        batch_op.drop_index("ix_meeting_attendance_guild_occurrence")
         batch_op.drop_index("ix_meeting_attendance_guild_user")
         batch_op.drop_index(batch_op.f("ix_meeting_attendance_guild_id"))
 
