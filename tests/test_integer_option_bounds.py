@@ -40,6 +40,15 @@ OTHER_OPTIONS: dict[str, Callable[[Community, int], dict[str, object]]] = {
         "end": "17:00",
     },
     "setup help-now policy": lambda _, __: {"ack_minutes": 5, "repeat_minutes": 10, "repeats": 3},
+    "meeting schedule": lambda community, bound: {
+        "title": f"Circle {bound}",
+        "days": "mon",
+        "time": "19:00",
+        "zone": "UTC",
+        "channel": community.checkins,
+    },
+    # No meeting of that name: the bound is taken and the reply says so.
+    "meeting edit": lambda _, __: {"meeting": "No such circle"},
 }
 
 

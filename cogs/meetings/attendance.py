@@ -81,12 +81,5 @@ def missed_in_a_row(history: Sequence[Past]) -> int:
     return len(_trailing_misses(history))
 
 
-def missed_run_start(history: Sequence[Past]) -> datetime | None:
-    """When the first meeting of the trailing run of misses started; None if the latest
-    was attended (or there is no history)."""
-    misses = _trailing_misses(history)
-    return misses[-1].starts_at if misses else None
-
-
 def _trailing_misses(history: Sequence[Past]) -> list[Past]:
     return list(takewhile(lambda past: not past.attended, _latest_first(history)))

@@ -101,10 +101,6 @@ def read_link(text: str) -> str:
     return link
 
 
-def schedule_words(rec: Recurrence) -> str:
-    return recurrence.describe(rec)
-
-
 def minutes_words(minutes: tuple[int, ...]) -> str:
     parts = []
     for value in minutes:
@@ -216,7 +212,7 @@ class MeetingCog(commands.Cog):
         found = await service.upcoming(self.bot.db, interaction.guild_id)
         return [
             app_commands.Choice(
-                name=f"{info.plan.title} · {schedule_words(info.plan.recurrence)}"[:100],
+                name=f"{info.plan.title} · {recurrence.describe(info.plan.recurrence)}"[:100],
                 value=str(info.id),
             )
             for info in found
@@ -227,7 +223,7 @@ class MeetingCog(commands.Cog):
         info = service.MeetingInfo(0, 0, plan, False)
         return {
             "title": plan.title,
-            "schedule": schedule_words(plan.recurrence),
+            "schedule": recurrence.describe(plan.recurrence),
             "zone": plan.recurrence.zone.key,
             "minutes": plan.duration_minutes,
             "where": where(info),

@@ -798,8 +798,8 @@ def _end_stay(
     inside the meeting's window."""
     if entry.in_voice_since is None:
         return
-    start, end = max(entry.in_voice_since, starts_at), min(until, ends_at)
-    entry.seconds_present += max(0, int((end - start).total_seconds()))
+    stay = attendance.Stay(entry.in_voice_since, until)
+    entry.seconds_present += attendance.seconds_within([stay], starts_at, ends_at, until)
     entry.in_voice_since = None
 
 
@@ -1353,17 +1353,3 @@ async def meetings_in_channel(db: Database, guild_id: int, channel_id: int) -> l
             )
         ).all()
         return [_info(meeting, await _current(session, meeting.id)) for meeting in meetings]
-
-
-async def mark_events_outdated(db: Database, guild_id: int, meeting_id: int, now: datetime) -> None:
-    async with db.guild_session(guild_id) as session, session.begin():
-        await session.execute(
-            update(MeetingOccurrence)
-            .where(
-                MeetingOccurrence.meeting_id == meeting_id,
-                MeetingOccurrence.state == PLANNED,
-                MeetingOccurrence.discord_event_id.is_not(None),
-            )
-            .values(event_outdated=True, event_retry_at=None, next_action_at=now)
-            .execution_options(synchronize_session=False)
-        )

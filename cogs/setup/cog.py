@@ -89,7 +89,11 @@ class SetupCog(commands.Cog):
             inline=False,
         )
         embed.add_field(name=texts.STATUS_PRIVACY, value=_privacy(config), inline=False)
-        complete = all(item.state is ItemState.OK for item in items)
+        # Meetings are a choice: their channel and role unset leave nothing missing.
+        complete = all(
+            item.state is ItemState.OK or (item.optional and item.state is ItemState.MISSING)
+            for item in items
+        )
         embed.description = texts.STATUS_ALL_SET if complete else texts.STATUS_TODO
         await interaction.response.send_message(embed=embed, ephemeral=True)
 

@@ -44,6 +44,8 @@ class StatusItem:
     state: ItemState
     target_id: int | None
     kind: str  # "channel" or "role", for rendering a mention
+    # Needed only by a feature a server may not use (meetings).
+    optional: bool = False
 
 
 CHANNEL_ITEMS = (
@@ -53,6 +55,7 @@ CHANNEL_ITEMS = (
 )
 # Set by /setup meetings rather than /setup channels; status shows them too.
 MEETINGS_CHANNEL_ITEMS = (("meetings_channel_id", texts.LABEL_MEETINGS_CHANNEL),)
+OPTIONAL = frozenset({"meetings_channel_id", "meetings_role_id"})
 ROLE_ITEMS = (
     ("specialist_role_id", texts.LABEL_SPECIALIST_ROLE),
     ("meetings_role_id", texts.LABEL_MEETINGS_ROLE),
@@ -65,10 +68,12 @@ def status_items(
     items: list[StatusItem] = []
     for field, label in (*CHANNEL_ITEMS, *MEETINGS_CHANNEL_ITEMS):
         target = getattr(config, field)
-        items.append(StatusItem(label, _state(target, existing_channel_ids), target, "channel"))
+        state = _state(target, existing_channel_ids)
+        items.append(StatusItem(label, state, target, "channel", field in OPTIONAL))
     for field, label in ROLE_ITEMS:
         target = getattr(config, field)
-        items.append(StatusItem(label, _state(target, existing_role_ids), target, "role"))
+        state = _state(target, existing_role_ids)
+        items.append(StatusItem(label, state, target, "role", field in OPTIONAL))
     return items
 
 

@@ -16,7 +16,6 @@ from cogs.meetings.attendance import (
     Stay,
     attended,
     missed_in_a_row,
-    missed_run_start,
     required_seconds,
     seconds_within,
     streak,
@@ -200,20 +199,17 @@ def test_a_streak_counts_the_meetings_attended_since_the_last_miss() -> None:
     past = history("AAMAA")
     assert streak(past) == 2
     assert missed_in_a_row(past) == 0
-    assert missed_run_start(past) is None
 
 
-def test_misses_in_a_row_count_back_from_the_latest_and_start_at_the_first_of_them() -> None:
+def test_misses_in_a_row_count_back_from_the_latest() -> None:
     past = history("AMAMMM")
     assert streak(past) == 0
     assert missed_in_a_row(past) == 3
-    assert missed_run_start(past) == past[3].starts_at
 
 
 def test_no_history_is_no_streak_and_no_misses() -> None:
     assert streak([]) == 0
     assert missed_in_a_row([]) == 0
-    assert missed_run_start([]) is None
 
 
 def test_history_in_any_order_is_read_from_the_latest_meeting() -> None:
@@ -248,8 +244,3 @@ def test_streak_and_misses_agree_with_each_other_and_with_the_marks(
     # The latest meeting was either attended or missed: exactly one count runs.
     assert (streak(shuffled) > 0) != (missed_in_a_row(shuffled) > 0) or not past
     assert streak(shuffled) + missed_in_a_row(shuffled) <= len(past)
-    started = missed_run_start(shuffled)
-    if trailing_missed:
-        assert started == past[len(past) - trailing_missed].starts_at
-    else:
-        assert started is None
