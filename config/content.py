@@ -186,6 +186,14 @@ class SubstanceContent(_Strict):
     ] = Field(min_length=1, max_length=100)
 
 
+class PartnerContent(_Strict):
+    max_partners: int = Field(ge=1, le=25)
+    invitation_days: int = Field(ge=1, le=30)
+    nudges_per_day: int = Field(ge=1, le=10)
+    # Shown as a command's choices (autocomplete), which Discord caps at 100 characters.
+    nudges: list[ChoiceName] = Field(min_length=1, max_length=25)
+
+
 @dataclass(frozen=True)
 class Content:
     crisis: CrisisResources
@@ -193,6 +201,7 @@ class Content:
     checkins: CheckinContent
     milestones: MilestoneContent
     substances: SubstanceContent
+    partners: PartnerContent
 
 
 def load_content(directory: Path) -> Content:
@@ -202,6 +211,7 @@ def load_content(directory: Path) -> Content:
         checkins=_load_file(directory / "checkins.toml", CheckinContent),
         milestones=_load_file(directory / "milestones.toml", MilestoneContent),
         substances=_load_file(directory / "substances.toml", SubstanceContent),
+        partners=_load_file(directory / "partners.toml", PartnerContent),
     )
 
 

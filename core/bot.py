@@ -25,6 +25,7 @@ from core.notify import OwnerNotifier
 from core.oncall import NOBODY_ON_CALL, OnCallSource
 from core.outbox import Outbox, process_identity
 from core.pacing import GlobalPacer, install, per_process
+from core.partner_signals import NO_PARTNERS, PartnerSignals
 from core.permissions import CheckedTree
 from core.plans import NO_PLANS, PlanSource
 from core.scheduler import SHUTDOWN_GRACE_SECONDS, Scheduler, create_scheduler, pause_and_drain
@@ -103,6 +104,9 @@ class RecoveryBot(commands.AutoShardedBot):
         self.on_call: OnCallSource = NOBODY_ON_CALL
         # Members' plans (core/plans.py), offered by the plan feature while it is loaded.
         self.plans: PlanSource = NO_PLANS
+        # Members' accountability partners (core/partner_signals.py), offered by the
+        # partners feature while it is loaded; until then nobody has any.
+        self.partners: PartnerSignals = NO_PARTNERS
         # Problems only a person can fix reach the server's owner through this.
         self.owner_notices = OwnerNotifier(self, self.clock)
         # Every REST call is paced under Discord's global limit, bulk work last.

@@ -135,6 +135,15 @@ class ForgetsServer(Protocol):
 
 
 @runtime_checkable
+class NoticesLeaving(Protocol):
+    """A feature that acts as soon as a member is found gone from the server, before
+    their erasure is due (partners: a pairing ends at once). In the caller's session and
+    transaction, as for the other hooks."""
+
+    async def member_left(self, session: AsyncSession, guild_id: int, user_id: int) -> None: ...
+
+
+@runtime_checkable
 class WarnsBeforeErasure(Protocol):
     """A feature whose erasure would stop something still under way for the member (an
     open /help-now request's pages): the member is told before they confirm."""
@@ -168,6 +177,12 @@ class MemberDataRegistry:
             if isinstance(hooks, WarnsBeforeErasure)
             and (warning := hooks.erasure_stops(guild_id, user_id)) is not None
         ]
+
+    async def member_left(self, session: AsyncSession, guild_id: int, user_id: int) -> None:
+        """Tell every feature that acts on it that the member was found gone."""
+        for hooks in self._hooks.values():
+            if isinstance(hooks, NoticesLeaving):
+                await hooks.member_left(session, guild_id, user_id)
 
     async def members_with_data(
         self, session: AsyncSession, guild_id: int, *, among: Collection[int] | None = None

@@ -1,11 +1,13 @@
-"""Reading the times of day and weekdays people type, the same way in every feature.
+"""Reading the times of day and weekdays people type, and showing moments, the same way
+in every feature.
 
-These only read; each feature refuses what they can't read in its own words.
+The readers only read; each feature refuses what they can't read in its own words.
 """
 
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 # 0 = Monday, as `datetime.weekday()` counts.
 WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -36,3 +38,9 @@ def read_weekday(word: str) -> int | None:
     if len(cleaned) < 3:
         return None
     return next((n for n, name in enumerate(WEEKDAY_NAMES) if name.startswith(cleaned)), None)
+
+
+def timestamp(moment: datetime, style: str = "f") -> str:
+    """A moment as a Discord timestamp, which each reader sees in their own time zone
+    ("f": 'Tuesday 4 March 2026 17:00' without the weekday; "F" with it; "t": the time)."""
+    return f"<t:{int(moment.timestamp())}:{style}>"

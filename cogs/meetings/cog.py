@@ -19,13 +19,13 @@ from discord import app_commands
 from discord.ext import commands
 
 from cogs.meetings import chart, recurrence, service, texts, views
-from cogs.meetings.jobs import MeetingJobs, when, where
+from cogs.meetings.jobs import MeetingJobs, where
 from cogs.meetings.recurrence import Recurrence
 from cogs.meetings.signs import MissedMeetings
 from core.counting import counted
 from core.errors import UserFacingError
 from core.permissions import Audience, for_audience, guild_of
-from core.times import read_time_of_day
+from core.times import read_time_of_day, timestamp
 from core.timezones import TimeZone, zone_or_utc
 from db.models.meetings import FORTNIGHTLY, LINK, MONTHLY, STAGE, TEXT, VOICE, WEEKLY
 
@@ -236,7 +236,8 @@ class MeetingCog(commands.Cog):
         if info.next is not None:
             lines.append(
                 texts.NEXT_ONE.format(
-                    when=when(info.next.starts_at), relative=when(info.next.starts_at, "R")
+                    when=timestamp(info.next.starts_at, "F"),
+                    relative=timestamp(info.next.starts_at, "R"),
                 )
             )
         config = self.bot.guild_settings.cached(guild_id)
@@ -346,13 +347,13 @@ class MeetingCog(commands.Cog):
                 lines.append(texts.LIST_NO_NEXT.format(**words))
             elif info.next.state == "open":
                 lines.append(
-                    texts.LIST_UNDER_WAY.format(until=when(info.next.ends_at, "t"), **words)
+                    texts.LIST_UNDER_WAY.format(until=timestamp(info.next.ends_at, "t"), **words)
                 )
             else:
                 lines.append(
                     texts.LIST_LINE.format(
-                        when=when(info.next.starts_at),
-                        relative=when(info.next.starts_at, "R"),
+                        when=timestamp(info.next.starts_at, "F"),
+                        relative=timestamp(info.next.starts_at, "R"),
                         **words,
                     )
                 )
@@ -493,7 +494,7 @@ class MeetingCog(commands.Cog):
         await self.jobs.sync_now()
         text = texts.SKIPPED.format(title=info.plan.title, day=skipped.isoformat())
         if info.next is not None:
-            text += texts.SKIPPED_NEXT.format(when=when(info.next.starts_at))
+            text += texts.SKIPPED_NEXT.format(when=timestamp(info.next.starts_at, "F"))
         await interaction.followup.send(text, ephemeral=True)
 
     # --- /meeting remind, attendance, share -----------------------------------------------
@@ -541,7 +542,7 @@ class MeetingCog(commands.Cog):
         lines += run_words(record)
         for item in record.history[-15:]:
             line = texts.ATTENDANCE_LINE_HERE if item.attended else texts.ATTENDANCE_LINE_AWAY
-            lines.append(line.format(when=when(item.starts_at, "d"), title=item.title))
+            lines.append(line.format(when=timestamp(item.starts_at, "d"), title=item.title))
         lines.append(
             texts.ATTENDANCE_SHARING_ON if record.sharing else texts.ATTENDANCE_SHARING_OFF
         )

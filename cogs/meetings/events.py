@@ -20,6 +20,7 @@ from cogs.meetings import service, texts
 from cogs.meetings.service import EventWork
 from core.logging import describe_failure
 from core.outbox import Outgoing, message_body
+from core.times import timestamp
 from db.models.meetings import (
     EVENT_ACTIVE,
     EVENT_COMPLETED,
@@ -213,7 +214,7 @@ class MeetingEvents:
         plan = info.plan
         return template.format(
             title=plan.title,
-            when=f"<t:{int(occurrence.starts_at.timestamp())}:F>" if occurrence else "",
+            when=timestamp(occurrence.starts_at, "F") if occurrence else "",
             channel=f"<#{plan.channel_id}>" if plan.channel_id else texts.NO_CHANNEL,
         )
 

@@ -22,6 +22,7 @@ from cogs.meetings.events import MeetingEvents
 from core.outbox import Refused, message_body
 from core.pacing import bulk_requests
 from core.scheduler import FeatureJobs
+from core.times import timestamp
 from db.models.meetings import LINK, TEXT
 
 if TYPE_CHECKING:
@@ -40,11 +41,6 @@ RETRY_AFTER = timedelta(minutes=1)
 SOONEST = timedelta(seconds=5)
 REFUSED_NOTICE_TOPIC = "meetings:post-refused"
 OWNER_QUIET_FOR = timedelta(days=1)
-
-
-def when(moment: datetime, style: str = "F") -> str:
-    """A moment as a Discord timestamp: each reader sees it in their own time zone."""
-    return f"<t:{int(moment.timestamp())}:{style}>"
 
 
 def where(info: service.MeetingInfo) -> str:
@@ -191,8 +187,8 @@ class MeetingJobs:
     ) -> dict[str, Any]:
         text = texts.REMINDER.format(
             title=info.plan.title,
-            starts=when(occurrence.starts_at, "R"),
-            at=when(occurrence.starts_at),
+            starts=timestamp(occurrence.starts_at, "R"),
+            at=timestamp(occurrence.starts_at, "F"),
             where=where(info),
         )
         if role_id is None:
@@ -217,7 +213,7 @@ class MeetingJobs:
         if plan.facilitator_user_id:
             lines.append(texts.OPENING_FACILITATOR.format(user_id=plan.facilitator_user_id))
         if plan.place in (TEXT, LINK):
-            lines.append(texts.OPENING_HERE.format(ends=when(occurrence.ends_at, "t")))
+            lines.append(texts.OPENING_HERE.format(ends=timestamp(occurrence.ends_at, "t")))
             return message_body("\n\n".join(lines), view=views.here_view(occurrence.id))
         lines.append(texts.OPENING_VOICE_COUNTED)
         return message_body("\n\n".join(lines))

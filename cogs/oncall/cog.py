@@ -50,6 +50,7 @@ from core.permissions import (
     specialist_role_id,
 )
 from core.scheduler import FeatureJobs, JobSpec, job_id
+from core.times import timestamp
 from core.timezones import TimeZone
 
 if TYPE_CHECKING:
@@ -160,11 +161,6 @@ def pinging(user_id: int | None) -> discord.AllowedMentions:
     return discord.AllowedMentions(
         everyone=False, roles=False, users=[discord.Object(user_id)] if user_id else False
     )
-
-
-def timestamp(at: datetime) -> str:
-    """Discord shows this in each reader's own time zone: 'Tuesday, 4 March 2026 17:00'."""
-    return f"<t:{int(at.timestamp())}:f>"
 
 
 def render_now(chain: OnCallChain, override: Override | None) -> str:

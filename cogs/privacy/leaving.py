@@ -155,6 +155,7 @@ async def record_presence(
                 continue
             if row.left_server_at is None:
                 row.left_server_at = now
+                await registry.member_left(session, guild_id, user_id)
             if due_at(row.left_server_at, erase_after_days) <= now:
                 due.append(user_id)
     return sorted(due)

@@ -108,6 +108,8 @@ class LeavingJobs:
                 due_now = await leaving.record_presence(
                     self.bot.db, self.bot.member_data, guild_id, answers, now, grace
                 )
+                # What a feature queued for someone found gone (a partner told it ended).
+                self.bot.outbox.wake()
                 for user_id in due_now:
                     erased += await self._erase_member(guild_id, user_id)
         log.info(

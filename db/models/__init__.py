@@ -7,6 +7,7 @@ from db.models.helpnow import HelpEvent, HelpRequest
 from db.models.meetings import Meeting, MeetingAttendance, MeetingOccurrence, MeetingPreference
 from db.models.oncall import OnCallOverride, OnCallShift
 from db.models.outbox import OutboxMessage
+from db.models.partners import PartnerNudge, PartnerNudgeBlock, PartnerPreference, Partnership
 from db.models.plans import PlanLook, RecoveryPlan
 from db.models.sober import SoberCounter, SoberPreference, SoberRun
 
@@ -29,6 +30,10 @@ __all__ = [
     "OnCallOverride",
     "OnCallShift",
     "OutboxMessage",
+    "PartnerNudge",
+    "PartnerNudgeBlock",
+    "PartnerPreference",
+    "Partnership",
     "PlanLook",
     "RecoveryPlan",
     "SoberCounter",
