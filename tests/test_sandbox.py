@@ -8,7 +8,6 @@ import re
 import shutil
 import subprocess
 import sys
-import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -29,7 +28,6 @@ def _step(out: str, line: str) -> str:
 
 def test_the_shipped_tour_runs_and_shows_each_person_what_they_see(tmp_path: Path) -> None:
     environment = {k: v for k, v in os.environ.items() if k != "DISCORD_TOKEN"}
-    began = time.monotonic()
     result = subprocess.run(  # noqa: S603 (our own entry point, fixed arguments)
         [
             sys.executable,
@@ -46,9 +44,7 @@ def test_the_shipped_tour_runs_and_shows_each_person_what_they_see(tmp_path: Pat
         timeout=120,
         check=False,
     )
-    took = time.monotonic() - began
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    assert took < 30, f"the tour took {took:.1f} s"
     out = result.stdout
     assert "The tour finished." in out
     assert "only alice can see this" in out

@@ -339,7 +339,10 @@ class CheckinJobs:
                 self.content.warning_signs,
                 self.bot.clock.now(),
                 self.bot.sign_sources.list(),
+                self.bot.partners,
             )
+            if alerts:
+                self.bot.outbox.wake()  # what the member's partners may hear of
             state = await schedule.get_schedule(self.bot.db, guild_id) if alerts else None
         except Exception:
             log.exception("The warning-sign job failed for guild %s", guild_id)

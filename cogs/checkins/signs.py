@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cogs.checkins.schedule import ScheduleState
 from config.content import WarningSignThresholds
+from core.partner_signals import NO_PARTNERS, PartnerSignal, PartnerSignals, Shared
 from core.sign_sources import SignSource
 from core.timezones import zone_or_utc
 from db.engine import Database
@@ -166,6 +167,7 @@ async def run_detector(
     thresholds: WarningSignThresholds,
     now: datetime,
     sources: Sequence[SignSource] = (),
+    partners: PartnerSignals = NO_PARTNERS,
 ) -> list[DetectorAlert]:
     """Find new warning signs in the group's recent check-ins and in what the `sources`
     noticed, and record them, so the same sign is not raised again while it lasts. A
@@ -254,6 +256,7 @@ async def run_detector(
             signals,
         )
         ids = {(user_id, kind, start): id_ for id_, user_id, kind, start in inserted.all()}
+        await partners.queue(session, _partner_signals(guild_id, found, ids, now))
     return [
         DetectorAlert(
             user_id=user_id,
@@ -265,6 +268,24 @@ async def run_detector(
         )
         for user_id, fresh, active, consent in found
     ]
+
+
+def _partner_signals(
+    guild_id: int,
+    found: Sequence[tuple[int, list[ActiveSign], list[ActiveSign], bool]],
+    ids: dict[tuple[int, str, date], int],
+    now: datetime,
+) -> list[PartnerSignal]:
+    """What the member's partners may hear of this run: each alert is a nudge (warning
+    signs), and missed check-ins newly noticed are the check-ins' own signal. The first
+    signal's id names the occasion, so a run is told of once."""
+    signals: list[PartnerSignal] = []
+    for user_id, fresh, _active, _consent in found:
+        occasion = str(min(ids[user_id, sign.kind.value, sign.since] for sign in fresh))
+        signals.append(PartnerSignal(guild_id, user_id, Shared.WARNING_SIGNS, occasion, now))
+        if any(sign.kind is Sign.MISSED for sign in fresh):
+            signals.append(PartnerSignal(guild_id, user_id, Shared.CHECKINS, occasion, now))
+    return signals
 
 
 async def _sourced_signs(

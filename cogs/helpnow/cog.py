@@ -45,6 +45,7 @@ from cogs.helpnow.views import (
 from core.error_handler import report_interaction_error
 from core.forms import submitted_form_id, submitted_values
 from core.logging import describe_failure
+from core.partner_signals import PartnerSignal, Shared, tell_partners
 from core.permissions import NOT_A_SPECIALIST, Audience, for_audience, is_specialist
 
 if TYPE_CHECKING:
@@ -157,11 +158,25 @@ class HelpNowCog(commands.Cog, name="HelpNowCog"):
         await asyncio.wait([reply, paging])
         if paging.cancelled():
             return  # the bot is stopping; the page is still owed in the journal
+        if opened.is_new:
+            await self._tell_partners(case)
         delivered = case.page_message_id is not None if opened.is_new else paging.result()
         # A request the member closed before its page went out needs no apology.
         still_open = self.desk.get(case.public_id) is not None
         if not delivered and still_open and interaction.response.is_done():
             await interaction.followup.send(texts.PAGE_FAILED, ephemeral=True)
+
+    async def _tell_partners(self, case: HelpCase) -> None:
+        """Only after the member's reply and the first page: a partner who shares this is
+        told that help was asked for (never the note), through the outbox, as bulk."""
+        signal = PartnerSignal(
+            case.guild_id, case.member_user_id, Shared.HELP_NOW, case.public_id, case.created_at
+        )
+        try:
+            if await tell_partners(self.bot.db, self.bot.partners, signal):
+                self.bot.outbox.wake()
+        except Exception:  # the request stands whatever happens here
+            log.exception("Telling partners of a /help-now failed in guild %s", case.guild_id)
 
     async def _reply(
         self, interaction: discord.Interaction, first: str, more: list[str], view: discord.ui.View

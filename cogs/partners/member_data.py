@@ -12,7 +12,7 @@ Per table:
   record and the DM they got is theirs in Discord: kept, so an erasure can't reset the
   sender's daily limit.
 - `partner_nudge_blocks`: `user_id` is the member who stopped someone's nudges; theirs
-  (exported as a count, erased). A block naming the member as the one blocked is the
+  (exported as when, never whose; erased). A block naming the member as the one blocked is the
   blocker's protection: kept.
 - `outbox_messages` (core's table): signals about the member still queued for their
   partners carry the member's id in their dedupe key, not in `user_id` (they go to the
@@ -98,7 +98,8 @@ class PartnersMemberData:
                 for row in pairings
             ],
             **await export_tables(session, guild_id, user_id, _PREFERENCES, _NUDGES_SENT),
-            "nudges_stopped_from_members": len(blocks),
+            # When the member stopped someone's nudges; never whose.
+            "nudges_stopped": [exported(block, "blocked_at") for block in blocks],
             "signals_to_partners": [
                 exported(message, "state created_at done_at") for message in signals
             ],

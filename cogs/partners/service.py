@@ -357,7 +357,7 @@ async def answer(
             [
                 _notice(
                     ACCEPTED_KIND,
-                    f"{ACCEPTED_KIND}:{guild_id}:{row.id}",
+                    f"{signal_prefix(guild_id, user_id, row.inviter_user_id)}accepted:{row.id}",
                     guild_id,
                     row.inviter_user_id,
                     texts.ACCEPTED_FOR_INVITER.format(member=mention(user_id)),
@@ -384,7 +384,7 @@ async def end(db: Database, guild_id: int, user_id: int, other: int, now: dateti
                 [
                     _notice(
                         ENDED_KIND,
-                        f"{ENDED_KIND}:{guild_id}:{row.id}",
+                        f"{signal_prefix(guild_id, user_id, other)}ended:{row.id}",
                         guild_id,
                         other,
                         texts.ENDED_FOR_OTHER.format(member=mention(user_id)),
@@ -450,12 +450,13 @@ async def end_all(session: AsyncSession, guild_id: int, user_id: int, now: datet
             partner = other_of(row, user_id)
             partners.append(partner)
             notices.append(
+                # Names nobody: it outlives the member's erasure in the outbox.
                 _notice(
                     ENDED_KIND,
                     f"{ENDED_KIND}:{guild_id}:{row.id}",
                     guild_id,
                     partner,
-                    texts.PARTNERSHIP_ENDED_LEFT.format(member=mention(user_id)),
+                    texts.PARTNERSHIP_ENDED_GONE,
                     now,
                 )
             )
@@ -765,8 +766,9 @@ async def purge_lapsed(
 
 
 def signal_rows_about(guild_id: int, user_id: int) -> Iterable[Any]:
-    """The outbox rows of signals about the member (to any partner), for the erasure."""
+    """The outbox rows about the member for their partners (signals, and notices that
+    they accepted or ended), for the export and the erasure."""
     return (
-        OutboxMessage.kind == SIGNAL_KIND,
+        OutboxMessage.kind.in_((SIGNAL_KIND, ACCEPTED_KIND, ENDED_KIND)),
         OutboxMessage.dedupe_key.startswith(f"{SIGNAL_KEY}:{guild_id}:{user_id}:", autoescape=True),
     )

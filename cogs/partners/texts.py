@@ -183,7 +183,10 @@ SIGNALS = {
         "and a peer has been paged. If you can, reach out to them kindly."
     ),
 }
-PARTNERSHIP_ENDED_LEFT = (
-    "Your accountability partnership with {member} has ended: they are no longer in "
-    "the server, or their data there was erased. Nothing more is shared either way."
+# After a member left or was erased: nothing names them, since this message may still
+# be in the outbox after their data is gone.
+PARTNERSHIP_ENDED_GONE = (
+    "One of your accountability partnerships here has ended: the member is no longer in "
+    "the server, or asked for their data to be erased. Nothing more is shared either "
+    "way; /partner list shows who you are still partners with."
 )

@@ -14,8 +14,9 @@ itself (its settings show the same choices, and a notice after /privacy delete w
 write a new row about someone who just erased everything); the admins' /setup and the
 specialists' /oncall rota, which are about a role rather than a member's recovery; and
 commands that only read (/checkin history, /checkin group, /plan show, /plan view,
-/sober show, /sober history, /cope) or only delete (/sober delete). A command answered
-with a form (/checkin today, /plan edit) stores nothing yet: the form's submit does.
+/sober show, /sober history, /cope, /partner list) or only delete (/sober delete,
+/partner end). A command answered with a form (/checkin today, /plan edit) stores
+nothing yet: the form's submit does.
 
 The choices, each a column of `members` read where it is used, so a change takes effect
 at once (one source of truth; `/checkin consent` writes the same column):
@@ -45,7 +46,7 @@ from db.models import AuditEntry, Checkin, Member
 
 # Raise this whenever the notice's words (texts.NOTICE) change what they tell a member:
 # everyone is then shown the new notice once, at their next data-storing command.
-NOTICE_VERSION = 2
+NOTICE_VERSION = 3
 
 
 CONSENT_ACTION = "privacy.consent"
@@ -69,6 +70,8 @@ EXEMPT_COMMANDS = frozenset(
         "sober history",
         "sober delete",
         "cope",
+        "partner list",
+        "partner end",
     }
 )
 

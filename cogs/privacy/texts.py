@@ -44,6 +44,11 @@ EXPORT_PARTS = {
         "counted) and whether you share it with the peer specialists."
     ),
     "oncall": "Your on-call shifts, if you are one of the peer specialists.",
+    "partners": (
+        "Your accountability partnerships and invitations (when, and whether you "
+        "invited; never who), what you share with your partners, the nudges you sent, "
+        "when you stopped a member's nudges, and signals about you for your partners."
+    ),
     "setup": "Nothing about you: the server's settings name nobody.",
     "sober": (
         "Your sober-day counters, their past runs, whether your milestones may be "
@@ -61,15 +66,16 @@ ERASED_PARTS = {
     "helpnow": "your /help-now requests",
     "meetings": "your meeting attendance",
     "oncall": "your on-call shifts",
+    "partners": "your accountability partnerships (your partners are told they ended)",
     "sober": "your sober-day counters",
 }
 ERASED_PART_OTHER = "your data in {name}"
 
 DELETE_CONFIRM = (
     "This erases everything the bot keeps about you in this server: check-ins and notes, "
-    "sober-day counters, your plan, journal entries, meeting attendance, /help-now "
-    "requests, your settings and consents, and anything still waiting to be sent to "
-    "you. It can't be undone. "
+    "sober-day counters, your plan, journal entries, meeting attendance, accountability "
+    "partnerships, /help-now requests, your settings and consents, and anything still "
+    "waiting to be sent to you. It can't be undone. "
     "Messages already posted in Discord stay where they are.\n\n"
     "Want a copy first? Use /privacy export before you confirm."
 )
@@ -156,14 +162,16 @@ NOTICE = (
     "**About what the bot keeps about you here** (a one-time note, private to you)\n"
     "**What:** what you save with the bot: check-ins (and their notes, if you keep them), "
     "sober-day counters, your plan, the journal entries you choose to keep, which "
-    "meetings you were at, your time zone and these choices. A /help-now request is "
+    "meetings you were at, your accountability partners and what you share with them, "
+    "your time zone and these choices. A /help-now request is "
     "kept too (who asked, when, and your "
     "note), so the page to the peer specialists can be tracked.\n"
     "**Where:** in the bot's database, kept apart for each server. Notes, plans, "
     "journal entries and /help-now notes are encrypted.\n"
     "**Who sees it:** you. Peer specialists see what you choose to share (such as your "
     "plan, or the warning signs below) and the note of a /help-now, in their private "
-    "channel. Nobody else sees your answers through the bot.\n"
+    "channel. Your accountability partners hear only what you turn on in `/partner "
+    "settings`, never your answers. Nobody else sees your answers through the bot.\n"
     "**Erasing it:** `/privacy delete` erases everything about you in this server; "
     "`/privacy export` gives you a copy first."
 )

@@ -58,6 +58,7 @@ class SoberJobs:
                 self.bot.content.milestones.days,
                 self.bot.held_shards(),
                 self.body_for,
+                self.bot.partners,
             )
         except Exception:
             # The next run, a minute later, finds the same counters still due.

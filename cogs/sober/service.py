@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from cogs.sober import texts
 from core.errors import UserFacingError
 from core.outbox import Outgoing, enqueue, shard_filter, withdraw
+from core.partner_signals import NO_PARTNERS, PartnerSignal, PartnerSignals, Shared
 from core.timezones import member_zone, member_zone_name, zone_or_utc
 from db.engine import Database
 from db.models import GuildSettings, SoberCounter, SoberPreference, SoberRun
@@ -484,6 +485,7 @@ async def claim_milestones(
     milestones: Sequence[int],
     shards: tuple[Sequence[int], int] | None,
     body_for: MilestoneBodies,
+    partners: PartnerSignals = NO_PARTNERS,
 ) -> list[MilestoneReached]:
     """The milestones reached by `now` on these shards' servers, each counter moved on to
     its next milestone and its congratulations queued in the outbox with it, in one
@@ -491,10 +493,11 @@ async def claim_milestones(
 
     A counter that passed several milestones while the bot was down celebrates only the
     highest it reached. The member always gets a DM (the outbox gives up on closed DMs);
-    the milestones channel a post only when `share`."""
+    the milestones channel a post only when `share`; their partners a line (the number of
+    days, never the substance) when the member shares milestones with them."""
     reached: list[MilestoneReached] = []
     while True:
-        claimed, more = await _claim_chunk(db, now, milestones, shards, body_for)
+        claimed, more = await _claim_chunk(db, now, milestones, shards, body_for, partners)
         reached += claimed
         if not more:
             return reached
@@ -506,6 +509,7 @@ async def _claim_chunk(
     milestones: Sequence[int],
     shards: tuple[Sequence[int], int] | None,
     body_for: MilestoneBodies,
+    partners: PartnerSignals,
 ) -> tuple[list[MilestoneReached], bool]:
     due = (
         select(
@@ -535,6 +539,7 @@ async def _claim_chunk(
         due = due.where(or_(*served))
     claimed: list[MilestoneReached] = []
     outgoing: list[Outgoing] = []
+    signals: list[PartnerSignal] = []
     async with db.all_guilds_session() as session, session.begin():
         rows = (await session.execute(due)).all()
         for row in rows:
@@ -567,7 +572,18 @@ async def _claim_chunk(
             outgoing += _congratulations(
                 milestone, row.since, row.milestones_channel_id, zone, now, body_for
             )
+            signals.append(
+                PartnerSignal(
+                    row.guild_id,
+                    row.user_id,
+                    Shared.MILESTONES,
+                    f"{row.id}:{row.since.isoformat()}:{highest}",
+                    now,
+                    days=highest,
+                )
+            )
         await enqueue(session, outgoing)
+        await partners.queue(session, signals)
     return claimed, len(rows) == CLAIM_CHUNK
 
 
