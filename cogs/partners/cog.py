@@ -151,7 +151,8 @@ class PartnersCog(commands.Cog):
         guild_id = interaction.guild_id
         if guild_id is None or command.qualified_name.split(" ")[0] in NO_NOTICE_AFTER:
             return
-        if not interaction.response.is_done():
+        # After a form, the command's token carries no more messages (its submit does).
+        if interaction.response.type in (None, discord.InteractionResponseType.modal):
             return
         now = self.bot.clock.now()
         try:

@@ -222,8 +222,8 @@ async def invite(
         try:
             await session.flush()
         except IntegrityError:
-            # The other invited at the same moment: theirs stands.
-            raise UserFacingError(texts.THEY_INVITED_YOU.format(member=mention(invitee))) from None
+            # Another invitation between the two was made at the same moment: it stands.
+            raise UserFacingError(texts.INVITATION_EXISTS.format(member=mention(invitee))) from None
         assert row.expires_at is not None
         return Invitation(row.id, inviter, invitee, row.expires_at)
 

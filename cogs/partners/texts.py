@@ -48,6 +48,9 @@ ALREADY_INVITED = (
 THEY_INVITED_YOU = (
     "{member} has already invited you. Use /partner list to accept or decline their invitation."
 )
+INVITATION_EXISTS = (
+    "There is already an invitation between you and {member}; /partner list shows it."
+)
 TOO_MANY_PARTNERS = (
     "You already have {count}, the most this group allows (partners and open "
     "invitations together). /partner end frees a place."
