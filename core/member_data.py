@@ -35,6 +35,7 @@ joins the log without any change to /privacy.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -48,6 +49,8 @@ from sqlalchemy.orm import InstrumentedAttribute
 from db.base import Base, GuildScoped
 from db.engine import Database
 from db.models import AppMeta, AuditEntry, Member, OutboxMessage
+
+log = logging.getLogger(__name__)
 
 ERASED_ACTION = "privacy.member_erased"
 # The event a feature dispatches (`bot.dispatch(STORED_EVENT, interaction)`) once it has
@@ -179,10 +182,18 @@ class MemberDataRegistry:
         ]
 
     async def member_left(self, session: AsyncSession, guild_id: int, user_id: int) -> None:
-        """Tell every feature that acts on it that the member was found gone."""
+        """Tell every feature that acts on it that the member was found gone.
+
+        Each in a savepoint: one that fails is logged and left out, and the presence
+        check (marking the member gone, erasing those due) goes on."""
         for hooks in self._hooks.values():
-            if isinstance(hooks, NoticesLeaving):
-                await hooks.member_left(session, guild_id, user_id)
+            if not isinstance(hooks, NoticesLeaving):
+                continue
+            try:
+                async with session.begin_nested():
+                    await hooks.member_left(session, guild_id, user_id)
+            except Exception:
+                log.exception("The %s feature failed on a member who left", hooks.name)
 
     async def members_with_data(
         self, session: AsyncSession, guild_id: int, *, among: Collection[int] | None = None

@@ -8,9 +8,9 @@ goes through here so none of them fails on the other's row.
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.inserts import insert_missing
 from db.models import Member
 
 
@@ -20,11 +20,11 @@ async def member_row(session: AsyncSession, guild_id: int, user_id: int) -> Memb
     found = await _find(session, guild_id, user_id)
     if found is not None:
         return found
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    await session.execute(
-        insert(Member)
-        .values(guild_id=guild_id, user_id=user_id)
-        .on_conflict_do_nothing(index_elements=[Member.guild_id, Member.user_id])
+    await insert_missing(
+        session,
+        Member,
+        {"guild_id": guild_id, "user_id": user_id},
+        on=[Member.guild_id, Member.user_id],
     )
     made = await _find(session, guild_id, user_id)
     assert made is not None  # inserted above, or by whoever won the race

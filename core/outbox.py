@@ -34,12 +34,12 @@ from typing import Any
 import aiohttp
 import discord
 from sqlalchemy import delete, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.logging import describe_failure
 from core.pacing import bulk_requests
 from db.engine import Database
+from db.inserts import insert_missing
 from db.models.outbox import EXPIRED, FAILED, QUEUED, SENT, OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -138,10 +138,7 @@ async def enqueue(session: AsyncSession, messages: Sequence[Outgoing]) -> None:
         }
         for m in messages
     ]
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(OutboxMessage).on_conflict_do_nothing(index_elements=["dedupe_key"])
-    await session.execute(statement, rows)
+    await insert_missing(session, OutboxMessage, rows, on=["dedupe_key"])
 
 
 async def withdraw(

@@ -158,13 +158,15 @@ class HelpNowCog(commands.Cog, name="HelpNowCog"):
         await asyncio.wait([reply, paging])
         if paging.cancelled():
             return  # the bot is stopping; the page is still owed in the journal
-        if opened.is_new:
-            await self._tell_partners(case)
         delivered = case.page_message_id is not None if opened.is_new else paging.result()
         # A request the member closed before its page went out needs no apology.
         still_open = self.desk.get(case.public_id) is not None
         if not delivered and still_open and interaction.response.is_done():
             await interaction.followup.send(texts.PAGE_FAILED, ephemeral=True)
+        # Last, so nothing of it can delay the member; and only by the process whose
+        # reply reached them, so two processes answering one request tell partners once.
+        if opened.is_new and not reply.cancelled() and reply.result():
+            await self._tell_partners(case)
 
     async def _tell_partners(self, case: HelpCase) -> None:
         """Only after the member's reply and the first page: a partner who shares this is

@@ -20,6 +20,7 @@ from discord.ext import commands
 
 from cogs.checkins.posting import SEND_FAILED, status
 from cogs.partners import service, texts, views
+from cogs.privacy.consent import asks_for_notice
 from core.errors import UserFacingError
 from core.partner_signals import NO_PARTNERS, Shared
 from core.permissions import Audience, for_audience, guild_of
@@ -34,8 +35,8 @@ log = logging.getLogger(__name__)
 OnOff = Literal["on", "off"]
 PURGE_KEY = "purge"
 PURGE_EVERY = timedelta(hours=1)
-# Never between a member in crisis and help (as for the privacy notice).
-NO_NOTICE_AFTER = frozenset({"help-now"})
+# Invitations to one member shown with their buttons at once; more wait their turn.
+MAX_SHOWN = 5
 
 
 def _mention(user_id: int) -> str:
@@ -104,7 +105,7 @@ class PartnersCog(commands.Cog):
         try:
             await member.send(text, view=views.invitation_view(guild_id, invitation.id))
             reply = texts.INVITED
-        except SEND_FAILED as error:
+        except Exception as error:  # closed DMs, or Discord unreachable: shown later
             log.info("Partner invitation %s not sent by DM (HTTP %s)", invitation.id, status(error))
             await service.owe_notice(self.bot.db, guild_id, invitation.id)
             reply = texts.INVITED_NO_DM
@@ -149,7 +150,9 @@ class PartnersCog(commands.Cog):
     ) -> None:
         """An invitation that could not be sent by DM, shown after the invitee's command."""
         guild_id = interaction.guild_id
-        if guild_id is None or command.qualified_name.split(" ")[0] in NO_NOTICE_AFTER:
+        # Never between a member in crisis and help, nor in the middle of an exercise:
+        # after the same commands as the privacy notice.
+        if guild_id is None or not asks_for_notice(command.qualified_name):
             return
         # After a form, the command's token carries no more messages (its submit does).
         if interaction.response.type in (None, discord.InteractionResponseType.modal):
@@ -158,17 +161,24 @@ class PartnersCog(commands.Cog):
         try:
             if not await service.owes_notice(self.bot.db, guild_id, interaction.user.id, now):
                 return
-            for invitation in await service.claim_owed_notices(
+            claimed = await service.claim_owed_notices(
                 self.bot.db, guild_id, interaction.user.id, now
-            ):
+            )
+        except Exception:
+            log.exception("Reading owed partner invitations failed in guild %s", guild_id)
+            return
+        for invitation in claimed[:MAX_SHOWN]:
+            try:
                 await interaction.followup.send(
                     self._invitation_text(interaction, invitation),
                     view=views.invitation_view(guild_id, invitation.id),
                     ephemeral=True,
                 )
-        except Exception:
-            # The member's own command went through; the notice waits for `/partner list`.
-            log.exception("Showing an owed partner invitation failed in guild %s", guild_id)
+            except Exception:  # the member's own command went through; shown next time
+                log.warning("An owed partner invitation could not be shown in guild %s", guild_id)
+                await service.owe_notice(self.bot.db, guild_id, invitation.id)
+        for invitation in claimed[MAX_SHOWN:]:
+            await service.owe_notice(self.bot.db, guild_id, invitation.id)
 
     def _invitation_text(
         self, interaction: discord.Interaction, invitation: service.Invitation
@@ -220,8 +230,10 @@ class PartnersCog(commands.Cog):
                 + texts.LIST_RECEIVED_ONE.format(
                     member=_mention(i.inviter_user_id), expires=timestamp(i.expires_at)
                 )
-                for i in found.received
+                for i in found.received[:MAX_SHOWN]
             ]
+            if len(found.received) > MAX_SHOWN:
+                lines.append(texts.LIST_MORE.format(count=len(found.received) - MAX_SHOWN))
         if not lines:
             lines.append(texts.LIST_EMPTY)
         else:
@@ -230,7 +242,7 @@ class PartnersCog(commands.Cog):
             lines.append(texts.LIST_NO_NUDGES)
         await interaction.response.send_message("\n".join(lines), ephemeral=True)
         # Each invitation to the member with its own buttons, so it can be answered here.
-        for invitation in found.received:
+        for invitation in found.received[:MAX_SHOWN]:
             await interaction.followup.send(
                 self._invitation_text(interaction, invitation),
                 view=views.invitation_view(guild_id, invitation.id),
@@ -251,7 +263,10 @@ class PartnersCog(commands.Cog):
             "pairing" if ended.was_paired else "invitation",
             guild_id,
         )
-        words = texts.ENDED if ended.was_paired else texts.WITHDRAWN
+        if ended.was_paired:
+            words = texts.ENDED
+        else:
+            words = texts.DECLINED if ended.declined else texts.WITHDRAWN
         await interaction.response.send_message(
             words.format(member=_mention(member.id)), ephemeral=True
         )

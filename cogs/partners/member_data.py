@@ -47,6 +47,7 @@ from db.models import (
     PartnerPreference,
     Partnership,
 )
+from db.models.partners import DECLINED, INVITED
 
 _PREFERENCES = MemberTable(
     "sharing",
@@ -93,6 +94,7 @@ class PartnersMemberData:
                 exported(
                     row,
                     "state invited_at invited_by_me paired_at expires_at",
+                    state=_state_seen_by(row, user_id),
                     invited_by_me=row.inviter_user_id == user_id,
                 )
                 for row in pairings
@@ -122,3 +124,10 @@ class PartnersMemberData:
     async def member_left(self, session: AsyncSession, guild_id: int, user_id: int) -> None:
         now: datetime = self._now()
         await service.end_all(session, guild_id, user_id, now)
+
+
+def _state_seen_by(row: Partnership, user_id: int) -> str:
+    """A decline is the invitee's to know: to the inviter it is still an invitation."""
+    if row.state == DECLINED and row.inviter_user_id == user_id:
+        return INVITED
+    return row.state

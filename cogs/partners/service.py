@@ -22,6 +22,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -39,6 +40,7 @@ from core.partner_signals import PartnerSignal, Shared
 from core.times import timestamp
 from core.timezones import member_zone_name, zone_or_utc
 from db.engine import Database
+from db.inserts import insert_missing
 from db.models import (
     Checkin,
     Member,
@@ -48,7 +50,9 @@ from db.models import (
     PartnerPreference,
     Partnership,
 )
-from db.models.partners import DECLINED, INVITED, PAIRED, pair_key
+from db.models.partners import DECLINED, INVITED, PAIRED, WITHDRAWN, pair_key
+
+log = logging.getLogger(__name__)
 
 SIGNAL_KIND = "partners.signal"
 ENDED_KIND = "partners.ended"
@@ -118,6 +122,8 @@ class Ended:
     other_user_id: int
     # True when a pairing ended (the other is told), False for an invitation withdrawn.
     was_paired: bool
+    # An invitation to the member, which ending declined.
+    declined: bool = False
 
 
 @dataclass(frozen=True)
@@ -199,6 +205,7 @@ async def invite(
     if inviter == invitee:
         raise UserFacingError(texts.NOT_YOURSELF)
     async with db.guild_session(guild_id) as session, session.begin():
+        await _lock_members(session, guild_id, (inviter, invitee))
         found = await _pair(session, guild_id, inviter, invitee, lock=True)
         if found is not None and _replaceable(found, inviter, now):
             await session.delete(found)
@@ -229,22 +236,25 @@ async def invite(
 
 
 def _replaceable(found: Partnership, inviter: int, now: datetime) -> bool:
-    """A lapsed invitation, or one this inviter declined (they changed their mind)."""
+    """A lapsed invitation, or an unanswered one the other way round that is over (the
+    member who declined, or was offered one since withdrawn, may still ask)."""
     if found.state == PAIRED:
         return False
     lapsed = found.expires_at is not None and found.expires_at <= now
-    return lapsed or (found.state == DECLINED and found.invitee_user_id == inviter)
+    return lapsed or (found.state in (DECLINED, WITHDRAWN) and found.invitee_user_id == inviter)
 
 
 def _refuse_existing(found: Partnership, inviter: int, invitee: int) -> None:
     member = mention(invitee)
     if found.state == PAIRED:
         raise UserFacingError(texts.ALREADY_PARTNERS.format(member=member))
+    assert found.expires_at is not None
+    expires = timestamp(found.expires_at)
     if found.inviter_user_id == inviter:
-        assert found.expires_at is not None
-        raise UserFacingError(
-            texts.ALREADY_INVITED.format(member=member, expires=timestamp(found.expires_at))
-        )
+        # A withdrawn invitation (or a declined one withdrawn: the same to the inviter)
+        # holds back a new one until it would have lapsed.
+        words = texts.INVITED_RECENTLY if found.state == WITHDRAWN else texts.ALREADY_INVITED
+        raise UserFacingError(words.format(member=member, expires=expires))
     raise UserFacingError(texts.THEY_INVITED_YOU.format(member=member))
 
 
@@ -324,7 +334,11 @@ async def answer(
             .where(Partnership.guild_id == guild_id, Partnership.id == invitation_id)
             .with_for_update()
         )
-        if row is None or (row.state != PAIRED and (row.expires_at or now) <= now):
+        if (
+            row is None
+            or row.state == WITHDRAWN
+            or (row.state != PAIRED and (row.expires_at or now) <= now)
+        ):
             raise UserFacingError(texts.INVITATION_GONE)
         if row.invitee_user_id != user_id:
             raise UserFacingError(texts.NOT_YOUR_INVITATION)
@@ -334,6 +348,9 @@ async def answer(
             row.state = DECLINED
             row.notice_owed = False
             return row.inviter_user_id
+        # Both members' places counted under their locks: two accepts at once can't
+        # both take a member's last place.
+        await _lock_members(session, guild_id, (user_id, row.inviter_user_id))
         for member in (user_id, row.inviter_user_id):
             paired = await session.scalar(
                 select(func.count())
@@ -375,7 +392,11 @@ async def end(db: Database, guild_id: int, user_id: int, other: int, now: dateti
     """End a pairing or an invitation between the two, from either side."""
     async with db.guild_session(guild_id) as session, session.begin():
         row = await _pair(session, guild_id, user_id, other, lock=True)
-        if row is None or (row.state != PAIRED and (row.expires_at or now) <= now):
+        if (
+            row is None
+            or row.state == WITHDRAWN
+            or (row.state != PAIRED and (row.expires_at or now) <= now)
+        ):
             raise UserFacingError(texts.NOT_PARTNERS.format(member=mention(other)))
         if row.state == PAIRED:
             await _unpair(session, row, now)
@@ -399,10 +420,10 @@ async def end(db: Database, guild_id: int, user_id: int, other: int, now: dateti
             # The invitee ends an invitation to them: that is declining it.
             row.state = DECLINED
             row.notice_owed = False
-            return Ended(other, was_paired=False)
-        if row.state == INVITED:
-            await session.delete(row)
-        # A declined one stays until it lapses (see the module's docstring).
+            return Ended(other, was_paired=False, declined=True)
+        # Kept until it would have lapsed, declined or not (see the module's docstring).
+        row.state = WITHDRAWN
+        row.notice_owed = False
         return Ended(other, was_paired=False)
 
 
@@ -470,18 +491,21 @@ async def end_all(session: AsyncSession, guild_id: int, user_id: int, now: datet
 # --- Reading -----------------------------------------------------------------------------
 
 
-async def partners_of(session: AsyncSession, guild_id: int, user_id: int) -> list[Partnership]:
-    return list(
-        await session.scalars(
-            select(Partnership)
-            .where(
-                Partnership.guild_id == guild_id,
-                Partnership.state == PAIRED,
-                involving(user_id),
-            )
-            .order_by(Partnership.paired_at, Partnership.id)
+async def partners_of(
+    session: AsyncSession, guild_id: int, user_id: int, *, for_share: bool = False
+) -> list[Partnership]:
+    query = (
+        select(Partnership)
+        .where(
+            Partnership.guild_id == guild_id,
+            Partnership.state == PAIRED,
+            involving(user_id),
         )
+        .order_by(Partnership.paired_at, Partnership.id)
     )
+    if for_share:
+        query = query.with_for_update(read=True)
+    return list(await session.scalars(query))
 
 
 async def overview(db: Database, guild_id: int, user_id: int, now: datetime) -> Overview:
@@ -489,7 +513,12 @@ async def overview(db: Database, guild_id: int, user_id: int, now: datetime) -> 
         rows = list(
             await session.scalars(
                 select(Partnership)
-                .where(Partnership.guild_id == guild_id, involving(user_id), _live(now))
+                .where(
+                    Partnership.guild_id == guild_id,
+                    involving(user_id),
+                    Partnership.state != WITHDRAWN,
+                    _live(now),
+                )
                 .order_by(Partnership.id)
             )
         )
@@ -545,19 +574,37 @@ async def _checked_in_today(
 
 
 async def _preference_row(session: AsyncSession, guild_id: int, user_id: int) -> PartnerPreference:
-    row = await session.get(PartnerPreference, (guild_id, user_id), with_for_update=True)
-    if row is None:
-        row = PartnerPreference(
-            guild_id=guild_id,
-            user_id=user_id,
-            share_checkins=False,
-            share_milestones=False,
-            share_warning_signs=False,
-            share_help_now=False,
-            takes_nudges=True,
-        )
-        session.add(row)
+    """The member's row, made if it is missing and locked: a lock on a row that isn't
+    there yet holds nothing, so two first changes at once would both insert."""
+    await _lock_members(session, guild_id, (user_id,))
+    row = await session.get(PartnerPreference, (guild_id, user_id))
+    assert row is not None, "made by _lock_members"
     return row
+
+
+async def _lock_members(session: AsyncSession, guild_id: int, user_ids: Iterable[int]) -> None:
+    """Lock each member's preferences row (made, all off, where missing), in id order so
+    two transactions never wait on each other: whatever counts a member's partners or
+    reads their choices runs under it."""
+    for user_id in sorted(set(user_ids)):
+        await insert_missing(
+            session,
+            PartnerPreference,
+            {
+                "guild_id": guild_id,
+                "user_id": user_id,
+                "share_checkins": False,
+                "share_milestones": False,
+                "share_warning_signs": False,
+                "share_help_now": False,
+                "takes_nudges": True,
+            },
+        )
+        await session.execute(
+            select(PartnerPreference.user_id)
+            .where(PartnerPreference.guild_id == guild_id, PartnerPreference.user_id == user_id)
+            .with_for_update()
+        )
 
 
 async def sharing(db: Database, guild_id: int, user_id: int) -> frozenset[Shared]:
@@ -606,15 +653,24 @@ async def set_nudges(
             row.takes_nudges = allow
             row.changed_at = now
             return
-        key = (guild_id, user_id, sender)
-        block = await session.get(PartnerNudgeBlock, key)
-        if allow and block is not None:
-            await session.delete(block)
-        elif not allow and block is None:
-            session.add(
-                PartnerNudgeBlock(
-                    guild_id=guild_id, user_id=user_id, blocked_user_id=sender, blocked_at=now
+        if allow:
+            await session.execute(
+                delete(PartnerNudgeBlock).where(
+                    PartnerNudgeBlock.guild_id == guild_id,
+                    PartnerNudgeBlock.user_id == user_id,
+                    PartnerNudgeBlock.blocked_user_id == sender,
                 )
+            )
+        else:
+            await insert_missing(
+                session,
+                PartnerNudgeBlock,
+                {
+                    "guild_id": guild_id,
+                    "user_id": user_id,
+                    "blocked_user_id": sender,
+                    "blocked_at": now,
+                },
             )
 
 
@@ -693,23 +749,35 @@ class PartnerQueue:
     per partner of a member who shares its kind, and nothing for anyone else."""
 
     async def queue(self, session: AsyncSession, signals: Sequence[PartnerSignal]) -> int:
-        outgoing: list[Outgoing] = []
-        for signal in signals:
-            outgoing += await _signal_messages(session, signal)
-        await enqueue(session, outgoing)
+        # In the caller's transaction (the detector's, the milestones'), in a savepoint:
+        # a failure here costs the partners their signal, never the caller its work.
+        try:
+            async with session.begin_nested():
+                outgoing: list[Outgoing] = []
+                for signal in signals:
+                    outgoing += await _signal_messages(session, signal)
+                await enqueue(session, outgoing)
+        except Exception:
+            log.exception("Queueing partner signals failed")
+            return 0
         return len(outgoing)
 
 
 async def _signal_messages(session: AsyncSession, signal: PartnerSignal) -> list[Outgoing]:
     guild_id, member = signal.guild_id, signal.user_id
+    # Read under shared locks: a pairing ended, or a choice turned off, while this
+    # transaction runs waits for it, and then takes back what it queued.
     shares = await session.scalar(
-        select(SHARE_COLUMNS[signal.kind]).where(
-            PartnerPreference.guild_id == guild_id, PartnerPreference.user_id == member
-        )
+        select(SHARE_COLUMNS[signal.kind])
+        .where(PartnerPreference.guild_id == guild_id, PartnerPreference.user_id == member)
+        .with_for_update(read=True)
     )
     if not shares:
         return []
-    partners = [other_of(row, member) for row in await partners_of(session, guild_id, member)]
+    partners = [
+        other_of(row, member)
+        for row in await partners_of(session, guild_id, member, for_share=True)
+    ]
     if not partners:
         return []
     gone = set(
@@ -722,7 +790,7 @@ async def _signal_messages(session: AsyncSession, signal: PartnerSignal) -> list
         )
     )
     text = texts.SIGNALS[signal.kind].format(
-        member=mention(member), days=_days(signal.days)
+        member=mention(member), days=_days(signal.days), when=timestamp(signal.at)
     ) + texts.WHY.format(member=mention(member))
     return [
         Outgoing(

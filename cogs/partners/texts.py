@@ -17,9 +17,7 @@ NUDGES_DESCRIPTION = "Take or stop nudges, from everyone or from one member"
 
 PARAM_MEMBER = "The member"
 PARAM_PARTNER = "Your partner"
-PARAM_CHECKINS = (
-    "Whether they hear that you haven't checked in for a few days (never what you wrote)"
-)
+PARAM_CHECKINS = "Whether they see if you checked in today, and hear when you've missed a few days"
 PARAM_MILESTONES = "Whether they hear when you reach a sober-day milestone"
 PARAM_WARNING_SIGNS = "Whether they hear when the bot reaches out to you about warning signs"
 PARAM_HELP_NOW = "Whether they hear that you used /help-now (never your note)"
@@ -29,7 +27,7 @@ PARAM_FROM = "Only this member's nudges (leave out for everyone's)"
 
 # What each choice shares, in the member's settings and a partner's list.
 SHARED_NAMES = {
-    Shared.CHECKINS: "missed check-ins",
+    Shared.CHECKINS: "whether they checked in today, and missed days",
     Shared.MILESTONES: "milestones",
     Shared.WARNING_SIGNS: "warning-sign nudges",
     Shared.HELP_NOW: "/help-now requests",
@@ -44,6 +42,10 @@ ALREADY_PARTNERS = "You and {member} are already partners."
 ALREADY_INVITED = (
     "You've already invited {member}. The invitation stays open until {expires}; "
     "nothing is shared unless they accept."
+)
+INVITED_RECENTLY = (
+    "You invited {member} recently, so you can invite them again from {expires}. "
+    "That way nobody is asked again and again."
 )
 THEY_INVITED_YOU = (
     "{member} has already invited you. Use /partner list to accept or decline their invitation."
@@ -72,8 +74,8 @@ INVITED_NO_DM = (
 INVITATION = (
     "{member} would like you to be their accountability partner in **{server}**.\n\n"
     "Partners look out for each other. Each of you chooses what, if anything, the "
-    "other hears about: that you haven't checked in for a while, a milestone, a "
-    "nudge from the bot, a /help-now request. Never what you wrote, and never "
+    "other hears about: whether you checked in today (or missed a few days), a "
+    "milestone, a nudge from the bot, a /help-now request. Never what you wrote, and never "
     "anything you didn't choose. Either of you can end it at any time, without "
     "giving a reason.\n\n"
     "This invitation stays open until {expires}."
@@ -96,7 +98,7 @@ ACCEPTED_FOR_INVITER = (
     "{member} accepted: you're accountability partners now. Nothing is shared until "
     "each of you chooses, with /partner settings."
 )
-DECLINED = "Declined. Nothing is shared, and {member} isn't told why."
+DECLINED = "Declined. Nothing is shared, and {member} isn't told."
 
 # --- Ending --------------------------------------------------------------------------
 
@@ -123,6 +125,7 @@ LIST_SENT = "**Invitations you sent**"
 LIST_SENT_ONE = "{member}, open until {expires}"
 LIST_RECEIVED = "**Invitations to you** (answer with the buttons below)"
 LIST_RECEIVED_ONE = "{member}, open until {expires}"
+LIST_MORE = "…and {count} more."
 LIST_YOU_SHARE = "You share with your partners: {shared}. Change it with /partner settings."
 LIST_NO_NUDGES = "You aren't taking nudges (/partner nudges turns them back on)."
 ACCEPT_FROM = "Accept {name}"
@@ -157,7 +160,10 @@ NUDGE = (
 )
 NUDGES_OFF_ALL = "You won't get nudges from anyone. /partner nudges allow:on brings them back."
 NUDGES_ON_ALL = "You take nudges from your partners again."
-NUDGES_OFF_ONE = "You won't get nudges from {member}, partners or not. They aren't told."
+NUDGES_OFF_ONE = (
+    "You won't get nudges from {member}, partners or not. If they try, they're told you "
+    "aren't taking nudges right now, as if you had stopped everyone's."
+)
 NUDGES_ON_ONE = "You take nudges from {member} again."
 NUDGE_TIMES = {1: "once", 2: "twice"}
 
@@ -178,12 +184,11 @@ SIGNALS = {
         "{member} has reached **{days}** sober. It could be a good moment to say well done."
     ),
     Shared.WARNING_SIGNS: (
-        "The bot noticed that {member} may be having a harder time lately, and offered "
-        "them some support. Nothing more is shared; reaching out kindly can help."
+        "The bot noticed signs that {member} may be having a harder time lately, and is "
+        "reaching out to them too. Nothing more is shared; a kind word from you can help."
     ),
     Shared.HELP_NOW: (
-        "{member} asked the group's peer specialists for help just now, with /help-now, "
-        "and a peer has been paged. If you can, reach out to them kindly."
+        "{member} asked for help with /help-now ({when}). If you can, reach out to them kindly."
     ),
 }
 # After a member left or was erased: nothing names them, since this message may still

@@ -16,11 +16,14 @@ from sqlalchemy.orm import Mapped, mapped_column
 from db.base import Base, GuildScoped
 from db.types import UTCDateTime
 
-# A pairing's life: invited (the invitee has not answered), declined (kept until the
-# invitation would have lapsed, so a decline can't be answered by inviting again at
-# once; the inviter sees it as still waiting), paired.
+# A pairing's life: invited (the invitee has not answered), then paired, or declined
+# (the inviter sees it as still waiting, so a decline is never announced), or withdrawn
+# by its inviter (seen by nobody). Declined and withdrawn rows are kept until the
+# invitation would have lapsed: the same inviter can't invite again before then, so
+# repeated invitations can't press anyone, and a decline looks like any withdrawal.
 INVITED = "invited"
 DECLINED = "declined"
+WITHDRAWN = "withdrawn"
 PAIRED = "paired"
 
 
@@ -40,6 +43,9 @@ class Partnership(GuildScoped, Base):
         Index("ix_partnerships_guild_invitee", "guild_id", "invitee_user_id"),
         Index("ix_partnerships_expires_at", "expires_at"),
         CheckConstraint("inviter_user_id <> invitee_user_id", name="two_people"),
+        # Ids never reused (SQLite would reuse a deleted row's): an old invitation's button
+        # must never answer a newer one, and a notice's key never repeat.
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -77,6 +83,7 @@ class PartnerNudge(GuildScoped, Base):
     __tablename__ = "partner_nudges"
     __table_args__ = (
         Index("ix_partner_nudges_guild_sender_sent", "guild_id", "user_id", "sent_at"),
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -38,6 +38,7 @@ def upgrade() -> None:
         sa.Column("sent_at", db.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("guild_id", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_partner_nudges")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("partner_nudges", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_partner_nudges_guild_id"), ["guild_id"], unique=False)
@@ -73,6 +74,7 @@ def upgrade() -> None:
             "inviter_user_id <> invitee_user_id", name=op.f("ck_partnerships_two_people")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_partnerships")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("partnerships", schema=None) as batch_op:
         batch_op.create_index("ix_partnerships_expires_at", ["expires_at"], unique=False)

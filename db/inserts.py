@@ -1,0 +1,33 @@
+"""Inserting rows that may already be there, the same way on SQLite and PostgreSQL.
+
+Two writers often make the same row at the same moment (a member's settings, a message
+queued twice); the database's own unique keys decide, and the loser's insert is skipped
+instead of failing its transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.base import Base
+
+
+async def insert_missing(
+    session: AsyncSession,
+    model: type[Base],
+    rows: Mapping[str, Any] | Sequence[Mapping[str, Any]],
+    *,
+    on: Sequence[Any] | None = None,
+) -> None:
+    """Insert `rows` in the caller's transaction, skipping each that clashes with a row
+    already there on a unique key (only the `on` columns' key, when given)."""
+    many = [rows] if isinstance(rows, Mapping) else list(rows)
+    if not many:
+        return
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    await session.execute(insert(model).on_conflict_do_nothing(index_elements=on), many)
