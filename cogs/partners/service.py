@@ -765,12 +765,16 @@ class PartnerQueue:
 
 async def _signal_messages(session: AsyncSession, signal: PartnerSignal) -> list[Outgoing]:
     guild_id, member = signal.guild_id, signal.user_id
-    # Read under shared locks: a pairing ended, or a choice turned off, while this
-    # transaction runs waits for it, and then takes back what it queued.
+    # The member's choice read by a write that changes nothing: it locks their row, so a
+    # pairing ended or a choice turned off meanwhile waits for this transaction and then
+    # takes back what it queued; and on SQLite it makes the transaction a writer before
+    # it reads, since one that read first can't write after another connection did.
     shares = await session.scalar(
-        select(SHARE_COLUMNS[signal.kind])
+        update(PartnerPreference)
         .where(PartnerPreference.guild_id == guild_id, PartnerPreference.user_id == member)
-        .with_for_update(read=True)
+        .values(user_id=PartnerPreference.user_id)
+        .returning(SHARE_COLUMNS[signal.kind])
+        .execution_options(synchronize_session=False)
     )
     if not shares:
         return []

@@ -1,0 +1,165 @@
+"""What the /partner end-to-end tests share: the real bot on SQLite and PostgreSQL with a
+clock the test moves, running a /partner command as a member, the invitation DM and its
+buttons, pressing them, and the partner rows read back.
+
+A test module takes the fixtures `bot`, `bot_runner` and `clock` by importing
+`partners_bot`, `partners_bot_runner` and `partners_clock` from here (`# noqa: F401`):
+the bot on SQLite and PostgreSQL (tests/conftest.py's `bot_runner` is SQLite only),
+built on the test's clock so every feature (the outbox, /help-now, the check-ins)
+reads the same time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from core.bot import RecoveryBot
+from db.base import Base
+from db.models import PartnerNudge, Partnership
+from fakediscord.driver import InteractionResponse, UserInteraction
+from fakediscord.models import Member, Message
+from sandbox.community import BotRunner, Community
+from tests.cogs.checkins.e2e_helpers import outbox_settled
+from tests.fake_clock import FakeClock
+
+# Tuesday 10 November 2026, 18:00 UTC.
+START = datetime(2026, 11, 10, 18, 0, tzinfo=UTC)
+ACCEPT = "partners:accept:"
+DECLINE = "partners:decline:"
+PARTNER_TABLES = (
+    "partnerships",
+    "partner_preferences",
+    "partner_nudges",
+    "partner_nudge_blocks",
+)
+
+
+@pytest.fixture(name="clock")
+def partners_clock() -> FakeClock:
+    """The bot's clock, which the test moves."""
+    return FakeClock(START)
+
+
+@pytest.fixture(name="bot_runner")
+async def partners_bot_runner(
+    community: Community, database_url: str, tmp_path: Path, clock: FakeClock
+) -> AsyncIterator[BotRunner]:
+    """The real bot on SQLite and on PostgreSQL, every feature on the test's clock
+    (overrides tests/conftest.py's, which is SQLite only, on the system clock)."""
+    runner = BotRunner(community, database_url, tmp_path / "data", clock=clock)
+    yield runner
+    await runner.stop_all()
+
+
+@pytest.fixture(name="bot")
+async def partners_bot(
+    bot_runner: BotRunner, community: Community, clock: FakeClock
+) -> RecoveryBot:
+    """The bot, set up as after /setup; its scheduled jobs paused (a test runs them when it
+    chooses) and the emulator on the same clock."""
+    running = await bot_runner.start()
+    await bot_runner.configure(running)
+    running.scheduler.pause()
+    community.emu.clock = clock.now
+    return running
+
+
+# --- Driving the bot ------------------------------------------------------------------------
+
+
+async def run_partner(
+    community: Community, who: Member, command: str, **options: object
+) -> UserInteraction:
+    """/partner <command> as `who`, in the check-in channel."""
+    return await who.run_command(f"partner {command}", channel=community.checkins, options=options)
+
+
+async def partner(community: Community, who: Member, command: str, **options: object) -> Message:
+    """/partner <command> as `who`; the bot's first finished reply (after any "thinking…")."""
+    return await (await run_partner(community, who, command, **options)).wait_for_reply()
+
+
+def button(message: Message, prefix: str) -> str:
+    """The custom_id of the one button on `message` starting with `prefix` (ACCEPT, DECLINE)."""
+    [found] = [custom_id for custom_id in message.custom_ids if custom_id.startswith(prefix)]
+    return found
+
+
+def is_invitation(message: Message) -> bool:
+    return any(custom_id.startswith(ACCEPT) for custom_id in message.custom_ids)
+
+
+async def invitation_dm(community: Community, invitee: Member) -> Message:
+    """The next invitation (a DM with Accept and Decline) sent to `invitee`."""
+    return await community.emu.wait_for_dm(invitee, where=is_invitation)
+
+
+async def invite(community: Community, inviter: Member, invitee: Member) -> Message:
+    """/partner invite as `inviter`; the invitation DM `invitee` got."""
+    reply = await partner(community, inviter, "invite", member=invitee)
+    assert reply.ephemeral, reply.content
+    return await invitation_dm(community, invitee)
+
+
+async def press(who: Member, message: Message, prefix: str) -> InteractionResponse:
+    """`who` presses the button starting with `prefix` on `message`; the bot's answer."""
+    return await (await who.click(message, button(message, prefix))).wait_for_response()
+
+
+async def pair(bot: RecoveryBot, community: Community, inviter: Member, invitee: Member) -> None:
+    """Make the two partners: an invitation, accepted; the outbox settled (the inviter's
+    "accepted" DM sent)."""
+    invitation = await invite(community, inviter, invitee)
+    answered = await press(invitee, invitation, ACCEPT)
+    assert answered.message is not None
+    assert answered.message.custom_ids == []
+    await outbox_settled(bot)
+
+
+# --- Reading what happened ------------------------------------------------------------------
+
+
+async def partnerships(bot: RecoveryBot, community: Community) -> list[Partnership]:
+    async with bot.db.guild_session(community.guild.id) as session:
+        return list(await session.scalars(select(Partnership).order_by(Partnership.id)))
+
+
+async def pairs(bot: RecoveryBot, community: Community) -> list[tuple[int, int, str]]:
+    """(inviter, invitee, state) of each partnership row."""
+    return [
+        (row.inviter_user_id, row.invitee_user_id, row.state)
+        for row in await partnerships(bot, community)
+    ]
+
+
+async def nudges_sent(bot: RecoveryBot, community: Community) -> list[tuple[int, int]]:
+    """(sender, recipient) of each nudge counted."""
+    async with bot.db.guild_session(community.guild.id) as session:
+        rows = await session.scalars(select(PartnerNudge).order_by(PartnerNudge.id))
+        return [(row.user_id, row.recipient_user_id) for row in rows]
+
+
+async def partner_rows(bot: RecoveryBot) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of the partner tables and the outbox, in every server, for before/after."""
+    found: dict[str, list[tuple[Any, ...]]] = {}
+    async with bot.db.engine.connect() as connection:
+        for name in (*PARTNER_TABLES, "outbox_messages"):
+            rows = (await connection.execute(select(Base.metadata.tables[name]))).all()
+            found[name] = sorted((tuple(row) for row in rows), key=repr)
+    return found
+
+
+def dms_from_bot(community: Community, person: Member) -> list[Message]:
+    """The DMs the bot sent `person`, oldest first (not the private replies to their
+    presses there)."""
+    return [
+        m
+        for m in community.emu.dms_of(person)
+        if m.author.bot and not m.deleted and not m.ephemeral
+    ]
