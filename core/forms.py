@@ -16,7 +16,8 @@ Controls that survive restarts, the one way every feature builds them:
   on any message, whichever process posted it. `cogs/helpnow/views.py` is the example
   with ids; `cogs/checkins/views.py` and `helpnow:open` show fixed ids, the template
   being the id itself, which is how a control keeps the custom_id messages already
-  posted carry (a select reads its options from the message: `TriggerMenu`).
+  posted carry (a select reads its options from the message: `TriggerMenu`). A button
+  bound to numbers only is an `IdButton` (`cogs/partners/views.py`).
 - A form (modal) is an `InertForm` answered in the cog's `on_interaction`, as above:
   discord.py has no dynamic item for forms, so this listener is the one place a feature
   reads raw interactions, and only for its forms' submits.
@@ -114,6 +115,41 @@ class FixedButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"^$"
         /,
     ) -> Self:
         return cls()
+
+
+class IdButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"^$"):
+    """A button bound to numbers its custom_id carries (a record's id, a server's):
+    `class Accept(IdButton, prefix="feature:accept", ids=("guild", "invitation"))` makes
+    the custom_id `feature:accept:<guild>:<invitation>`; `Accept(guild_id, row_id)` builds
+    it, and a press rebuilds it from the custom_id, the numbers in `self.ids`. A subclass
+    sets its `label` and `style`, and its `callback` hands the press on through
+    `Controls.run`."""
+
+    prefix = ""
+    id_names: tuple[str, ...] = ()
+    label = ""
+    style = discord.ButtonStyle.secondary
+
+    def __init_subclass__(cls, *, prefix: str, ids: tuple[str, ...]) -> None:
+        numbers = "".join(f":(?P<{name}>[0-9]{{1,20}})" for name in ids)
+        super().__init_subclass__(template=re.escape(prefix) + numbers)
+        cls.prefix = prefix
+        cls.id_names = ids
+
+    def __init__(self, *ids: int) -> None:
+        custom_id = ":".join([self.prefix, *(str(number) for number in ids)])
+        super().__init__(discord.ui.Button(label=self.label, style=self.style, custom_id=custom_id))
+        self.ids = ids
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction,
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> Self:
+        return cls(*(int(match[name]) for name in cls.id_names))
 
 
 class InertForm(discord.ui.Modal):
