@@ -117,22 +117,32 @@ class FixedButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"^$"
         return cls()
 
 
+_NUMBER = "[0-9]{1,20}"  # an id of Discord's or of a row: at most 20 digits
+
+
 class IdButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"^$"):
     """A button bound to numbers its custom_id carries (a record's id, a server's):
     `class Accept(IdButton, prefix="feature:accept", ids=("guild", "invitation"))` makes
     the custom_id `feature:accept:<guild>:<invitation>`; `Accept(guild_id, row_id)` builds
     it, and a press rebuilds it from the custom_id, the numbers in `self.ids`. A subclass
     sets its `label` and `style`, and its `callback` hands the press on through
-    `Controls.run`."""
+    `Controls.run`.
+
+    Each number is up to 20 digits; `numbers` gives another pattern for a named one, as
+    custom_ids already posted require (`numbers={"back": r"-?[0-9]{1,6}"}`): it must
+    match only what `int` reads."""
 
     prefix = ""
     id_names: tuple[str, ...] = ()
     label = ""
     style = discord.ButtonStyle.secondary
 
-    def __init_subclass__(cls, *, prefix: str, ids: tuple[str, ...]) -> None:
-        numbers = "".join(f":(?P<{name}>[0-9]{{1,20}})" for name in ids)
-        super().__init_subclass__(template=re.escape(prefix) + numbers)
+    def __init_subclass__(
+        cls, *, prefix: str, ids: tuple[str, ...], numbers: Mapping[str, str] | None = None
+    ) -> None:
+        patterns = numbers or {}
+        template = "".join(f":(?P<{name}>{patterns.get(name, _NUMBER)})" for name in ids)
+        super().__init_subclass__(template=re.escape(prefix) + template)
         cls.prefix = prefix
         cls.id_names = ids
 

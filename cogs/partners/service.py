@@ -574,37 +574,43 @@ async def _checked_in_today(
 
 
 async def _preference_row(session: AsyncSession, guild_id: int, user_id: int) -> PartnerPreference:
-    """The member's row, made if it is missing and locked: a lock on a row that isn't
-    there yet holds nothing, so two first changes at once would both insert."""
-    await _lock_members(session, guild_id, (user_id,))
-    row = await session.get(PartnerPreference, (guild_id, user_id))
-    assert row is not None, "made by _lock_members"
+    """The member's own row, made (all off) if it is missing, and locked: a lock on a row
+    that isn't there yet holds nothing, so two first changes at once would both insert."""
+    await insert_missing(
+        session,
+        PartnerPreference,
+        {
+            "guild_id": guild_id,
+            "user_id": user_id,
+            "share_checkins": False,
+            "share_milestones": False,
+            "share_warning_signs": False,
+            "share_help_now": False,
+            "takes_nudges": True,
+        },
+    )
+    row = await session.get(PartnerPreference, (guild_id, user_id), with_for_update=True)
+    assert row is not None, "inserted above, or by whoever won the race"
     return row
 
 
 async def _lock_members(session: AsyncSession, guild_id: int, user_ids: Iterable[int]) -> None:
-    """Lock each member's preferences row (made, all off, where missing), in id order so
-    two transactions never wait on each other: whatever counts a member's partners or
-    reads their choices runs under it."""
-    for user_id in sorted(set(user_ids)):
-        await insert_missing(
-            session,
-            PartnerPreference,
-            {
-                "guild_id": guild_id,
-                "user_id": user_id,
-                "share_checkins": False,
-                "share_milestones": False,
-                "share_warning_signs": False,
-                "share_help_now": False,
-                "takes_nudges": True,
-            },
-        )
-        await session.execute(
-            select(PartnerPreference.user_id)
-            .where(PartnerPreference.guild_id == guild_id, PartnerPreference.user_id == user_id)
-            .with_for_update()
-        )
+    """Hold each member, in id order so two transactions never wait on each other, for
+    whatever counts their partners: a transaction-scoped advisory lock on PostgreSQL. On
+    SQLite a write that changes nothing makes the transaction the one writer before it
+    reads. Nothing is stored about a member for it (an invitee never chose anything)."""
+    members = sorted(set(user_ids))
+    if session.get_bind().dialect.name == "postgresql":
+        for user_id in members:
+            key = f"partners:{guild_id}:{user_id}"
+            await session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(key, 0))))
+        return
+    await session.execute(
+        update(PartnerPreference)
+        .where(PartnerPreference.guild_id == guild_id, PartnerPreference.user_id.in_(members))
+        .values(user_id=PartnerPreference.user_id)
+        .execution_options(synchronize_session=False)
+    )
 
 
 async def sharing(db: Database, guild_id: int, user_id: int) -> frozenset[Shared]:

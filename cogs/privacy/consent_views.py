@@ -20,7 +20,7 @@ import discord
 
 from cogs.privacy import texts
 from cogs.privacy.consent import Choice, Choices
-from core.forms import Controls
+from core.forms import Controls, IdButton
 
 # Short names of the choices in custom_ids.
 _CODES = {Choice.KEEP_NOTES: "notes", Choice.SHARE_SIGNALS: "signals"}
@@ -53,24 +53,16 @@ class ConsentActions(Protocol):
 controls: Controls[ConsentActions] = Controls("privacy choices")
 
 
-class _MemberButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"^$"):
-    """A button shown to one member; its subclasses say what its custom_id carries."""
-
-    async def callback(self, interaction: discord.Interaction) -> None:
-        await controls.run(interaction, lambda actions: self.press(actions, interaction))
-
-    async def press(self, actions: ConsentActions, interaction: discord.Interaction) -> None:
-        raise NotImplementedError
-
-
 @controls.item
 class ChoiceButton(
-    _MemberButton,
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
     template=(
         r"privacy:choice:(?P<owner>[0-9]{1,20}):(?P<choice>notes|signals)"
         r":(?P<value>on|off):(?P<version>[0-9]{1,6})"
     ),
 ):
+    """Its custom_id carries a choice and its value as words, so it is no `IdButton`."""
+
     def __init__(self, owner_id: int, choice: Choice, value: bool, notice_version: int) -> None:
         labels = texts.TURN_ON_BUTTONS if value else texts.TURN_OFF_BUTTONS
         super().__init__(
@@ -103,65 +95,41 @@ class ChoiceButton(
             int(match["version"]),
         )
 
-    async def press(self, actions: ConsentActions, interaction: discord.Interaction) -> None:
-        await actions.change_choice(
-            interaction, self.owner_id, self.choice, self.value, self.notice_version
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await controls.run(
+            interaction,
+            lambda actions: actions.change_choice(
+                interaction, self.owner_id, self.choice, self.value, self.notice_version
+            ),
         )
 
 
 @controls.item
 class AcceptButton(
-    _MemberButton, template=r"privacy:accept:(?P<owner>[0-9]{1,20}):(?P<version>[0-9]{1,6})"
+    IdButton,
+    prefix="privacy:accept",
+    ids=("owner", "version"),
+    numbers={"version": "[0-9]{1,6}"},
 ):
-    def __init__(self, owner_id: int, notice_version: int) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label=texts.NOTICE_OK_BUTTON,
-                style=discord.ButtonStyle.primary,
-                custom_id=f"privacy:accept:{owner_id}:{notice_version}",
-            )
+    label = texts.NOTICE_OK_BUTTON
+    style = discord.ButtonStyle.primary
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        owner_id, notice_version = self.ids
+        await controls.run(
+            interaction,
+            lambda actions: actions.accept_notice(interaction, owner_id, notice_version),
         )
-        self.owner_id = owner_id
-        self.notice_version = notice_version
-
-    @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction,
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-        /,
-    ) -> Self:
-        return cls(int(match["owner"]), int(match["version"]))
-
-    async def press(self, actions: ConsentActions, interaction: discord.Interaction) -> None:
-        await actions.accept_notice(interaction, self.owner_id, self.notice_version)
 
 
 @controls.item
-class DeleteNotesButton(_MemberButton, template=r"privacy:delete-notes:(?P<owner>[0-9]{1,20})"):
-    def __init__(self, owner_id: int) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label=texts.DELETE_NOTES_BUTTON,
-                style=discord.ButtonStyle.danger,
-                custom_id=f"privacy:delete-notes:{owner_id}",
-            )
-        )
-        self.owner_id = owner_id
+class DeleteNotesButton(IdButton, prefix="privacy:delete-notes", ids=("owner",)):
+    label = texts.DELETE_NOTES_BUTTON
+    style = discord.ButtonStyle.danger
 
-    @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction,
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-        /,
-    ) -> Self:
-        return cls(int(match["owner"]))
-
-    async def press(self, actions: ConsentActions, interaction: discord.Interaction) -> None:
-        await actions.delete_notes(interaction, self.owner_id)
+    async def callback(self, interaction: discord.Interaction) -> None:
+        [owner_id] = self.ids
+        await controls.run(interaction, lambda actions: actions.delete_notes(interaction, owner_id))
 
 
 # --- What messages carry ----------------------------------------------------------------

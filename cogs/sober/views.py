@@ -1,9 +1,9 @@
 """The sober-day counters' buttons: the confirmations of a reset and of a delete, and the
 offer, under the check-in's "I used today" reply, to start a count again.
 
-Every button is a dynamic item (see `core.forms`), so it keeps working after a restart.
-Its custom_id carries the id of the member it was shown to and the counter's id, never
-the substance or a date (which counter a member keeps, and the day they began again, are
+Every button is a `core.forms.IdButton`, so it keeps working after a restart. Its
+custom_id carries the id of the member it was shown to and the counter's id, never the
+substance or a date (which counter a member keeps, and the day they began again, are
 health data, and a refused press logs its custom_id): a reset's day is carried as how many
 days before the day it was asked (0 for "from today"; below 0 only where the bot's clock
 runs ahead of Discord's, as in the sandbox). The cog refuses a press by anyone else. The
@@ -25,7 +25,7 @@ import discord
 
 from cogs.checkins.views import help_now_button
 from cogs.sober import texts
-from core.forms import Controls
+from core.forms import Controls, IdButton
 
 LABEL_LIMIT = 80
 # Discord shows at most five buttons in a row; the offer fits in one.
@@ -57,36 +57,19 @@ class SoberActions(Protocol):
 
 
 controls: Controls[SoberActions] = Controls("sober-day counters")
+OWNER = ("owner",)
+COUNTER = ("owner", "counter")
 
 
-class _MemberButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"^$"):
-    """A button shown to one member: `sober:<action>:<member>[:<counter>[:<days back>]]`."""
+@controls.item
+class OfferResetButton(IdButton, prefix="sober:offer", ids=COUNTER):
+    """Named after its counter where the offer shows several: the label is the message's."""
 
-    action = ""
-    label = ""
-    style = discord.ButtonStyle.secondary
+    label = texts.OFFER_BUTTON
 
-    def __init__(
-        self,
-        owner_id: int,
-        counter_id: int = 0,
-        back: int | None = None,
-        *,
-        label: str = "",
-    ) -> None:
-        parts = [self.action, str(owner_id)]
-        if counter_id:
-            parts.append(str(counter_id))
-        if back is not None:
-            parts.append(str(back))
-        super().__init__(
-            discord.ui.Button(
-                label=label or self.label, style=self.style, custom_id=":".join(["sober", *parts])
-            )
-        )
-        self.owner_id = owner_id
-        self.counter_id = counter_id
-        self.back = back
+    def __init__(self, owner_id: int, counter_id: int, *, label: str = "") -> None:
+        super().__init__(owner_id, counter_id)
+        self.item.label = label or self.label
 
     @classmethod
     async def from_custom_id(
@@ -96,65 +79,50 @@ class _MemberButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"^
         match: re.Match[str],
         /,
     ) -> Self:
-        found = match.groupdict()
-        return cls(
-            int(found["owner"]),
-            int(found.get("counter") or 0),
-            int(found["back"]) if found.get("back") else None,
-            label=str(getattr(item, "label", "") or ""),
-        )
+        label = str(getattr(item, "label", "") or "")
+        return cls(int(match["owner"]), int(match["counter"]), label=label)
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        await controls.run(interaction, lambda actions: self.press(actions, interaction))
-
-    async def press(self, actions: SoberActions, interaction: discord.Interaction) -> None:
-        raise NotImplementedError
-
-
-@controls.item
-class OfferResetButton(
-    _MemberButton, template=r"sober:offer:(?P<owner>[0-9]{1,20}):(?P<counter>[0-9]{1,20})"
-):
-    action = "offer"
-    label = texts.OFFER_BUTTON
-
-    async def press(self, actions: SoberActions, interaction: discord.Interaction) -> None:
-        await actions.offer_reset(interaction, self.owner_id, self.counter_id)
+        owner_id, counter_id = self.ids
+        await controls.run(
+            interaction, lambda actions: actions.offer_reset(interaction, owner_id, counter_id)
+        )
 
 
 @controls.item
 class ConfirmResetButton(
-    _MemberButton,
-    template=r"sober:reset:(?P<owner>[0-9]{1,20}):(?P<counter>[0-9]{1,20}):(?P<back>-?[0-9]{1,6})",
+    IdButton, prefix="sober:reset", ids=(*COUNTER, "back"), numbers={"back": "-?[0-9]{1,6}"}
 ):
-    action = "reset"
     label = texts.RESET_YES_BUTTON
     style = discord.ButtonStyle.primary
 
-    async def press(self, actions: SoberActions, interaction: discord.Interaction) -> None:
-        assert self.back is not None  # the template requires it
-        await actions.confirm_reset(interaction, self.owner_id, self.counter_id, self.back)
+    async def callback(self, interaction: discord.Interaction) -> None:
+        owner_id, counter_id, back = self.ids
+        await controls.run(
+            interaction,
+            lambda actions: actions.confirm_reset(interaction, owner_id, counter_id, back),
+        )
 
 
 @controls.item
-class ConfirmDeleteButton(
-    _MemberButton, template=r"sober:delete:(?P<owner>[0-9]{1,20}):(?P<counter>[0-9]{1,20})"
-):
-    action = "delete"
+class ConfirmDeleteButton(IdButton, prefix="sober:delete", ids=COUNTER):
     label = texts.DELETE_YES_BUTTON
     style = discord.ButtonStyle.danger
 
-    async def press(self, actions: SoberActions, interaction: discord.Interaction) -> None:
-        await actions.confirm_delete(interaction, self.owner_id, self.counter_id)
+    async def callback(self, interaction: discord.Interaction) -> None:
+        owner_id, counter_id = self.ids
+        await controls.run(
+            interaction, lambda actions: actions.confirm_delete(interaction, owner_id, counter_id)
+        )
 
 
 @controls.item
-class KeepButton(_MemberButton, template=r"sober:keep:(?P<owner>[0-9]{1,20})"):
-    action = "keep"
+class KeepButton(IdButton, prefix="sober:keep", ids=OWNER):
     label = texts.KEEP_BUTTON
 
-    async def press(self, actions: SoberActions, interaction: discord.Interaction) -> None:
-        await actions.keep(interaction, self.owner_id)
+    async def callback(self, interaction: discord.Interaction) -> None:
+        [owner_id] = self.ids
+        await controls.run(interaction, lambda actions: actions.keep(interaction, owner_id))
 
 
 # --- How replies say days and money ---------------------------------------------------------
