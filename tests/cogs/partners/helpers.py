@@ -2,21 +2,14 @@
 clock the test moves, running a /partner command as a member, the invitation DM and its
 buttons, pressing them, and the partner rows read back.
 
-A test module takes the fixtures `bot`, `bot_runner` and `clock` by importing
-`partners_bot`, `partners_bot_runner` and `partners_clock` from here (`# noqa: F401`):
-the bot on SQLite and PostgreSQL (tests/conftest.py's `bot_runner` is SQLite only),
-built on the test's clock so every feature (the outbox, /help-now, the check-ins)
-reads the same time.
+The fixtures (the bot on both databases, on the test's clock) are in conftest.py.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 
 from core.bot import RecoveryBot
@@ -24,9 +17,8 @@ from db.base import Base
 from db.models import PartnerNudge, Partnership
 from fakediscord.driver import InteractionResponse, UserInteraction
 from fakediscord.models import Member, Message
-from sandbox.community import BotRunner, Community
+from sandbox.community import Community
 from tests.cogs.checkins.e2e_helpers import outbox_settled
-from tests.fake_clock import FakeClock
 
 # Tuesday 10 November 2026, 18:00 UTC.
 START = datetime(2026, 11, 10, 18, 0, tzinfo=UTC)
@@ -38,36 +30,6 @@ PARTNER_TABLES = (
     "partner_nudges",
     "partner_nudge_blocks",
 )
-
-
-@pytest.fixture(name="clock")
-def partners_clock() -> FakeClock:
-    """The bot's clock, which the test moves."""
-    return FakeClock(START)
-
-
-@pytest.fixture(name="bot_runner")
-async def partners_bot_runner(
-    community: Community, database_url: str, tmp_path: Path, clock: FakeClock
-) -> AsyncIterator[BotRunner]:
-    """The real bot on SQLite and on PostgreSQL, every feature on the test's clock
-    (overrides tests/conftest.py's, which is SQLite only, on the system clock)."""
-    runner = BotRunner(community, database_url, tmp_path / "data", clock=clock)
-    yield runner
-    await runner.stop_all()
-
-
-@pytest.fixture(name="bot")
-async def partners_bot(
-    bot_runner: BotRunner, community: Community, clock: FakeClock
-) -> RecoveryBot:
-    """The bot, set up as after /setup; its scheduled jobs paused (a test runs them when it
-    chooses) and the emulator on the same clock."""
-    running = await bot_runner.start()
-    await bot_runner.configure(running)
-    running.scheduler.pause()
-    community.emu.clock = clock.now
-    return running
 
 
 # --- Driving the bot ------------------------------------------------------------------------

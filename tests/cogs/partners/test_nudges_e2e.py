@@ -27,9 +27,6 @@ from tests.cogs.partners.helpers import (
     pair,
     partner,
     partner_rows,
-    partners_bot,  # noqa: F401  (the bot on SQLite and PostgreSQL, on the test's clock)
-    partners_bot_runner,  # noqa: F401
-    partners_clock,  # noqa: F401
 )
 from tests.fake_clock import FakeClock
 

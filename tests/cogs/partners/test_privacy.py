@@ -16,12 +16,10 @@ for, never slept on.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 
 from cogs.partners import service, texts
@@ -34,7 +32,7 @@ from db.models import OutboxMessage
 from db.models.outbox import QUEUED
 from db.models.partners import DECLINED, INVITED, PAIRED
 from fakediscord.models import Member, Message
-from sandbox.community import BotRunner, Community
+from sandbox.community import Community
 from tests.cogs.checkins.e2e_helpers import GOOD, check_in, cog_of, outbox_settled, set_up_prompt
 from tests.cogs.sober.helpers import run_milestones
 from tests.fake_clock import FakeClock
@@ -47,36 +45,6 @@ WEEK = datetime(2026, 11, 14, 0, 1, tzinfo=UTC)
 NOON = datetime(2026, 11, 14, 12, 0, tzinfo=UTC)
 POST_MESSAGE = ("POST", "/channels/{channel_id}/messages")
 PARTNER_TABLES = ("partnerships", "partner_preferences", "partner_nudges", "partner_nudge_blocks")
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    """The bot's clock, which the test moves."""
-    return FakeClock(START)
-
-
-@pytest.fixture
-async def bot_runner(
-    community: Community, database_url: str, tmp_path: Path, clock: FakeClock
-) -> AsyncIterator[BotRunner]:
-    """The real bot on SQLite and on PostgreSQL, every feature built on the test's clock
-    (overrides tests/conftest.py's: SQLite only, on the system clock)."""
-    runner = BotRunner(community, database_url, tmp_path / "data", clock=clock)
-    yield runner
-    await runner.stop_all()
-
-
-@pytest.fixture
-async def bot(bot_runner: BotRunner, community: Community, clock: FakeClock) -> RecoveryBot:
-    """The bot as after /setup, its scheduled jobs paused (the test runs them), the
-    emulator on the same clock."""
-    running = await bot_runner.start()
-    await bot_runner.configure(running)
-    running.scheduler.pause()
-    community.emu.clock = clock.now
-    # Discord's nonce window on the same clock: days pass in a test, not seconds.
-    community.emu.nonce_clock = lambda: clock.now().timestamp()
-    return running
 
 
 # --- Driving the bot ------------------------------------------------------------------------

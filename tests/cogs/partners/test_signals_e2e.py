@@ -13,9 +13,8 @@ outbox is waited for, never slept on.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -58,36 +57,6 @@ OPTION = {
 }
 # What a signal must never carry: what the member wrote, counts, what they count.
 CONTENTS = (CHECKIN_NOTE, HELP_NOTE, SUBSTANCE, "mood", "craving", "sleep")
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    """The bot's clock, which the test moves."""
-    return FakeClock(START)
-
-
-@pytest.fixture
-async def bot_runner(
-    community: Community, database_url: str, tmp_path: Path, clock: FakeClock
-) -> AsyncIterator[BotRunner]:
-    """The real bot on SQLite and on PostgreSQL, every feature built on the test's clock
-    (overrides tests/conftest.py's: SQLite only, on the system clock)."""
-    runner = BotRunner(community, database_url, tmp_path / "data", clock=clock)
-    yield runner
-    await runner.stop_all()
-
-
-@pytest.fixture
-async def bot(bot_runner: BotRunner, community: Community, clock: FakeClock) -> RecoveryBot:
-    """The bot as after /setup, its scheduled jobs paused (the test runs them), the
-    emulator on the same clock."""
-    running = await bot_runner.start()
-    await bot_runner.configure(running)
-    running.scheduler.pause()
-    community.emu.clock = clock.now
-    # Discord's nonce window on the same clock: days pass in a test, not seconds.
-    community.emu.nonce_clock = lambda: clock.now().timestamp()
-    return running
 
 
 async def partner(community: Community, who: Member, command: str, **options: object) -> Message:
