@@ -20,6 +20,7 @@ from discord.ext import commands
 
 from cogs.checkins.posting import SEND_FAILED, status
 from cogs.partners import service, texts, views
+from cogs.partners.service import mention
 from cogs.privacy.consent import asks_for_notice
 from core.errors import UserFacingError
 from core.partner_signals import NO_PARTNERS, Shared
@@ -37,10 +38,6 @@ PURGE_KEY = "purge"
 PURGE_EVERY = timedelta(hours=1)
 # Invitations to one member shown with their buttons at once; more wait their turn.
 MAX_SHOWN = 5
-
-
-def _mention(user_id: int) -> str:
-    return service.mention(user_id)
 
 
 def _shared_words(kinds: frozenset[Shared]) -> str:
@@ -100,7 +97,7 @@ class PartnersCog(commands.Cog):
         server = discord.utils.escape_markdown(interaction.guild.name if interaction.guild else "")
         expires = timestamp(invitation.expires_at)
         text = texts.INVITATION.format(
-            member=_mention(interaction.user.id), server=server, expires=expires
+            member=mention(interaction.user.id), server=server, expires=expires
         )
         try:
             await member.send(text, view=views.invitation_view(guild_id, invitation.id))
@@ -111,7 +108,7 @@ class PartnersCog(commands.Cog):
             reply = texts.INVITED_NO_DM
         log.info("Partner invitation %s made in guild %s", invitation.id, guild_id)
         await interaction.followup.send(
-            reply.format(member=_mention(member.id), expires=expires), ephemeral=True
+            reply.format(member=mention(member.id), expires=expires), ephemeral=True
         )
 
     # --- The invitation's buttons ---------------------------------------------------------
@@ -137,7 +134,7 @@ class PartnersCog(commands.Cog):
         )
         # The answer replaces the invitation, so its buttons can't be pressed again.
         await interaction.response.edit_message(
-            content=words.format(member=_mention(inviter)), view=None
+            content=words.format(member=mention(inviter)), view=None
         )
         if accept:
             self.bot.outbox.wake()
@@ -185,7 +182,7 @@ class PartnersCog(commands.Cog):
     ) -> str:
         server = discord.utils.escape_markdown(interaction.guild.name if interaction.guild else "")
         return f"{texts.INVITATION_WAITING}\n\n" + texts.INVITATION.format(
-            member=_mention(invitation.inviter_user_id),
+            member=mention(invitation.inviter_user_id),
             server=server,
             expires=timestamp(invitation.expires_at),
         )
@@ -203,7 +200,7 @@ class PartnersCog(commands.Cog):
             lines.append(texts.LIST_PARTNERS)
             for partner in found.partners:
                 line = "• " + texts.LIST_PARTNER.format(
-                    member=_mention(partner.user_id),
+                    member=mention(partner.user_id),
                     since=timestamp(partner.since, "D"),
                     their=_shared_words(partner.shares),
                 )
@@ -219,7 +216,7 @@ class PartnersCog(commands.Cog):
             lines += [
                 "• "
                 + texts.LIST_SENT_ONE.format(
-                    member=_mention(i.invitee_user_id), expires=timestamp(i.expires_at)
+                    member=mention(i.invitee_user_id), expires=timestamp(i.expires_at)
                 )
                 for i in found.sent
             ]
@@ -228,7 +225,7 @@ class PartnersCog(commands.Cog):
             lines += [
                 "• "
                 + texts.LIST_RECEIVED_ONE.format(
-                    member=_mention(i.inviter_user_id), expires=timestamp(i.expires_at)
+                    member=mention(i.inviter_user_id), expires=timestamp(i.expires_at)
                 )
                 for i in found.received[:MAX_SHOWN]
             ]
@@ -268,7 +265,7 @@ class PartnersCog(commands.Cog):
         else:
             words = texts.DECLINED if ended.declined else texts.WITHDRAWN
         await interaction.response.send_message(
-            words.format(member=_mention(member.id)), ephemeral=True
+            words.format(member=mention(member.id)), ephemeral=True
         )
         if ended.was_paired:
             self.bot.outbox.wake()
@@ -353,10 +350,10 @@ class PartnersCog(commands.Cog):
             self.bot.clock.now(),
             self.limits,
         )
-        words = {"member": _mention(member.id), "text": nudged.text}
+        words = {"member": mention(member.id), "text": nudged.text}
         try:
             await member.send(
-                texts.NUDGE.format(member=_mention(interaction.user.id), text=nudged.text)
+                texts.NUDGE.format(member=mention(interaction.user.id), text=nudged.text)
             )
         except SEND_FAILED as error:
             log.info("Partner nudge %s not delivered (HTTP %s)", nudged.id, status(error))
@@ -390,5 +387,5 @@ class PartnersCog(commands.Cog):
         else:
             words = texts.NUDGES_ON_ONE if allow == "on" else texts.NUDGES_OFF_ONE
         await interaction.response.send_message(
-            words.format(member=_mention(member.id) if member else ""), ephemeral=True
+            words.format(member=mention(member.id) if member else ""), ephemeral=True
         )

@@ -34,6 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cogs.partners import texts
 from config.content import PartnerContent
+from core.counting import counted
 from core.errors import UserFacingError
 from core.outbox import Outgoing, enqueue, message_body, shard_filter, withdraw
 from core.partner_signals import PartnerSignal, Shared
@@ -800,7 +801,9 @@ async def _signal_messages(session: AsyncSession, signal: PartnerSignal) -> list
         )
     )
     text = texts.SIGNALS[signal.kind].format(
-        member=mention(member), days=_days(signal.days), when=timestamp(signal.at)
+        member=mention(member),
+        days=counted(signal.days, texts.DAYS) if signal.days is not None else "",
+        when=timestamp(signal.at),
     ) + texts.WHY.format(member=mention(member))
     return [
         Outgoing(
@@ -815,12 +818,6 @@ async def _signal_messages(session: AsyncSession, signal: PartnerSignal) -> list
         for partner in partners
         if partner not in gone
     ]
-
-
-def _days(days: int | None) -> str:
-    if days is None:
-        return ""
-    return f"{days:,} day" if days == 1 else f"{days:,} days"
 
 
 # --- Upkeep ------------------------------------------------------------------------------

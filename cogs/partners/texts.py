@@ -33,6 +33,7 @@ SHARED_NAMES = {
     Shared.HELP_NOW: "/help-now requests",
 }
 NOTHING_SHARED = "nothing yet"
+DAYS = ("day", "days")
 
 # --- Inviting ------------------------------------------------------------------------
 
