@@ -10,9 +10,20 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, bindparam, extract, func, select, update
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    Select,
+    and_,
+    bindparam,
+    extract,
+    func,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from cogs.checkins import texts
 from cogs.checkins.common import rowcount
@@ -21,7 +32,7 @@ from config.content import CheckinContent
 from core.errors import UserFacingError
 from core.timezones import group_zone, member_zone, zone_or_utc
 from db.engine import Database
-from db.models import Member
+from db.models import GuildSettings, Member
 from db.models.checkins import EVERY_DAY, Checkin, CheckinPreference, CheckinSchedule
 
 # --- Recording ------------------------------------------------------------------------------
@@ -57,38 +68,146 @@ async def record_checkin(
 
     `keep_note_if_empty`: the form did not show the stored note, so an empty note field
     leaves it as it is. A member who turned check-in notes off (`members.keep_checkin_notes`,
-    /privacy settings) has no note stored, and one kept from before left as it is."""
+    /privacy settings) has no note stored, and one kept from before left as it is.
+
+    Two statements, one read and one write: a burst of a whole group submitting at once
+    is bound by the work per statement (bench/checkin_submit.py), so everything the
+    reply needs, the recent days for the streak included, is read in one."""
     values = parse_checkin(raw, content)
     async with db.guild_session(guild_id) as session, session.begin():
-        schedule, today, weekdays = await _member_day(session, guild_id, user_id, now)
-        share = await session.scalar(
-            select(CheckinPreference.share_enabled).where(CheckinPreference.user_id == user_id)
-        )
-        keeps_notes = await session.scalar(
-            select(Member.keep_checkin_notes).where(Member.user_id == user_id)
-        )
-        note_not_kept = keeps_notes is False and values.note is not None
-        if keeps_notes is False:
-            # Read here, in the same transaction: a choice changed a moment ago holds.
+        connection = await session.connection()
+        member = await _submitting_member(connection, guild_id, user_id, now)
+        note_not_kept = not member.keeps_notes and values.note is not None
+        if not member.keeps_notes:
             values = replace(values, note=None)
-        keep_note = (keep_note_if_empty and not values.note) or keeps_notes is False
-        created = await _upsert(session, guild_id, user_id, today, values, now, keep_note)
-        streak = await _streak(session, user_id, today, weekdays)
+        keep_note = (keep_note_if_empty and not values.note) or not member.keeps_notes
+        created = await _upsert(connection, guild_id, user_id, member.today, values, now, keep_note)
+        recent = (member.read_from, {*member.recent, member.today})
+        streak = await _streak(session, user_id, member.today, member.weekdays, recent)
     signs = content.warning_signs
     return CheckinOutcome(
-        local_date=today,
+        local_date=member.today,
         created=created,
         streak=streak,
         triggers=values.triggers,
         high_craving=values.craving >= signs.high_craving_at_least,
         low_mood=values.mood <= signs.low_mood_at_most,
-        share_channel_id=schedule.channel_id if (share and created and schedule) else None,
+        share_channel_id=member.share_channel_id if created else None,
         note_not_kept=note_not_kept,
     )
 
 
+@dataclass(frozen=True)
+class _SubmittingMember:
+    today: date
+    weekdays: frozenset[int]
+    keeps_notes: bool
+    # The check-in channel, for a member who shares their check-ins.
+    share_channel_id: int | None
+    read_from: date
+    recent: frozenset[date]  # their check-in days from `read_from` on, today excluded
+
+
+def _submitting_member_statement() -> Select[Any]:
+    """One row per check-in of the member since `:since` (one row of NULL dates when
+    none), each carrying what the submit needs to know about the member and the group.
+    Every lookup names its server: it runs below the session's server filter."""
+    guild, user = bindparam("guild_id", type_=BigInteger), bindparam("user_id", type_=BigInteger)
+
+    def lookup(column: Any, *where: Any) -> Any:
+        return select(column).where(*where).scalar_subquery()
+
+    schedule = (CheckinSchedule.guild_id == guild,)
+    member = (Member.guild_id == guild, Member.user_id == user)
+    preference = (CheckinPreference.guild_id == guild, CheckinPreference.user_id == user)
+    anchor = select(literal(1).label("one")).subquery()
+    return (
+        select(
+            Checkin.local_date,
+            lookup(Member.timezone, *member).label("own_zone"),
+            lookup(CheckinSchedule.timezone, *schedule).label("schedule_zone"),
+            lookup(GuildSettings.timezone, GuildSettings.guild_id == guild).label("server_zone"),
+            lookup(CheckinSchedule.weekdays, *schedule).label("weekdays"),
+            lookup(CheckinSchedule.channel_id, *schedule).label("channel_id"),
+            lookup(Member.keep_checkin_notes, *member).label("keeps_notes"),
+            lookup(CheckinPreference.share_enabled, *preference).label("shares"),
+        )
+        .select_from(anchor)
+        .outerjoin(
+            Checkin,
+            and_(
+                Checkin.guild_id == guild,
+                Checkin.user_id == user,
+                Checkin.local_date >= bindparam("since", type_=Date),
+            ),
+        )
+    )
+
+
+# Built once: a statement object reused keeps its compiled form and cache key.
+_SUBMITTING_MEMBER = _submitting_member_statement()
+
+
+async def _submitting_member(
+    connection: AsyncConnection, guild_id: int, user_id: int, now: datetime
+) -> _SubmittingMember:
+    # A day either side of UTC's covers every zone's today; the window is cut to the
+    # member's own today once their zone is known.
+    since = now.date() - timedelta(days=STREAK_FIRST_DAYS)
+    rows = (
+        await connection.execute(
+            _SUBMITTING_MEMBER, {"guild_id": guild_id, "user_id": user_id, "since": since}
+        )
+    ).all()
+    first = rows[0]
+    # As `member_zone`: the member's own zone, else the group's check-in zone, else the
+    # server's.
+    zone = zone_or_utc(first.own_zone or first.schedule_zone or first.server_zone)
+    today = now.astimezone(zone).date()
+    read_from = today - timedelta(days=STREAK_FIRST_DAYS - 1)
+    scheduled = first.schedule_zone is not None
+    return _SubmittingMember(
+        today=today,
+        weekdays=frozenset(first.weekdays) if scheduled else frozenset(EVERY_DAY),
+        keeps_notes=first.keeps_notes is not False,
+        share_channel_id=first.channel_id if (scheduled and first.shares) else None,
+        read_from=read_from,
+        recent=frozenset(
+            row.local_date
+            for row in rows
+            if row.local_date is not None and read_from <= row.local_date < today
+        ),
+    )
+
+
+@functools.cache
+def _upsert_for(dialect: str, keep_note: bool) -> Any:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    columns = (
+        "guild_id",
+        "user_id",
+        "local_date",
+        "mood",
+        "craving",
+        "sleep_hours",
+        "triggers",
+        "note",
+        "created_at",
+        "updated_at",
+    )
+    values_statement = insert(Checkin).values({name: bindparam(name) for name in columns})
+    excluded = values_statement.excluded
+    changed = ["mood", "craving", "sleep_hours", "triggers", "updated_at"]
+    if not keep_note:
+        changed.append("note")
+    return values_statement.on_conflict_do_update(
+        index_elements=[Checkin.guild_id, Checkin.user_id, Checkin.local_date],
+        set_={name: excluded[name] for name in changed},
+    ).returning(Checkin.created_at)
+
+
 async def _upsert(
-    session: AsyncSession,
+    connection: AsyncConnection,
     guild_id: int,
     user_id: int,
     local_date: date,
@@ -97,34 +216,24 @@ async def _upsert(
     keep_note: bool = False,
 ) -> bool:
     """Insert or update the day's row in one statement; True when it was new."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    values_statement = insert(Checkin).values(
-        guild_id=guild_id,
-        user_id=user_id,
-        local_date=local_date,
-        mood=values.mood,
-        craving=values.craving,
-        sleep_hours=values.sleep_hours,
-        triggers=list(values.triggers),
-        note=values.note,
-        created_at=now,
-        updated_at=now,
-    )
-    excluded = values_statement.excluded
-    changes = {
-        "mood": excluded.mood,
-        "craving": excluded.craving,
-        "sleep_hours": excluded.sleep_hours,
-        "triggers": excluded.triggers,
-        "updated_at": excluded.updated_at,
-    }
-    if not keep_note:
-        changes["note"] = excluded.note
-    statement = values_statement.on_conflict_do_update(
-        index_elements=[Checkin.guild_id, Checkin.user_id, Checkin.local_date], set_=changes
-    ).returning(Checkin.created_at)
-    created_at = (await session.execute(statement)).scalar_one()
+    statement = _upsert_for(connection.dialect.name, keep_note)
+    created_at = (
+        await connection.execute(
+            statement,
+            {
+                "guild_id": guild_id,
+                "user_id": user_id,
+                "local_date": local_date,
+                "mood": values.mood,
+                "craving": values.craving,
+                "sleep_hours": values.sleep_hours,
+                "triggers": list(values.triggers),
+                "note": values.note,
+                "created_at": now,
+                "updated_at": now,
+            },
+        )
+    ).scalar_one()
     return bool(created_at == now)
 
 
