@@ -7,13 +7,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event, func, insert, select
+from sqlalchemy import event, func, insert, select, update
 
 from cogs.checkins import form, records
 from cogs.checkins.form import RawCheckin
 from core.errors import UserFacingError
 from db.engine import Database
-from db.models import Checkin
+from db.models import Checkin, Member
 from tests.cogs.checkins.helpers import (
     ALICE,
     BOB,
@@ -249,6 +249,25 @@ async def test_check_ins_stay_within_their_server(database: Database) -> None:
     assert group.members == 1
     async with database.all_guilds_session() as session:
         assert await session.scalar(select(func.count()).select_from(Checkin)) == 3
+
+
+async def test_a_submit_reads_nothing_of_the_members_other_servers(database: Database) -> None:
+    # Elsewhere: a zone of their own, a schedule, notes turned off and days of check-ins.
+    await set_member_zone(database, OTHER_GUILD, ALICE, "Pacific/Kiritimati")
+    await schedule(database, guild_id=OTHER_GUILD, zone="Pacific/Kiritimati", days="weekdays")
+    async with database.guild_session(OTHER_GUILD) as session, session.begin():
+        await session.execute(
+            update(Member).where(Member.user_id == ALICE).values(keep_checkin_notes=False)
+        )
+    for day in range(1, 10):
+        await check_in(database, utc(2026, 11, day, 12), guild_id=OTHER_GUILD)
+
+    # 23:00 UTC is the next day in Kiritimati (UTC+14): here it is still the 10th.
+    outcome = await check_in(database, utc(2026, 11, 10, 23), note="kept here")
+    assert outcome.local_date == date(2026, 11, 10)
+    assert outcome.streak == 1
+    assert not outcome.note_not_kept
+    assert [r.note for r in await _rows(database, GUILD)] == ["kept here"]
 
 
 async def test_triggers_can_be_changed_after_the_check_in(database: Database) -> None:
