@@ -8,10 +8,12 @@ if TYPE_CHECKING:
 
 async def setup(bot: RecoveryBot) -> None:
     from cogs.privacy.cog import PrivacyCog
+    from cogs.privacy.consent import NoticesSeen
+    from cogs.privacy.member_data import PrivacyMemberData
     from cogs.privacy.setup_commands import build_command as build_setup_privacy
     from cogs.setup.cog import add_setup_subcommand
 
-    # No member-data hooks of its own: privacy stores nothing beyond the shared `members`
-    # row and audit lines, which core's hooks export and erase.
-    await bot.add_cog(PrivacyCog(bot))
+    notices_seen = NoticesSeen()
+    await bot.add_cog(PrivacyCog(bot, notices_seen))
+    bot.member_data.register(PrivacyMemberData(notices_seen))
     add_setup_subcommand(bot.tree, build_setup_privacy(bot))

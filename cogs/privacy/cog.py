@@ -40,8 +40,9 @@ class PrivacyCog(commands.Cog):
         extras=for_audience(Audience.MEMBERS),
     )
 
-    def __init__(self, bot: RecoveryBot) -> None:
+    def __init__(self, bot: RecoveryBot, notices_seen: consent.NoticesSeen) -> None:
         self.bot = bot
+        self.notices_seen = notices_seen
         self.notices_in_flight: set[asyncio.Task[Any]] = set()  # consent: awaited at unload
 
     # -- rights: export, delete, access-log -------------------------------------------
@@ -181,7 +182,7 @@ class PrivacyCog(commands.Cog):
             self.notices_in_flight.add(task)
         try:
             claimed = await consent.claim_notice(
-                self.bot.db, guild_id, user_id, self.bot.clock.now(), version
+                self.bot.db, self.notices_seen, guild_id, user_id, self.bot.clock.now(), version
             )
             if claimed is None:
                 return
@@ -195,6 +196,7 @@ class PrivacyCog(commands.Cog):
                 # Not seen, so not marked seen: it is offered again next time.
                 await consent.release_notice(self.bot.db, guild_id, user_id, claimed, version)
                 raise
+            self.notices_seen.add(guild_id, user_id, version)
             log.info("Privacy notice %s shown in guild %s", version, guild_id)
         except Exception as error:  # the command itself went through: only log
             log.warning(

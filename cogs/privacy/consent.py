@@ -33,6 +33,7 @@ never free text.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -131,11 +132,54 @@ class Claimed:
     previous_at: datetime | None
 
 
+class NoticesSeen:
+    """The members of each server this process knows have seen the current notice.
+
+    Nearly every answer after a member's first is theirs: this spares each of them the
+    database read that `claim_notice` would make only to find the notice seen (on a
+    group's daily burst of check-ins, that read was a third of the submit's work). Once
+    seen, a version stays seen, except after an erasure, which has the member forgotten
+    here too (`PrivacyMemberData.forget_member`), so they are told again what is kept.
+    An erasure run by another process (two holding one shard during a deploy) is not
+    seen here: until this process restarts, such a member is not shown the notice again.
+    """
+
+    def __init__(self) -> None:
+        self._seen: dict[tuple[int, int], int] = {}  # member -> the version they saw
+
+    def has_seen(self, guild_id: int, user_id: int, version: int) -> bool:
+        return self._seen.get((guild_id, user_id), -1) >= version
+
+    def add(self, guild_id: int, user_id: int, version: int) -> None:
+        member = (guild_id, user_id)
+        self._seen[member] = max(version, self._seen.get(member, version))
+
+    def forget_member(self, guild_id: int, user_id: int) -> Callable[[], None]:
+        member = (guild_id, user_id)
+        version = self._seen.pop(member, None)
+        if version is None:
+            return _nothing
+        return lambda: self.add(guild_id, user_id, version)
+
+    def forget_server(self, guild_id: int) -> Callable[[], None]:
+        members = {member: v for member, v in self._seen.items() if member[0] == guild_id}
+        for member in members:
+            del self._seen[member]
+        return lambda: self._seen.update(members)
+
+
+def _nothing() -> None:
+    pass
+
+
 async def claim_notice(
-    db: Database, guild_id: int, user_id: int, now: datetime, version: int
+    db: Database, seen_here: NoticesSeen, guild_id: int, user_id: int, now: datetime, version: int
 ) -> Claimed | None:
     """Mark the notice `version` shown to the member now, if they haven't seen it (or
-    only an older one); None when it is not due. Only one of two claims at once wins."""
+    only an older one); None when it is not due. Only one of two claims at once wins.
+    `seen_here`: who has seen which version; the caller adds the member once it is sent."""
+    if seen_here.has_seen(guild_id, user_id, version):
+        return None
     async with db.guild_session(guild_id) as session, session.begin():
         seen = (
             await session.execute(
@@ -145,7 +189,8 @@ async def claim_notice(
             )
         ).one_or_none()
         if seen is not None and seen[0] is not None and seen[0] >= version:
-            return None  # the common case: one read, nothing written
+            seen_here.add(guild_id, user_id, seen[0])
+            return None  # seen in an earlier run of the bot: one read, nothing written
         if seen is None:
             await member_row(session, guild_id, user_id)
         won = (

@@ -179,6 +179,32 @@ async def test_the_first_check_in_gets_the_notice_after_its_own_reply_and_only_o
     ]
 
 
+async def test_after_an_erasure_the_next_check_in_gets_the_notice_again(
+    bot: RecoveryBot, community: Community, clock: FakeClock, decisions: Decisions
+) -> None:
+    alice, guild_id = community.alice, community.guild.id
+
+    async def submit() -> UserInteraction:
+        opened = await alice.run_command("checkin today", channel=community.checkins)
+        submitted = await alice.submit_modal(opened, GOOD)
+        await submitted.wait_for_response()
+        return submitted
+
+    await (await submit()).wait_for_followup(is_notice)
+    again = await submit()
+    await decisions.settled(4)  # two forms opened, two submits
+    assert notices(again) == []
+
+    await bot.member_data.erase(bot.db, guild_id, alice.id)
+    assert await member_row(bot, community, alice) is None
+    # Erased, so known to this bot no more: what it keeps is told again.
+    after = await submit()
+    await after.wait_for_followup(is_notice)
+    row = await member_row(bot, community, alice)
+    assert row is not None
+    assert row.privacy_notice_version == consent.NOTICE_VERSION
+
+
 async def test_a_command_that_stores_data_gets_the_notice_after_its_answer(
     bot: RecoveryBot, community: Community, clock: FakeClock, decisions: Decisions
 ) -> None:
