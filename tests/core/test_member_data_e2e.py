@@ -176,6 +176,7 @@ async def test_export_holds_the_members_own_data_decrypted_and_nobody_elses(
         "plan",
         "meetings",
         "partners",
+        "privacy",
     }
     assert [c["note"] for c in features["checkins"]["checkins"]] == [ALICE_NOTE]
     assert [r["note"] for r in features["helpnow"]["requests"]] == [ALICE_HELP]
