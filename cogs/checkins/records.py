@@ -108,10 +108,11 @@ class _SubmittingMember:
     recent: frozenset[date]  # their check-in days from `read_from` on, today excluded
 
 
-def _submitting_member_statement() -> Select[Any]:
-    """One row per check-in of the member since `:since` (one row of NULL dates when
-    none), each carrying what the submit needs to know about the member and the group.
-    Every lookup names its server: it runs below the session's server filter."""
+def _member_rows_statement(*checkin_columns: Any) -> Select[Any]:
+    """One row per check-in of the member since `:since` (one row of NULLs when none),
+    each carrying what a check-in needs to know about the member and the group: their
+    zone, the schedule, their choices. Every lookup names its server: it runs below the
+    session's server filter."""
     guild, user = bindparam("guild_id", type_=BigInteger), bindparam("user_id", type_=BigInteger)
 
     def lookup(column: Any, *where: Any) -> Any:
@@ -123,7 +124,7 @@ def _submitting_member_statement() -> Select[Any]:
     anchor = select(literal(1).label("one")).subquery()
     return (
         select(
-            Checkin.local_date,
+            *checkin_columns,
             lookup(Member.timezone, *member).label("own_zone"),
             lookup(CheckinSchedule.timezone, *schedule).label("schedule_zone"),
             lookup(GuildSettings.timezone, GuildSettings.guild_id == guild).label("server_zone"),
@@ -145,7 +146,15 @@ def _submitting_member_statement() -> Select[Any]:
 
 
 # Built once: a statement object reused keeps its compiled form and cache key.
-_SUBMITTING_MEMBER = _submitting_member_statement()
+_SUBMITTING_MEMBER = _member_rows_statement(Checkin.local_date)
+_TODAYS_ANSWERS = _member_rows_statement(
+    Checkin.local_date,
+    Checkin.mood,
+    Checkin.craving,
+    Checkin.sleep_hours,
+    Checkin.triggers,
+    Checkin.note,
+)
 
 
 async def _submitting_member(
@@ -160,10 +169,7 @@ async def _submitting_member(
         )
     ).all()
     first = rows[0]
-    # As `member_zone`: the member's own zone, else the group's check-in zone, else the
-    # server's.
-    zone = zone_or_utc(first.own_zone or first.schedule_zone or first.server_zone)
-    today = now.astimezone(zone).date()
+    today = _local_today(first, now)
     read_from = today - timedelta(days=STREAK_FIRST_DAYS - 1)
     scheduled = first.schedule_zone is not None
     return _SubmittingMember(
@@ -178,6 +184,12 @@ async def _submitting_member(
             if row.local_date is not None and read_from <= row.local_date < today
         ),
     )
+
+
+def _local_today(row: Any, now: datetime) -> date:
+    # As `member_zone`: the member's own zone, else the group's check-in zone, else the
+    # server's.
+    return now.astimezone(zone_or_utc(row.own_zone or row.schedule_zone or row.server_zone)).date()
 
 
 @functools.cache
@@ -242,13 +254,17 @@ async def todays_answers(
 ) -> RawCheckin | None:
     """Today's check-in as the form shows it, so a second one the same day starts from
     the first (and an empty note field does not silently erase the note)."""
+    # Yesterday in UTC on: every zone's today, read in the one statement with the zone.
+    since = now.date() - timedelta(days=1)
     async with db.guild_session(guild_id) as session:
-        zone = await member_zone(session, guild_id, user_id)
-        row = await session.scalar(
-            select(Checkin).where(
-                Checkin.user_id == user_id, Checkin.local_date == now.astimezone(zone).date()
+        connection = await session.connection()
+        rows = (
+            await connection.execute(
+                _TODAYS_ANSWERS, {"guild_id": guild_id, "user_id": user_id, "since": since}
             )
-        )
+        ).all()
+    today = _local_today(rows[0], now)
+    row = next((row for row in rows if row.local_date == today), None)
     if row is None:
         return None
     return RawCheckin(
