@@ -7,11 +7,18 @@
 `service` times `record_checkin` (validation, one upsert, the streak) for every member
 submitting at the same moment: first new check-ins, then same-day updates. With
 `--postgres SERVER_URL` it runs in a throwaway database created on that server and
-dropped afterwards (the database named in the URL is only used to connect).
+dropped afterwards (the database named in the URL is only used to connect); so does
+`emulator`.
 
 `emulator` starts the real bot against the local Discord emulator (request validation
-off) and times each modal submit until its private thanks arrives. The emulator shares
-the process and event loop, so those figures include its own work too.
+off): every member opens /checkin today, then all submit the form at once, and each
+submit is timed at the emulator from its dispatch to the private thanks the member sees
+(the followup, when the bot acknowledged first). Beside it, in a fresh emulator, a
+minimal bot (`bench/minimal_bot.py`) answers /checkin today with a form of the same
+fields and its submit with one aiosqlite insert and a short thanks: the floor (goal:
+the real p99 at most twice the minimal bot's, and no answer past Discord's 3 s). The
+emulator shares the process and event loop, so both include its own work too.
+`python -m bench` runs `emulator` for 50 and 200 members, on SQLite and PostgreSQL.
 
 Benchmarks print figures; nothing is asserted.
 """
@@ -23,24 +30,37 @@ import asyncio
 import statistics
 import tempfile
 import time
-import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+import aiosqlite
+import discord
 from cryptography.fernet import Fernet, MultiFernet
-from sqlalchemy.engine import make_url
+from discord import app_commands
 
+from bench import support
+from bench.minimal_bot import MinimalBot, running
+from bench.support import Answer, PostgresUnreachable
+from bench.table import Figure
 from cogs.checkins import records
+from cogs.checkins.cog import REPLY_BUDGET_SECONDS
 from cogs.checkins.form import RawCheckin
 from config.content import load_content
 from config.settings import DEFAULT_CONTENT_DIR
 from db.engine import Database, create_engine
 from db.migrate import upgrade_to_head
+from fakediscord.driver import UserInteraction
+from sandbox.community import BotRunner, Community
 
 GUILD = 1_000_000_000_000_000_001
 FIRST_USER = 2_000_000_000_000_000_000
 CONTENT = load_content(DEFAULT_CONTENT_DIR)
+TRIGGERS = CONTENT.checkins.triggers
+BENCH = "check-in submit"
+SIZES = (50, 200)
+QUICK_SIZES = (5,)
 
 
 def _answers(n: int) -> RawCheckin:
@@ -101,80 +121,171 @@ async def on_sqlite(members: int) -> None:
 
 
 async def on_postgres(members: int, server_url: str) -> None:
-    import asyncpg  # the driver the bot uses; only needed here
-
-    url = make_url(server_url)
-    admin = await asyncpg.connect(url.set(drivername="postgresql").render_as_string(False))
-    name = f"bench_{uuid.uuid4().hex[:12]}"
-    await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE template0')
-    try:
-        await through_service(members, url.set(database=name).render_as_string(False))
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+    async with support.postgres_database(server_url) as url:
+        await through_service(members, url)
 
 
-async def through_emulator(members: int) -> None:
-    # Imported here: the emulator and the test harness are only needed for this mode.
-    from cogs.checkins.cog import REPLY_BUDGET_SECONDS
-    from fakediscord import FakeDiscord
-    from fakediscord.discordpy import point_discord_py_at
-    from fakediscord.driver import UserInteraction
-    from sandbox.community import BotRunner, build_community
+# --- Through the emulator: the real bot beside a minimal one ---------------------------
 
-    # The emulator checks every request against Discord's OpenAPI description (about
-    # 25 ms each, in this same event loop): the tests keep that on, the bench turns it off.
-    emu = FakeDiscord(validate=False)
-    await emu.start()
-    restore = point_discord_py_at(emu.api_base_url, emu.gateway_url)
-    with tempfile.TemporaryDirectory() as directory:
-        community = build_community(emu)
-        people = [community.guild.add_member(f"member{n}") for n in range(members)]
-        runner = BotRunner(
-            community, f"sqlite+aiosqlite:///{Path(directory) / 'bench.db'}", Path(directory)
+
+async def submit_at_once(community: Community, members: int) -> list[Answer]:
+    """Every member opens /checkin today, then all submit the form at the same moment;
+    when each saw the answer, from the submit's dispatch."""
+    people = [community.guild.add_member(f"member{n}") for n in range(members)]
+    opened = await asyncio.gather(
+        *(person.run_command("checkin today", channel=community.checkins) for person in people)
+    )
+    await asyncio.gather(*(it.wait_for_response(timeout=60) for it in opened))
+
+    async def submit(n: int) -> UserInteraction:
+        answers = _answers(n)
+        it = await people[n].submit_modal(
+            opened[n],
+            {
+                "mood": answers.mood,
+                "craving": answers.craving,
+                "sleep": answers.sleep,
+                "triggers": answers.triggers,
+                "note": answers.note,
+            },
         )
+        first = await it.wait_for_response(timeout=60)
+        if first.deferred:  # acknowledged first: the thanks comes as a followup
+            await it.wait_for_followup(timeout=60)
+        return it
+
+    submitted = await asyncio.gather(*(submit(n) for n in range(members)))
+    return support.answers(community.emu, submitted)
+
+
+async def real_bot(members: int, database_url: str, workdir: Path) -> list[Answer]:
+    async with support.community() as community:
+        runner = BotRunner(community, database_url, workdir / "data")
         try:
             await runner.start()
-            opened = await asyncio.gather(
-                *(
-                    person.run_command("checkin today", channel=community.checkins)
-                    for person in people
-                )
-            )
-            await asyncio.gather(*(it.wait_for_response(timeout=60) for it in opened))
-
-            submitted: list[UserInteraction] = []
-
-            async def submit(n: int) -> None:
-                answers = _answers(n)
-                it = await people[n].submit_modal(
-                    opened[n],
-                    {
-                        "mood": answers.mood,
-                        "craving": answers.craving,
-                        "sleep": answers.sleep,
-                        "triggers": answers.triggers,
-                        "note": answers.note,
-                    },
-                )
-                submitted.append(it)
-                first = await it.wait_for_response(timeout=60)
-                if first.deferred:  # acknowledged first: the thanks comes as a followup
-                    await it.wait_for_followup(timeout=60)
-
-            calls = [lambda n=n: submit(n) for n in range(members)]
-            latencies, wall = await _timed_all(calls)
-            _report("sqlite, real bot via emulator, submit", latencies, wall)
-            late = [it for it in [*opened, *submitted] if it.rejections]
-            deferred = [it for it in submitted if it.response and it.response.deferred]
-            print(
-                f"submits acknowledged first (saving took over {REPLY_BUDGET_SECONDS} s): "
-                f"{len(deferred)}; interactions past Discord's 3 s deadline: {len(late)}"
-            )
+            return await submit_at_once(community, members)
         finally:
             await runner.stop_all()
-            restore()
-            await emu.stop()
+
+
+class MinimalCheckinForm(discord.ui.Modal):
+    """The real form's fields under the same custom_ids (cogs/checkins/views.py
+    CheckinModal), so the same answers fit; its triggers are the shipped content's."""
+
+    def __init__(self, store: aiosqlite.Connection) -> None:
+        # discord.py keys open forms by custom_id alone: the default, random, keeps
+        # 200 members' forms apart.
+        super().__init__(title="Daily check-in")
+        self.store = store
+        self.mood: discord.ui.TextInput[MinimalCheckinForm] = discord.ui.TextInput(
+            custom_id="mood", label="Mood today (1 = very low, 5 = great)", max_length=8
+        )
+        self.craving: discord.ui.TextInput[MinimalCheckinForm] = discord.ui.TextInput(
+            custom_id="craving", label="Cravings today (0 = none, 10 = very strong)", max_length=8
+        )
+        self.sleep: discord.ui.TextInput[MinimalCheckinForm] = discord.ui.TextInput(
+            custom_id="sleep", label="Hours of sleep last night", max_length=12
+        )
+        options = [discord.SelectOption(label=name[:100], value=name) for name in TRIGGERS]
+        options.append(discord.SelectOption(label="Something else", value="other"))
+        self.triggers: discord.ui.Select[MinimalCheckinForm] = discord.ui.Select(
+            custom_id="triggers",
+            required=False,
+            min_values=0,
+            max_values=len(options),
+            options=options,
+        )
+        self.note: discord.ui.TextInput[MinimalCheckinForm] = discord.ui.TextInput(
+            custom_id="note",
+            label="A private note (optional)",
+            style=discord.TextStyle.paragraph,
+            required=False,
+            max_length=1000,
+        )
+        self.add_item(self.mood)
+        self.add_item(self.craving)
+        self.add_item(self.sleep)
+        self.add_item(
+            discord.ui.Label(text="Anything that made today harder?", component=self.triggers)
+        )
+        self.add_item(self.note)
+
+    async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
+        await self.store.execute(
+            "INSERT INTO checkins VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                interaction.guild_id,
+                interaction.user.id,
+                datetime.now(UTC).date().isoformat(),
+                self.mood.value,
+                self.craving.value,
+                self.sleep.value,
+                ",".join(self.triggers.values),
+                self.note.value,
+            ),
+        )
+        await self.store.commit()
+        await interaction.response.send_message("Thank you for checking in.", ephemeral=True)
+
+
+async def minimal_bot(members: int, workdir: Path) -> list[Answer]:
+    async with (
+        support.community() as community,
+        aiosqlite.connect(workdir / "minimal.db") as store,
+    ):
+        await store.execute(
+            "CREATE TABLE IF NOT EXISTS checkins (guild_id INTEGER, user_id INTEGER, day TEXT,"
+            " mood TEXT, craving TEXT, sleep TEXT, triggers TEXT, note TEXT)"
+        )
+        await store.commit()
+        bot = MinimalBot()
+        checkin = app_commands.Group(name="checkin", description="Daily check-in")
+
+        @checkin.command(name="today", description="Check in for today")
+        async def today(interaction: discord.Interaction[MinimalBot]) -> None:
+            await interaction.response.send_modal(MinimalCheckinForm(store))
+
+        bot.tree.add_command(checkin)
+        async with running(bot, community.app.token):
+            return await submit_at_once(community, members)
+
+
+async def beside(members: int, dialect: str) -> tuple[list[Answer], list[Answer]]:
+    """The real bot on a fresh database of that dialect, then the minimal bot."""
+    async with support.fresh_database(dialect) as (url, workdir):
+        real = await real_bot(members, url, workdir)
+        floor = await minimal_bot(members, workdir)
+    return real, floor
+
+
+async def figures(quick: bool) -> list[Figure]:
+    found: list[Figure] = []
+    for dialect, name in support.DATABASES.items():
+        for members in QUICK_SIZES if quick else SIZES:
+            try:
+                real, floor = await beside(members, dialect)
+            except PostgresUnreachable as error:
+                found.append(Figure(BENCH, f"submit, {name}", f"not measured: {error}"))
+                break
+            found += support.latency_figures(
+                BENCH, "submit", f"{members} members, {name}", real, floor
+            )
+    return found
+
+
+async def through_emulator(members: int, server_url: str | None) -> None:
+    dialect = "sqlite" if server_url is None else "postgresql"
+    if server_url is None:
+        real, floor = await beside(members, dialect)
+    else:
+        async with support.postgres_database(server_url) as url:
+            with tempfile.TemporaryDirectory() as directory:
+                real = await real_bot(members, url, Path(directory))
+                floor = await minimal_bot(members, Path(directory))
+    name = support.DATABASES[dialect]
+    print(support.summary(f"{name}, real bot via emulator, submit", real))
+    print(support.summary("  minimal bot, one aiosqlite insert", floor))
+    print(f"(the real bot acknowledges first when saving takes over {REPLY_BUDGET_SECONDS} s)")
 
 
 def main() -> None:
@@ -182,11 +293,11 @@ def main() -> None:
     parser.add_argument("--members", type=int, default=200)
     parser.add_argument("--through", choices=("service", "emulator"), default="service")
     parser.add_argument(
-        "--postgres", metavar="SERVER_URL", help="--through service on a throwaway PostgreSQL db"
+        "--postgres", metavar="SERVER_URL", help="on a throwaway database on that PostgreSQL server"
     )
     args = parser.parse_args()
     if args.through == "emulator":
-        asyncio.run(through_emulator(args.members))
+        asyncio.run(through_emulator(args.members, args.postgres))
     elif args.postgres:
         asyncio.run(on_postgres(args.members, args.postgres))
     else:

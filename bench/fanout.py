@@ -18,7 +18,8 @@ Beside it, in a fresh emulator with the same servers, a minimal bot
 every channel at once; discord.py gives up on a message after five 429s.
 
 The emulator shares the process and event loop; its OpenAPI checks are off (they cost
-CPU real Discord would not add).
+CPU real Discord would not add). `python -m bench` runs the real bot's prompt job for
+1,000 servers on SQLite, and gives its figures without the minimal bot's.
 
     .venv/bin/python -m bench.fanout [--servers 1000] [--help-after 3] [--via enqueue]
         [--only outbox|minimal]
@@ -34,7 +35,6 @@ import asyncio
 import logging
 import re
 import tempfile
-import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -44,9 +44,11 @@ from pathlib import Path
 
 import discord
 from sqlalchemy import func, insert, select
-from sqlalchemy.engine import make_url
 
+from bench import support
 from bench.minimal_bot import MinimalBot, running
+from bench.support import DATABASES
+from bench.table import Figure, milliseconds
 from cogs.checkins import texts, views
 from cogs.checkins.cog import CheckinCog
 from cogs.checkins.jobs import CheckinJobs, prompt_key
@@ -57,7 +59,6 @@ from core.outbox import Outgoing, enqueue
 from db.models.checkins import EVERY_DAY, CheckinSchedule
 from db.models.outbox import QUEUED, OutboxMessage
 from fakediscord import FakeDiscord
-from fakediscord.discordpy import point_discord_py_at
 from fakediscord.models import Channel
 from fakediscord.server import RecordedRequest
 from sandbox.community import BotRunner, Community, build_community
@@ -68,7 +69,12 @@ CHANNEL_IN_PATH = re.compile(r"^/channels/(\d+)/messages$")
 # How often the bench looks at the emulator while waiting: the figures come from the
 # emulator's own records, so this only decides how soon the wait notices the end.
 POLL_SECONDS = 0.05
-DATABASES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
+BENCH = "daily fan-out"
+SERVERS = 1000
+QUICK_SERVERS = 50
+BOUND_RATIO_GOAL = 1.1
+PAGE_GOAL_SECONDS = 1.0
+HELP_AFTER_SECONDS = 3.0
 
 
 @dataclass
@@ -92,14 +98,8 @@ def populate(emu: FakeDiscord, servers: int) -> Servers:
 
 @asynccontextmanager
 async def emulated(servers: int) -> AsyncIterator[Servers]:
-    emu = FakeDiscord(validate=False)
-    await emu.start()
-    restore = point_discord_py_at(emu.api_base_url, emu.gateway_url)
-    try:
+    async with support.emulator() as emu:
         yield populate(emu, servers)
-    finally:
-        restore()
-        await emu.stop()
 
 
 def prompt_parts() -> tuple[str, discord.ui.View]:
@@ -163,7 +163,7 @@ async def all_posted(emu: FakeDiscord, channel_ids: set[int], within: float) -> 
     return True
 
 
-def figures(label: str, servers: int, seen: Delivery, started: float) -> str:
+def figures_line(label: str, servers: int, seen: Delivery, started: float) -> str:
     bound = servers / GLOBAL_PER_SECOND
     took = "never" if seen.last_post is None else f"{seen.last_post - started:.1f} s"
     ratio = "" if seen.last_post is None else f", {(seen.last_post - started) / bound:.2f}×"
@@ -302,9 +302,20 @@ async def enqueue_prompts(bot: RecoveryBot, channels: list[Channel], now: dateti
     bot.outbox.wake()
 
 
+@dataclass
+class OutboxRun:
+    servers: int
+    seen: Delivery
+    started: float  # loop time the prompt job (or the enqueue) began
+    page: Page
+    states: Counter[str]  # the outbox rows by state once settled
+    moment: str | None  # the prompt job's key; None: queued directly
+    database: str
+
+
 async def through_outbox(
     servers: int, database_url: str, workdir: Path, help_after: float, via: str
-) -> None:
+) -> OutboxRun:
     async with emulated(servers) as world:
         community = world.community
         emu = community.emu
@@ -336,20 +347,23 @@ async def through_outbox(
             page = await crisis
             states = await settled_rows(bot, within=10)
             seen = delivery(emu, channel_ids, since)
-
-            print(figures("outbox", servers, seen, started) + _page_figures(page))
-            how = (
-                f"from the real prompt job ({moment}: claimed in chunks, the outbox woken "
-                "after each)"
-                if moment is not None
-                else f"queued directly ({PROMPT_KIND} rows in one transaction, then outbox.wake())"
-            )
-            print(
-                f"        on {DATABASES[bot.db.engine.dialect.name]}; prompts {how}; rows: "
-                + ", ".join(f"{count} {state}" for state, count in sorted(states.items()))
-            )
+            database = DATABASES[bot.db.engine.dialect.name]
+            return OutboxRun(servers, seen, started, page, states, moment, database)
         finally:
             await runner.stop_all()
+
+
+def print_outbox(run: OutboxRun) -> None:
+    print(figures_line("outbox", run.servers, run.seen, run.started) + _page_figures(run.page))
+    how = (
+        f"from the real prompt job ({run.moment}: claimed in chunks, the outbox woken after each)"
+        if run.moment is not None
+        else f"queued directly ({PROMPT_KIND} rows in one transaction, then outbox.wake())"
+    )
+    print(
+        f"        on {run.database}; prompts {how}; rows: "
+        + ", ".join(f"{count} {state}" for state, count in sorted(run.states.items()))
+    )
 
 
 def _page_figures(page: Page) -> str:
@@ -416,22 +430,52 @@ def _since(moment: float | None, started: float) -> str:
     return "never" if moment is None else f"{moment - started:.1f} s"
 
 
+# --- python -m bench -------------------------------------------------------------------
+
+
+async def figures(quick: bool) -> list[Figure]:
+    """The real bot's prompt job on SQLite: delivery, calls, time beside the bound."""
+    servers = QUICK_SERVERS if quick else SERVERS
+    async with support.fresh_database("sqlite") as (url, workdir):
+        run = await through_outbox(servers, url, workdir, HELP_AFTER_SECONDS, via="job")
+    seen, page = run.seen, run.page
+    bound = servers / GLOBAL_PER_SECOND
+    crowd = f"{servers} servers"
+    took = None if seen.last_post is None else seen.last_post - run.started
+    paged = "no page" if page.paged is None else milliseconds(page.paged)
+    replied = "no reply" if page.replied is None else f"reply {milliseconds(page.replied)}"
+    return [
+        Figure(
+            BENCH,
+            f"prompts posted once, {crowd}",
+            f"{seen.posted_once} ({seen.duplicates} duplicates, {seen.missing} never posted)",
+            f"all {servers}, once each",
+            seen.posted_once == servers and seen.duplicates == 0,
+        ),
+        Figure(
+            BENCH,
+            f"REST calls made, {crowd}",
+            f"{seen.requests} ({seen.rate_limited} answered 429, "
+            f"{seen.rate_limited_global} of them global)",
+        ),
+        Figure(
+            BENCH,
+            f"first to last prompt, {crowd}",
+            "never" if took is None else f"{took:.1f} s ({took / bound:.2f}× the bound)",
+            f"≤ {BOUND_RATIO_GOAL}× {bound:.1f} s ({servers} posts ÷ {GLOBAL_PER_SECOND}/s)",
+            took is not None and took <= BOUND_RATIO_GOAL * bound,
+        ),
+        Figure(
+            BENCH,
+            f"/help-now page during it, {crowd}",
+            f"{paged} ({replied})",
+            f"< {PAGE_GOAL_SECONDS:g} s",
+            page.paged is not None and page.paged < PAGE_GOAL_SECONDS,
+        ),
+    ]
+
+
 # --- Running ---------------------------------------------------------------------------
-
-
-async def on_postgres(server_url: str) -> AsyncIterator[str]:
-    """A throwaway database on that server (the URL's own database is only for connecting)."""
-    import asyncpg  # the driver the bot uses; only needed here
-
-    url = make_url(server_url)
-    admin = await asyncpg.connect(url.set(drivername="postgresql").render_as_string(False))
-    name = f"bench_{uuid.uuid4().hex[:12]}"
-    await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE template0')
-    try:
-        yield url.set(database=name).render_as_string(False)
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
 
 
 async def main(
@@ -441,10 +485,10 @@ async def main(
         with tempfile.TemporaryDirectory() as tmp:
             if postgres is None:
                 sqlite = f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
-                await through_outbox(servers, sqlite, Path(tmp), help_after, via)
+                print_outbox(await through_outbox(servers, sqlite, Path(tmp), help_after, via))
             else:
-                async for url in on_postgres(postgres):
-                    await through_outbox(servers, url, Path(tmp), help_after, via)
+                async with support.postgres_database(postgres) as url:
+                    print_outbox(await through_outbox(servers, url, Path(tmp), help_after, via))
     if only in (None, "minimal"):
         await through_minimal_bot(servers)
 
@@ -455,7 +499,7 @@ if __name__ == "__main__":
     parser.add_argument(
         "--help-after",
         type=float,
-        default=3.0,
+        default=HELP_AFTER_SECONDS,
         metavar="SECONDS",
         help="when /help-now is run, after the prompts are queued (at most half the bound)",
     )
