@@ -18,6 +18,8 @@ minimal bot (`bench/minimal_bot.py`) answers /checkin today with a form of the s
 fields and its submit with one aiosqlite insert and a short thanks: the floor (goal:
 the real p99 at most twice the minimal bot's, and no answer past Discord's 3 s). The
 emulator shares the process and event loop, so both include its own work too.
+Each crowd submits twice: members' first check-in in the server (each followed by
+the privacy notice), then again as returning members, as on every later day.
 `python -m bench` runs `emulator` for 50 and 200 members, on SQLite and PostgreSQL.
 
 Benchmarks print figures; nothing is asserted.
@@ -52,6 +54,7 @@ from config.settings import DEFAULT_CONTENT_DIR
 from db.engine import Database, create_engine
 from db.migrate import upgrade_to_head
 from fakediscord.driver import UserInteraction
+from fakediscord.models import Member
 from sandbox.community import BotRunner, Community
 
 GUILD = 1_000_000_000_000_000_001
@@ -128,10 +131,14 @@ async def on_postgres(members: int, server_url: str) -> None:
 # --- Through the emulator: the real bot beside a minimal one ---------------------------
 
 
-async def submit_at_once(community: Community, members: int) -> list[Answer]:
+# Each crowd submits twice: a member's first check-in in the server is followed by the
+# privacy notice (one more write, one more message); from then on, every day's is not.
+ROUNDS = ("first check-in", "returning")
+
+
+async def submit_at_once(community: Community, people: Sequence[Member]) -> list[Answer]:
     """Every member opens /checkin today, then all submit the form at the same moment;
     when each saw the answer, from the submit's dispatch."""
-    people = [community.guild.add_member(f"member{n}") for n in range(members)]
     opened = await asyncio.gather(
         *(person.run_command("checkin today", channel=community.checkins) for person in people)
     )
@@ -154,16 +161,21 @@ async def submit_at_once(community: Community, members: int) -> list[Answer]:
             await it.wait_for_followup(timeout=60)
         return it
 
-    submitted = await asyncio.gather(*(submit(n) for n in range(members)))
+    submitted = await asyncio.gather(*(submit(n) for n in range(len(people))))
     return support.answers(community.emu, submitted)
 
 
-async def real_bot(members: int, database_url: str, workdir: Path) -> list[Answer]:
+async def every_round(community: Community, members: int) -> dict[str, list[Answer]]:
+    people = [community.guild.add_member(f"member{n}") for n in range(members)]
+    return {name: await submit_at_once(community, people) for name in ROUNDS}
+
+
+async def real_bot(members: int, database_url: str, workdir: Path) -> dict[str, list[Answer]]:
     async with support.community() as community:
         runner = BotRunner(community, database_url, workdir / "data")
         try:
             await runner.start()
-            return await submit_at_once(community, members)
+            return await every_round(community, members)
         finally:
             await runner.stop_all()
 
@@ -228,7 +240,7 @@ class MinimalCheckinForm(discord.ui.Modal):
         await interaction.response.send_message("Thank you for checking in.", ephemeral=True)
 
 
-async def minimal_bot(members: int, workdir: Path) -> list[Answer]:
+async def minimal_bot(members: int, workdir: Path) -> dict[str, list[Answer]]:
     async with (
         support.community() as community,
         aiosqlite.connect(workdir / "minimal.db") as store,
@@ -247,10 +259,12 @@ async def minimal_bot(members: int, workdir: Path) -> list[Answer]:
 
         bot.tree.add_command(checkin)
         async with running(bot, community.app.token):
-            return await submit_at_once(community, members)
+            return await every_round(community, members)
 
 
-async def beside(members: int, dialect: str) -> tuple[list[Answer], list[Answer]]:
+async def beside(
+    members: int, dialect: str
+) -> tuple[dict[str, list[Answer]], dict[str, list[Answer]]]:
     """The real bot on a fresh database of that dialect, then the minimal bot."""
     async with support.fresh_database(dialect) as (url, workdir):
         real = await real_bot(members, url, workdir)
@@ -267,9 +281,14 @@ async def figures(quick: bool) -> list[Figure]:
             except PostgresUnreachable as error:
                 found.append(Figure(BENCH, f"submit, {name}", f"not measured: {error}"))
                 break
-            found += support.latency_figures(
-                BENCH, "submit", f"{members} members, {name}", real, floor
-            )
+            for round_name in ROUNDS:
+                found += support.latency_figures(
+                    BENCH,
+                    "submit",
+                    f"{members} members, {round_name}, {name}",
+                    real[round_name],
+                    floor[round_name],
+                )
     return found
 
 
@@ -283,8 +302,9 @@ async def through_emulator(members: int, server_url: str | None) -> None:
                 real = await real_bot(members, url, Path(directory))
                 floor = await minimal_bot(members, Path(directory))
     name = support.DATABASES[dialect]
-    print(support.summary(f"{name}, real bot via emulator, submit", real))
-    print(support.summary("  minimal bot, one aiosqlite insert", floor))
+    for round_name in ROUNDS:
+        print(support.summary(f"{name}, real bot, {round_name}", real[round_name]))
+        print(support.summary("  minimal bot, one aiosqlite insert", floor[round_name]))
     print(f"(the real bot acknowledges first when saving takes over {REPLY_BUDGET_SECONDS} s)")
 
 

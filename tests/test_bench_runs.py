@@ -25,8 +25,9 @@ ROOT = Path(__file__).resolve().parent.parent
 # The figures of the interaction benchmarks at quick sizes, by module: each must be there.
 EXPECTED = {
     "checkin_submit": [
-        f"submit{s} {what}, 5 members, {database}"
+        f"submit{s} {what}, 5 members, {round_name}, {database}"
         for database in ("SQLite", "PostgreSQL")
+        for round_name in ("first check-in", "returning")
         for s, what in (("", "p50"), ("", "p99"), ("", "max"), ("s", "deferred"), ("s", "past 3 s"))
     ],
     "helpnow_latency": [
