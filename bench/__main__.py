@@ -8,8 +8,8 @@ the bot's, discord.py's or the emulator's log lines. `--quick` runs small sizes,
 test of the harness whose timings mean nothing. `--json PATH` also writes the figures
 with the machine, for RESULTS.md.
 
-A module not written yet shows as a "not built" row and the run goes on; a benchmark
-that fails shows as a "failed" row (its traceback on stderr) and the run exits 1.
+A benchmark that fails shows as a "failed" row (its traceback on stderr) and the run
+exits 1.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ FigureSource = Callable[[bool], Coroutine[Any, Any, list[Figure]]]
 @dataclass
 class Outcome:
     name: str
-    status: Literal["ran", "not built", "failed"]
+    status: Literal["ran", "failed"]
     seconds: float = 0.0
     figures: list[Figure] = field(default_factory=list)
 
@@ -90,16 +90,9 @@ def quiet_logs() -> Iterator[None]:
         root.setLevel(level)
 
 
-def source(name: str) -> FigureSource | None:
-    """The module's `figures`, or None when the module is not written yet."""
+def source(name: str) -> FigureSource:
     module_name = f"bench.{name}"
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as error:
-        if error.name != module_name:
-            raise  # the module is there; something it imports is not
-        return None
-    found = getattr(module, "figures", None)
+    found = getattr(importlib.import_module(module_name), "figures", None)
     if found is None:
         raise AttributeError(f"{module_name} has no figures(quick)")
     return cast(FigureSource, found)
@@ -109,12 +102,7 @@ def run_one(name: str, quick: bool, position: str) -> Outcome:
     print(f"{PROGRESS} {position} {name} ", end="", file=sys.stderr, flush=True)
     started = time.perf_counter()
     try:
-        figures = source(name)
-        if figures is None:
-            print("not built", file=sys.stderr)
-            missing = Figure(name, "not built", f"bench.{name} is not written yet")
-            return Outcome(name, "not built", figures=[missing])
-        found = asyncio.run(figures(quick))
+        found = asyncio.run(source(name)(quick))
     except Exception as error:
         took = time.perf_counter() - started
         print(f"failed after {took:.0f} s", file=sys.stderr)

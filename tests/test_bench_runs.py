@@ -1,7 +1,7 @@
 """`python -m bench --quick` runs every benchmark end to end and prints one quiet table.
 
 A smoke test of the harness, as a person runs it (a separate process): every registered
-benchmark ran or is visibly not built yet, each of its figures is a row of the table,
+benchmark ran, each of its figures is a row of the table,
 and nothing else is printed, no log line above all. Timings are never asserted: at quick
 sizes, on a shared machine, they mean nothing.
 """
@@ -62,7 +62,7 @@ def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str, dict[
 
 
 @pytest.mark.timeout(180)
-def test_every_registered_benchmark_ran_or_is_shown_not_built(
+def test_every_registered_benchmark_ran_and_gave_figures(
     quick_run: tuple[str, str, dict[str, Any]],
 ) -> None:
     _, _, written = quick_run
@@ -71,10 +71,8 @@ def test_every_registered_benchmark_ran_or_is_shown_not_built(
     failed = {b["name"]: b["figures"][0]["value"] for b in ran if b["status"] == "failed"}
     assert not failed, f"benchmarks failed (tracebacks on the run's stderr): {failed}"
     for benchmark in ran:
-        assert benchmark["status"] in ("ran", "not built"), benchmark
+        assert benchmark["status"] == "ran", benchmark
         assert benchmark["figures"], f"{benchmark['name']} gave no figures"
-    for name in EXPECTED:
-        assert next(b for b in ran if b["name"] == name)["status"] == "ran"
 
 
 @pytest.mark.timeout(180)
