@@ -38,7 +38,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import Row, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.members import member_row
@@ -191,10 +192,13 @@ async def claim_notice(
         if seen is not None and seen[0] is not None and seen[0] >= version:
             seen_here.add(guild_id, user_id, seen[0])
             return None  # seen in an earlier run of the bot: one read, nothing written
+        # A member's first: their row made with the notice marked seen, in one statement
+        # (or, made a moment ago by another feature, marked below like anyone's).
+        won = None
         if seen is None:
-            await member_row(session, guild_id, user_id)
-        won = (
-            await session.execute(
+            won = await _made_seen(session, guild_id, user_id, now, version)
+        if won is None:
+            marked = await session.execute(
                 update(Member)
                 .where(
                     Member.user_id == user_id,
@@ -207,7 +211,7 @@ async def claim_notice(
                 .returning(Member.keep_checkin_notes, Member.share_signals_with_specialists)
                 .execution_options(synchronize_session=False)
             )
-        ).one_or_none()
+            won = marked.one_or_none()
     if won is None:
         return None
     return Claimed(
@@ -215,6 +219,25 @@ async def claim_notice(
         previous_version=seen[0] if seen is not None else None,
         previous_at=seen[1] if seen is not None else None,
     )
+
+
+async def _made_seen(
+    session: AsyncSession, guild_id: int, user_id: int, now: datetime, version: int
+) -> Row[bool, bool] | None:
+    """The member's row, made now with `version` marked seen; None when it was there."""
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    made = await session.execute(
+        insert(Member)
+        .values(
+            guild_id=guild_id,
+            user_id=user_id,
+            privacy_notice_version=version,
+            privacy_notice_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=[Member.guild_id, Member.user_id])
+        .returning(Member.keep_checkin_notes, Member.share_signals_with_specialists)
+    )
+    return made.one_or_none()
 
 
 async def release_notice(
