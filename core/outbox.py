@@ -207,6 +207,7 @@ class _Claimed:
     body: dict[str, Any]
     attempts: int
     expires_at: datetime
+    lease: str
 
     @property
     def destination(self) -> tuple[str, int]:
@@ -401,6 +402,7 @@ class Outbox:
                     body=json.loads(row.body),
                     attempts=row.attempts,
                     expires_at=row.expires_at,
+                    lease=lease,
                 )
                 for row in rows
             ]
@@ -417,14 +419,18 @@ class Outbox:
             async with gate:
                 for message in messages:
                     outcome = await self._send(message)
-                    await self._record(message, outcome)
+                    if outcome is not None:
+                        await self._record(message, outcome)
 
         await asyncio.gather(*(send_in_turn(group) for group in by_destination.values()))
 
-    async def _send(self, message: _Claimed) -> _Outcome:
+    async def _send(self, message: _Claimed) -> _Outcome | None:
+        """What became of the message; None when it was taken back before it went out."""
         body = dict(message.body, nonce=f"outbox-{message.id}", enforce_nonce=True)
         try:
             channel_id = message.channel_id or await self._dm_channel(message.user_id or 0)
+            if not await self._still_to_send(message):
+                return None
             route = discord.http.Route(
                 "POST", "/channels/{channel_id}/messages", channel_id=channel_id
             )
@@ -435,6 +441,29 @@ class Outbox:
             log.info("Outbox message %s not sent yet: %s", message.id, describe_failure(error))
             return _Outcome(QUEUED, None, retry_in=self._backoff(message))
         return _Outcome(SENT, 200, message_id=int(sent["id"]))
+
+    async def _still_to_send(self, message: _Claimed) -> bool:
+        """Whether the row is still this claim's, as it was claimed. A batch takes
+        minutes to send at Discord's pace: a member erased meanwhile has their rows
+        deleted (their DM, a post naming them), and nothing of theirs may go out after.
+        A database that can't say lets the message go: it was claimed as due."""
+        try:
+            async with self.db.all_guilds_session() as session:
+                held = await session.scalar(
+                    select(OutboxMessage.id).where(
+                        OutboxMessage.id == message.id,
+                        OutboxMessage.lease_owner == message.lease,
+                        OutboxMessage.state == QUEUED,
+                    )
+                )
+        except Exception as error:
+            log.warning(
+                "Could not check outbox message %s: %s", message.id, describe_failure(error)
+            )
+            return True
+        if held is None:
+            log.info("Outbox message %s was taken back before it was sent", message.id)
+        return held is not None
 
     async def _dm_channel(self, user_id: int) -> int:
         known = self._dm_channels.get(user_id)

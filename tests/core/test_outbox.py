@@ -17,11 +17,13 @@ from db.keys import KEY_FILE_NAME
 from db.models import OutboxMessage
 from db.models.outbox import EXPIRED, FAILED, QUEUED, SENT
 from fakediscord import FakeDiscord
+from fakediscord.server import RecordedRequest
 from sandbox.community import BotRunner, Community
 from tests.fake_clock import FakeClock
 from tests.waiting import wait_for
 
 POST = ("POST", "/channels/{channel_id}/messages")
+DM_CHANNELS = "/users/@me/channels"
 DONE = (SENT, FAILED, EXPIRED)
 
 
@@ -208,6 +210,43 @@ async def test_a_dm_goes_to_the_member_and_closed_dms_are_not_retried(
     )
     assert bob.last_status == 403
     assert emulator.dms_of(community.bob) == []
+
+
+async def test_a_dm_already_claimed_is_not_sent_once_its_member_is_erased(
+    bot: RecoveryBot, community: Community, emulator: FakeDiscord, clock: FakeClock
+) -> None:
+    alice, guild_id = community.alice, community.guild.id
+    # Discord is slow to open her DM channel: the DM is claimed, on its way, when she is
+    # erased, as when a big batch takes minutes at Discord's pace.
+    emulator.faults.slow("POST", DM_CHANNELS, delay=1.0, times=1)
+    await queue(
+        bot,
+        Outgoing(
+            kind="test.dm",
+            dedupe_key="test:dm:alice",
+            guild_id=guild_id,
+            body=message_body("A gentle reminder"),
+            not_before=clock.now(),
+            expires_at=clock.now() + timedelta(hours=1),
+            user_id=alice.id,
+        ),
+    )
+
+    async def asked_for_her_channel() -> RecordedRequest | None:
+        return next(iter(emulator.requests_to("POST", DM_CHANNELS)), None)
+
+    opening = await wait_for(asked_for_her_channel, within=5, what="her DM channel asked for")
+    await bot.member_data.erase(bot.db, guild_id, alice.id)
+
+    async def opened() -> int | None:
+        return opening.status
+
+    await wait_for(opened, within=5, what="her DM channel opened")
+    # A post queued after: it goes out with the next claim, once her batch is done.
+    await queue(bot, to_channel(clock, community, "test:after"))
+    await emulator.wait_for_message(channel=community.checkins)
+    assert emulator.dms_of(alice) == []
+    assert [r.dedupe_key for r in await rows(bot)] == ["test:after"]
 
 
 async def test_a_message_posted_just_before_a_crash_is_not_posted_again(
