@@ -7,13 +7,19 @@ instead of failing its transaction.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.base import Base
+
+
+def insert_for(dialect: str) -> Callable[[type[Base]], Any]:
+    """The INSERT construct with ON CONFLICT for the dialect's name ("postgresql" or
+    "sqlite"): the two spell it alike, each from its own module."""
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
 async def insert_missing(
@@ -28,6 +34,5 @@ async def insert_missing(
     many = [rows] if isinstance(rows, Mapping) else list(rows)
     if not many:
         return
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = insert_for(session.get_bind().dialect.name)
     await session.execute(insert(model).on_conflict_do_nothing(index_elements=on), many)

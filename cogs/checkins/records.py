@@ -22,7 +22,6 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from cogs.checkins import texts
@@ -32,6 +31,7 @@ from config.content import CheckinContent
 from core.errors import UserFacingError
 from core.timezones import group_zone, member_zone, zone_or_utc
 from db.engine import Database
+from db.inserts import insert_for
 from db.models import GuildSettings, Member
 from db.models.checkins import EVERY_DAY, Checkin, CheckinPreference, CheckinSchedule
 
@@ -194,7 +194,7 @@ def _local_today(row: Any, now: datetime) -> date:
 
 @functools.cache
 def _upsert_for(dialect: str, keep_note: bool) -> Any:
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = insert_for(dialect)
     columns = (
         "guild_id",
         "user_id",

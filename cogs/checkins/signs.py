@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from apscheduler.triggers.cron import CronTrigger
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cogs.checkins.schedule import ScheduleState
@@ -22,6 +22,7 @@ from core.partner_signals import NO_PARTNERS, PartnerSignal, PartnerSignals, Sha
 from core.sign_sources import SignSource
 from core.timezones import zone_or_utc
 from db.engine import Database
+from db.inserts import insert_for
 from db.models import AuditEntry, Member
 from db.models.checkins import EVERY_DAY, Checkin, CheckinSchedule, CheckinSignal
 
@@ -246,8 +247,20 @@ async def run_detector(
             return []
         # One INSERT for the whole run (sent in pages of up to a thousand rows). RETURNING
         # promises no order, so each id is matched by its unique (member, kind, episode).
+        # A sign another run recorded first (two processes holding one shard, in a
+        # deploy's overlap) is skipped, not an error: that run raises it.
+        insert = insert_for(session.get_bind().dialect.name)
         inserted = await session.execute(
-            insert(CheckinSignal).returning(
+            insert(CheckinSignal)
+            .on_conflict_do_nothing(
+                index_elements=[
+                    CheckinSignal.guild_id,
+                    CheckinSignal.user_id,
+                    CheckinSignal.kind,
+                    CheckinSignal.episode_start,
+                ]
+            )
+            .returning(
                 CheckinSignal.id,
                 CheckinSignal.user_id,
                 CheckinSignal.kind,
@@ -256,6 +269,11 @@ async def run_detector(
             signals,
         )
         ids = {(user_id, kind, start): id_ for id_, user_id, kind, start in inserted.all()}
+        found = [
+            (user_id, ours, active, consent)
+            for user_id, fresh, active, consent in found
+            if (ours := [sign for sign in fresh if (user_id, sign.kind.value, sign.since) in ids])
+        ]
         await partners.queue(session, _partner_signals(guild_id, found, ids, now))
     return [
         DetectorAlert(

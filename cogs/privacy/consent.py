@@ -39,11 +39,11 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import Row, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.members import member_row
 from db.engine import Database
+from db.inserts import insert_for
 from db.models import AuditEntry, Checkin, Member
 
 # Raise this whenever the notice's words (texts.NOTICE) change what they tell a member:
@@ -225,7 +225,7 @@ async def _made_seen(
     session: AsyncSession, guild_id: int, user_id: int, now: datetime, version: int
 ) -> Row[bool, bool] | None:
     """The member's row, made now with `version` marked seen; None when it was there."""
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    insert = insert_for(session.get_bind().dialect.name)
     made = await session.execute(
         insert(Member)
         .values(

@@ -20,7 +20,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cogs.sober import texts
@@ -29,6 +28,7 @@ from core.outbox import Outgoing, enqueue, shard_filter, withdraw
 from core.partner_signals import NO_PARTNERS, PartnerSignal, PartnerSignals, Shared
 from core.timezones import member_zone, member_zone_name, zone_or_utc
 from db.engine import Database
+from db.inserts import insert_for
 from db.models import GuildSettings, SoberCounter, SoberPreference, SoberRun
 
 NAME_LENGTH = 60
@@ -247,8 +247,7 @@ async def _write_preferences(
     """Write the member's preference row (the sharing choice, or as it is): the row then
     holds this member's other writes until the transaction ends, so two commands at once
     cannot both find a substance missing and both add it."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = insert_for(session.get_bind().dialect.name)
     statement = insert(SoberPreference).values(
         guild_id=guild_id, user_id=user_id, share_milestones=bool(share)
     )

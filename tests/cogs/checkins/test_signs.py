@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+import asyncio
+from datetime import date, datetime, timedelta
 from typing import Any
 
+import pytest
 from cryptography.fernet import Fernet, MultiFernet
 from sqlalchemy import event, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from cogs.checkins import preferences, records
 from cogs.checkins.schedule import save_schedule
@@ -19,7 +22,9 @@ from cogs.checkins.signs import (
     record_alert_delivery,
     run_detector,
 )
-from db.engine import Database, attach_cipher
+from core.sign_sources import SourcedSign
+from db.engine import Database, attach_cipher, create_engine
+from db.migrate import upgrade_to_head
 from db.models import AuditEntry, CheckinSignal
 from tests.cogs.checkins.helpers import (
     ADMIN,
@@ -120,6 +125,50 @@ async def test_the_detector_nudges_after_the_configured_missed_days_and_only_onc
     await check_in(database, utc(2026, 11, 11, 18))
     [again] = await run_detector(database, GUILD, THRESHOLDS, utc(2026, 11, 15, 12))
     assert again.new == (Sign.MISSED,)
+
+
+class BothRunsRead:
+    """A sign source that holds each detector run until two have read the group's
+    check-ins: both then decide the same sign is new before either records it."""
+
+    def __init__(self) -> None:
+        self.arrived = 0
+        self.both = asyncio.Event()
+
+    async def active_signs(
+        self, session: AsyncSession, guild_id: int, now: datetime
+    ) -> list[SourcedSign]:
+        self.arrived += 1
+        if self.arrived == 2:
+            self.both.set()
+        await asyncio.wait_for(self.both.wait(), timeout=5)
+        return []
+
+
+@pytest.mark.postgres
+async def test_two_runs_at_once_raise_a_sign_once_and_neither_fails(
+    postgres_url: str, cipher: MultiFernet
+) -> None:
+    # Two processes holding one shard (a deploy's overlap) run the same moment's detector
+    # on one PostgreSQL database.
+    engine = create_engine(postgres_url, cipher=cipher)
+    await upgrade_to_head(engine)
+    database = Database(engine)
+    try:
+        await schedule(database, at="19:00", zone="UTC")
+        for day in range(1, 6):
+            await check_in(database, utc(2026, 11, day, 18))
+        at, source = utc(2026, 11, 9, 12), BothRunsRead()
+        first, second = await asyncio.gather(
+            run_detector(database, GUILD, THRESHOLDS, at, [source]),
+            run_detector(database, GUILD, THRESHOLDS, at, [source]),
+        )
+        assert source.arrived == 2
+        assert sorted((len(first), len(second))) == [0, 1]
+        [alert] = first + second
+        assert (alert.user_id, alert.new) == (ALICE, (Sign.MISSED,))
+    finally:
+        await database.dispose()
 
 
 async def test_specialists_hear_of_a_sign_only_with_the_members_consent(
