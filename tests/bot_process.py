@@ -16,6 +16,11 @@ and data folder:
         await processes.kill(bot)
     finally:
         await processes.kill_all()
+
+Processes of several deployments can run side by side, as shards spread over processes
+are: one `BotProcesses` each, with its own data folder and `extra_env` (SHARD_COUNT,
+SHARD_IDS, and the one ENCRYPTION_KEY they share), and `start` waits for a session on
+its own shards. `clock_offset` runs their wall clock ahead (see SHIFTED_CLOCK_LAUNCHER).
 """
 
 from __future__ import annotations
@@ -35,6 +40,39 @@ ROOT = Path(__file__).resolve().parent.parent
 # running several at once can take a few times that.
 START_TIMEOUT = 30.0
 SIGKILLED = -9  # asyncio's returncode for a process ended by signal 9
+CLOCK_OFFSET_VARIABLE = "TEST_CLOCK_OFFSET_SECONDS"
+# `python -c` this to run bot.py with its wall clock moved on by TEST_CLOCK_OFFSET_SECONDS:
+# the bot's clock (core.clock) and APScheduler's, which must agree for a cron job to find
+# its work due. Everything else (discord.py, the database's own defaults) keeps real time.
+# A process can't be handed a FakeClock, and jobs at a quarter past the hour can't wait
+# for the real one.
+SHIFTED_CLOCK_LAUNCHER = f"""
+import datetime, os, runpy, sys
+sys.path.insert(0, {str(ROOT)!r})
+offset = datetime.timedelta(seconds=float(os.environ[{CLOCK_OFFSET_VARIABLE!r}]))
+
+class _AnyDatetime(type):
+    # isinstance(x, datetime) must still hold for the real datetimes the modules make.
+    def __instancecheck__(cls, instance):
+        return isinstance(instance, datetime.datetime)
+
+class ShiftedDatetime(datetime.datetime, metaclass=_AnyDatetime):
+    @classmethod
+    def now(cls, tz=None):
+        return datetime.datetime.now(tz) + offset
+
+import apscheduler.schedulers.base, apscheduler.triggers.date, apscheduler.triggers.interval
+import core.clock
+for module in (
+    core.clock,
+    apscheduler.schedulers.base,
+    apscheduler.triggers.date,
+    apscheduler.triggers.interval,
+):
+    module.datetime = ShiftedDatetime
+sys.argv = [{str(ROOT / "bot.py")!r}]
+runpy.run_path(sys.argv[0], run_name="__main__")
+"""
 
 
 @dataclass
@@ -82,6 +120,8 @@ class BotProcesses:
     log_dir: Path
     extra_env: dict[str, str] = field(default_factory=dict)
     started: list[BotProcess] = field(default_factory=list)
+    # Seconds the processes' wall clock runs ahead of the real one (None: the real one).
+    clock_offset: float | None = None
 
     def environment(self) -> dict[str, str]:
         inherited = {
@@ -102,7 +142,18 @@ class BotProcesses:
                 "LOG_LEVEL": "INFO",
             }
             | self.extra_env
+            | ({} if self.clock_offset is None else {CLOCK_OFFSET_VARIABLE: str(self.clock_offset)})
         )
+
+    def command(self) -> list[str]:
+        if self.clock_offset is None:
+            return [sys.executable, str(ROOT / "bot.py")]
+        return [sys.executable, "-c", SHIFTED_CLOCK_LAUNCHER]
+
+    def shards(self) -> set[int] | None:
+        """The shards these processes identify for (SHARD_IDS), None when all of them."""
+        ids = self.extra_env.get("SHARD_IDS")
+        return None if ids is None else {int(part) for part in ids.split(",") if part.strip()}
 
     async def spawn(self) -> BotProcess:
         """Start a process without waiting for it to connect."""
@@ -112,8 +163,7 @@ class BotProcesses:
         with output.open("wb") as sink:
             creating = asyncio.ensure_future(
                 asyncio.create_subprocess_exec(
-                    sys.executable,
-                    str(ROOT / "bot.py"),
+                    *self.command(),
                     cwd=self.log_dir,
                     env=self.environment(),
                     stdin=asyncio.subprocess.DEVNULL,
@@ -137,6 +187,8 @@ class BotProcesses:
         """Start a process and return once its gateway session is live (READY sent; the
         bot's own on_ready comes after discord.py's wait for the servers)."""
         before = {s.session_id for s in self.emu.gateway.sessions_of(self.app)}
+        # Another deployment of the same app may connect meanwhile, on its own shards.
+        shards = self.shards()
         started = await self.spawn()
 
         def connected() -> bool | None:
@@ -145,7 +197,9 @@ class BotProcesses:
             live = (
                 s
                 for s in self.emu.gateway.sessions_of(self.app)
-                if s.session_id not in before and s.conn is not None
+                if s.session_id not in before
+                and s.conn is not None
+                and (shards is None or s.shard_id in shards)
             )
             return True if next(live, None) else None
 

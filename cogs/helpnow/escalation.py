@@ -149,15 +149,22 @@ class Escalation:
             # the bot waits for the rest of its servers is paged without waiting too.
             await self.bot.wait_until_ready()
         try:
-            config = self.bot.guild_settings.cached(case.guild_id)
-            while (
-                page := self.desk.page_owed(
-                    public_id, self.pager.chain(case.guild_id), config.specialist_role_id
-                )
-            ) is not None:
-                await self._post_step(page)
+            while True:
                 config = self.bot.guild_settings.cached(case.guild_id)
-            if self.desk.chain_finished(case) and case.owner_told_at is None:
+                chain = self.pager.chain(case.guild_id)
+                if self.desk.escalation_due(public_id) and not await self.desk.claim_escalation(
+                    public_id, chain
+                ):
+                    break  # another process holding this request took the step
+                page = self.desk.page_owed(public_id, chain, config.specialist_role_id)
+                if page is None:
+                    break
+                await self._post_step(page)
+            if (
+                self.desk.chain_finished(case)
+                and case.owner_told_at is None
+                and await self.desk.claim_owner_notice(case)
+            ):
                 self.desk.owner_told(case)
                 await self.bot.owner_notices.tell(
                     case.guild_id,

@@ -270,18 +270,42 @@ class Journal:
         events = list({event.key: event for entry in run for event in entry.events}.values())
         async with self._db.guild_session(latest.guild_id) as session, session.begin():
             public_id = latest.request["public_id"]
+            # Locked until the end of the transaction: another process's copy of the
+            # request is compared with what it writes, not with a row it changes meanwhile.
             row = await session.scalar(
-                select(HelpRequest).where(HelpRequest.public_id == public_id)
+                select(HelpRequest).where(HelpRequest.public_id == public_id).with_for_update()
             )
             if row is None:
                 row = HelpRequest(guild_id=latest.guild_id)
                 session.add(row)
-            for name in REQUEST_FIELDS:
-                setattr(row, name, latest.request[name])
+                behind = False
+            else:
+                behind = progress(latest.request) < progress(
+                    {name: getattr(row, name) for name in REQUEST_FIELDS}
+                )
+            if behind:
+                # Another process holding this request (a shard held twice, in a deploy's
+                # overlap) took it further: its state stands, and these events join it.
+                log.info(
+                    "A help-now record of request %s is behind the database's; its events "
+                    "are kept, its state is not",
+                    public_id,
+                )
+            else:
+                for name in REQUEST_FIELDS:
+                    setattr(row, name, latest.request[name])
             await session.flush()
             keys = [event.key for event in events]
+            # By the request too: with only the server's scope beside the keys, SQLite
+            # read every event of the server (tests/db/test_hot_query_plans.py).
             known = set(
-                (await session.scalars(select(HelpEvent.key).where(HelpEvent.key.in_(keys)))).all()
+                (
+                    await session.scalars(
+                        select(HelpEvent.key).where(
+                            HelpEvent.request_id == row.id, HelpEvent.key.in_(keys)
+                        )
+                    )
+                ).all()
             )
             for event in events:
                 if event.key not in known:
@@ -421,6 +445,25 @@ def _refused_for_good(error: Exception) -> bool:
         return isinstance(error.orig, _UNSENDABLE_VALUES)
     # sqlite3 raises this one as it is, for an integer it cannot bind.
     return isinstance(error, OverflowError)
+
+
+def progress(request: dict[str, Any]) -> tuple[int, int, bool, bool]:
+    """How far a request has gone: closed past acknowledged past open (by the moments
+    those steps record), then its step, whether that step's page went out, whether the
+    owner was told. A request only ever moves forward in this order, so of two copies
+    the one further on is the newer."""
+    if request["closed_at"] is not None:
+        stage = 2
+    elif request["acknowledged_at"] is not None:
+        stage = 1
+    else:
+        stage = 0
+    return (
+        stage,
+        request["step"],
+        request["paged_at"] is not None,
+        request["owner_told_at"] is not None,
+    )
 
 
 def _runs_by_request(entries: list[Entry]) -> list[list[Entry]]:

@@ -16,9 +16,9 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from cogs.helpnow.journal import REQUEST_FIELDS, Entry, EventRecord, Journal
+from cogs.helpnow.journal import REQUEST_FIELDS, Entry, EventRecord, Journal, progress
 from cogs.helpnow.policy import (
     Policy,
     Target,
@@ -38,6 +38,15 @@ from db.models.helpnow import OPEN_STATUSES, WITHDRAWN
 log = logging.getLogger(__name__)
 
 _COPY_PAUSE_SECONDS = 0.2
+# How long a step waits to hear from the database whether another process took it: a
+# database slower than this must not hold a page back, so the step goes ahead (a claim is
+# one UPDATE, milliseconds; at worst a step is this much late, or paged twice).
+_CLAIM_WAIT_SECONDS = 1.0
+# A step another process took is that process's to page. This one looks again this long
+# after the other took it (a page's send deadline, cogs/helpnow/sender.py), and pages it
+# itself, marked as perhaps a repeat, if the other never recorded it as paged: it died,
+# or stopped with the page cut off. Twice is better than never.
+_TAKEN_STEP_GRACE = timedelta(seconds=30)
 # A due time this close counts as due: the scheduler may fire a hair early. (A job that
 # fires earlier still finds nothing owed and is scheduled again for the due time.)
 _DUE_TOLERANCE = timedelta(milliseconds=50)
@@ -134,9 +143,13 @@ class HelpDesk:
         self._cases: dict[str, HelpCase] = {}
         self._by_member: dict[tuple[int, int], str] = {}
         self._flushes: set[asyncio.Task[bool]] = set()
+        self._claims: set[asyncio.Task[Any]] = set()
         self._copy_scheduled = False
         # Requests whose current page was owed when the process started.
         self._owed_at_start: set[str] = set()
+        # Requests whose current step another process took (`_adopt`), by that step: its
+        # page is that process's, until `_TAKEN_STEP_GRACE` says it never went out.
+        self._taken_elsewhere: dict[str, int] = {}
         self._backup_asked_by: dict[str, int] = {}
         # Requests of members whose data was erased: nothing more is recorded of them,
         # even by a task that still holds the case (a page being posted).
@@ -164,9 +177,13 @@ class HelpDesk:
         return list(self._cases.values())
 
     async def flush(self) -> bool:
-        """Copy the journal to the database, after the copies already under way."""
+        """Copy the journal to the database, after the copies and claims under way."""
         # Awaited, never left running: a task cancelled at shutdown in the middle of a
         # database call can leave its connection hanging.
+        await asyncio.gather(*self._claims, return_exceptions=True)
+        return await self._copy()
+
+    async def _copy(self) -> bool:
         await asyncio.gather(*self._flushes, return_exceptions=True)
         return await self._journal.flush()
 
@@ -178,6 +195,7 @@ class HelpDesk:
             self._by_member[key] = case.public_id
         else:
             self._cases.pop(case.public_id, None)
+            self._taken_elsewhere.pop(case.public_id, None)
             if self._by_member.get(key) == case.public_id:
                 del self._by_member[key]
 
@@ -365,7 +383,192 @@ class HelpDesk:
         )
         self._owed_at_start.discard(case.public_id)
         self._backup_asked_by.pop(case.public_id, None)
+        self._taken_elsewhere.pop(case.public_id, None)
         self._record(case, "step_paged", target=page.target.key())
+
+    def escalation_due(self, public_id: str) -> bool:
+        """Whether `page_owed` would move the request on to its next step now, or owe the
+        page of a step another process took and was given time to page."""
+        case = self._cases.get(public_id)
+        return (
+            case is not None
+            and (case.paged_at is not None or self._taken_elsewhere.get(public_id) == case.step)
+            and case.next_step_at is not None
+            and case.next_step_at <= self._clock.now() + _DUE_TOLERANCE
+        )
+
+    async def claim_escalation(self, public_id: str, chain: OnCallChain) -> bool:
+        """Whether this process moves the request on to its next step (the page
+        `page_owed` then owes), or another one already has.
+
+        Another process can hold the request too: one holding its shard twice, in a
+        deploy's overlap, loaded it at start and armed its steps at the same moments. The
+        database's row moves on from the step once (a conditional UPDATE), so only one of
+        them pages it; the other takes the row's state instead (acknowledged there, or a
+        step on, paged from there) and looks again a step's wait later. A database that
+        can't say, down or slow, lets the page go out: twice is better than never.
+        """
+        case = self._cases.get(public_id)
+        if case is None:
+            return False
+        taken = self._taken_elsewhere.pop(public_id, None) == case.step and case.paged_at is None
+        claiming = (
+            self._claim_taken_step(case)
+            if taken
+            else self._claim_step(case, next_step(case.step, chain))
+        )
+        before = progress(case.snapshot())
+        claim = asyncio.get_running_loop().create_task(claiming)
+        # Never cancelled (see `flush`): one the wait gave up on finishes on its own.
+        self._claims.add(claim)
+        claim.add_done_callback(self._claims.discard)
+        done, _ = await asyncio.wait({claim}, timeout=_CLAIM_WAIT_SECONDS)
+        theirs = claim.result() if done else None
+        if theirs is None:
+            if taken:
+                self._owed_at_start.add(public_id)  # the other process may have posted it
+            return True
+        if self._cases.get(public_id) is not case or progress(case.snapshot()) != before:
+            # Closed, erased, acknowledged or moved on here meanwhile: this process's own
+            # state stands (`page_owed` says what it owes now); the database's would bring
+            # a closed request back, or undo an acknowledgement.
+            return True
+        self._adopt(case, theirs)
+        return False
+
+    async def claim_owner_notice(self, case: HelpCase) -> bool:
+        """Whether this process tells the owner that the chain ended unanswered: once per
+        request, whichever process finished it (as `claim_escalation`, a database that
+        can't say lets the notice go)."""
+        claim = asyncio.get_running_loop().create_task(self._claim_notice(case))
+        self._claims.add(claim)
+        claim.add_done_callback(self._claims.discard)
+        done, _ = await asyncio.wait({claim}, timeout=_CLAIM_WAIT_SECONDS)
+        told_at = claim.result() if done else None
+        if told_at is None:
+            return True
+        case.owner_told_at = told_at
+        return False
+
+    async def _claim_step(self, case: HelpCase, following: int) -> dict[str, Any] | None:
+        """None when this process takes the step; else the database's newer state."""
+        # Not after this process's journal copy: that one can take long (every record of a
+        # burst of pages at start), and the claim must not wait for it. A row behind this
+        # process's records is one no other process moved on (below).
+        try:
+            async with self._db.guild_session(case.guild_id) as session, session.begin():
+                won = await session.scalar(
+                    update(HelpRequest)
+                    .where(
+                        HelpRequest.public_id == case.public_id,
+                        HelpRequest.status == str(Status.OPEN),
+                        HelpRequest.step == case.step,
+                    )
+                    .values(step=following, paged_at=None, next_step_at=self._clock.now())
+                    .returning(HelpRequest.id)
+                    .execution_options(synchronize_session=False)
+                )
+                if won is not None:
+                    return None
+                row = await session.scalar(
+                    select(HelpRequest).where(HelpRequest.public_id == case.public_id)
+                )
+                # No row (erased meanwhile, or never written), or one behind this process's
+                # own records (set aside as refused): no other process is ahead of it.
+                if row is None or (row.status == str(Status.OPEN) and row.step < case.step):
+                    return None
+                return {name: getattr(row, name) for name in REQUEST_FIELDS}
+        except Exception as error:
+            log.warning(
+                "Could not claim a help-now step in guild %s (%s); paging all the same",
+                case.guild_id,
+                type(error).__name__,
+            )
+            return None
+
+    async def _claim_taken_step(self, case: HelpCase) -> dict[str, Any] | None:
+        """None when this process pages the step another process took: that one never
+        recorded it as paged within `_TAKEN_STEP_GRACE`. Else the database's state."""
+        now = self._clock.now()
+        try:
+            async with self._db.guild_session(case.guild_id) as session, session.begin():
+                won = await session.scalar(
+                    update(HelpRequest)
+                    .where(
+                        HelpRequest.public_id == case.public_id,
+                        HelpRequest.status == str(Status.OPEN),
+                        HelpRequest.step == case.step,
+                        HelpRequest.paged_at.is_(None),
+                        HelpRequest.next_step_at <= now - _TAKEN_STEP_GRACE,
+                    )
+                    .values(next_step_at=now)
+                    .returning(HelpRequest.id)
+                    .execution_options(synchronize_session=False)
+                )
+                if won is not None:
+                    return None
+                row = await session.scalar(
+                    select(HelpRequest).where(HelpRequest.public_id == case.public_id)
+                )
+                if row is None or (row.status == str(Status.OPEN) and row.step < case.step):
+                    return None
+                return {name: getattr(row, name) for name in REQUEST_FIELDS}
+        except Exception as error:
+            log.warning(
+                "Could not check a help-now step another process took in guild %s (%s); "
+                "paging it all the same",
+                case.guild_id,
+                type(error).__name__,
+            )
+            return None
+
+    async def _claim_notice(self, case: HelpCase) -> datetime | None:
+        """None when this process tells the owner; else when another one did."""
+        try:
+            async with self._db.guild_session(case.guild_id) as session, session.begin():
+                won = await session.scalar(
+                    update(HelpRequest)
+                    .where(
+                        HelpRequest.public_id == case.public_id,
+                        HelpRequest.owner_told_at.is_(None),
+                    )
+                    .values(owner_told_at=self._clock.now())
+                    .returning(HelpRequest.id)
+                    .execution_options(synchronize_session=False)
+                )
+                if won is not None:
+                    return None
+                told: datetime | None = await session.scalar(
+                    select(HelpRequest.owner_told_at).where(HelpRequest.public_id == case.public_id)
+                )
+                return told
+        except Exception as error:
+            log.warning(
+                "Could not claim an owner's notice in guild %s (%s); telling them all the same",
+                case.guild_id,
+                type(error).__name__,
+            )
+            return None
+
+    def _adopt(self, case: HelpCase, theirs: dict[str, Any]) -> None:
+        """Take the state another process left in the database for this request."""
+        for name in REQUEST_FIELDS:
+            setattr(case, name, theirs[name])
+        case.status = Status(case.status)
+        self._owed_at_start.discard(case.public_id)
+        self._backup_asked_by.pop(case.public_id, None)
+        if case.status is Status.OPEN and case.paged_at is None:
+            # The other process is posting this step's page now (it took the step at
+            # `next_step_at`). Never counted as paged here: that process can die before
+            # the page is out, and this one then pages it after the grace.
+            case.next_step_at = (case.next_step_at or self._clock.now()) + _TAKEN_STEP_GRACE
+            self._taken_elsewhere[case.public_id] = case.step
+        self._remember(case)
+        log.info(
+            "Help-now request %s in guild %s is being paged by another process",
+            case.public_id,
+            case.guild_id,
+        )
 
     def owner_told(self, case: HelpCase) -> None:
         case.owner_told_at = self._clock.now()

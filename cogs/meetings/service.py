@@ -56,6 +56,9 @@ REFUSED_RETRY = timedelta(minutes=10)
 # A past occurrence's event is ended, cancelled or deleted until this long after its end.
 EVENT_KEPT_IN_STEP_FOR = timedelta(hours=6)
 FAILED_RETRY = timedelta(minutes=1)
+# How long one process has to make a Discord event change before another may try it: a
+# process that died meanwhile leaves it to the next one after this.
+EVENT_CLAIM = timedelta(minutes=2)
 # The oldest reminder still worth sending after an outage: the latest one due, and only
 # before the meeting starts.
 REMINDER_KIND = "meetings.reminder"
@@ -1231,7 +1234,11 @@ class EventWork:
 async def event_work(
     db: Database, guild_id: int, occurrence_id: int, now: datetime
 ) -> EventWork | None:
-    async with db.guild_session(guild_id) as session:
+    """The occurrence's Discord event change due now, claimed for `EVENT_CLAIM`: two
+    processes holding one shard (a deploy's overlap) would otherwise both make the
+    event, and the one recorded last leaves the other's in the server's list for ever,
+    never started nor ended. `event_done` or `event_failed` ends the claim."""
+    async with db.guild_session(guild_id) as session, session.begin():
         row = await session.get(MeetingOccurrence, occurrence_id)
         if row is None:
             return None
@@ -1239,6 +1246,21 @@ async def event_work(
         meeting = await session.get(Meeting, row.meeting_id)
         if action is None or meeting is None:
             return None
+        claimed = await session.scalar(
+            update(MeetingOccurrence)
+            .where(
+                MeetingOccurrence.id == occurrence_id,
+                or_(
+                    MeetingOccurrence.event_retry_at.is_(None),
+                    MeetingOccurrence.event_retry_at <= now,
+                ),
+            )
+            .values(event_retry_at=now + EVENT_CLAIM)
+            .returning(MeetingOccurrence.id)
+            .execution_options(synchronize_session=False)
+        )
+        if claimed is None:
+            return None  # another process is making this change now
         return EventWork(guild_id, occurrence_id, action, _info(meeting, row), _occurrence(row))
 
 

@@ -303,7 +303,7 @@ async def test_help_now_requests_are_found_by_index_when_recorded_claimed_and_lo
         assert await desk.flush()
         clock.advance(minutes=10)
         # The step's wait is over: this process moves the request on, once.
-        assert await desk.claim_escalation(public_id, CHAIN, POLICY)
+        assert await desk.claim_escalation(public_id, CHAIN)
         assert await desk.flush()
         case = desk.get(public_id)
         assert case is not None
