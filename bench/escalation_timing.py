@@ -54,10 +54,9 @@ from core.bot import RecoveryBot
 from db.engine import create_engine
 from db.models import HelpEvent, HelpRequest
 from fakediscord import FakeDiscord
-from fakediscord.models import Channel, Guild, Member, overwrite
-from fakediscord.permissions import Permission
+from fakediscord.models import Channel, Guild, Member
 from fakediscord.snowflake import snowflake_time
-from sandbox.community import SEE_AND_TALK, BotRunner, Community, build_community
+from sandbox.community import BotRunner, Community, build_community
 
 BENCH = "escalation timing"
 
@@ -102,25 +101,13 @@ class Server:
 
 def server_of(community: Community, n: int, per_server: int) -> Server:
     """The community's server first, then more like it for the same bot."""
-    if n == 0:
-        guild, specialists = community.guild, community.specialists
-        checkins, specialist = community.checkins, community.sam
-    else:
-        guild = community.emu.create_guild(f"Recovery group {n}", owner_name=f"organiser{n}")
-        role = guild.create_role("Peer specialist")
-        bot_member = guild.add_bot(community.app)
-        checkins = guild.create_text_channel("check-ins")
-        specialists = guild.create_text_channel(
-            "specialists",
-            overwrites=[
-                overwrite(guild.everyone, deny=Permission.VIEW_CHANNEL),
-                overwrite(role, allow=SEE_AND_TALK),
-                overwrite(bot_member, allow=SEE_AND_TALK | Permission.EMBED_LINKS),
-            ],
+    if n:
+        community = build_community(
+            community.emu, app=community.app, name=f"Recovery group {n}", people_suffix=str(n)
         )
-        specialist = guild.add_member(f"specialist{n}", roles=[role])
+    guild = community.guild
     members = [guild.add_member(f"member{n}-{k}") for k in range(per_server)]
-    return Server(guild, specialists, checkins, specialist, members)
+    return Server(guild, community.specialists, community.checkins, community.sam, members)
 
 
 def role_of(server: Server) -> int:

@@ -39,9 +39,19 @@ class Community:
     riley: Member
 
 
-def build_community(emu: FakeDiscord) -> Community:
-    app = emu.create_application("Recovery bot")
-    guild = emu.create_guild("Recovery Circle", owner_name="organiser")
+def build_community(
+    emu: FakeDiscord,
+    *,
+    app: Application | None = None,
+    name: str = "Recovery Circle",
+    people_suffix: str = "",
+    guild_id: int | None = None,
+) -> Community:
+    """The sandbox's server. Pass the `app` of an earlier one for another server of the
+    same bot (`people_suffix` then keeps its people's names apart; `guild_id` chooses its
+    snowflake, to place it on a shard)."""
+    app = app or emu.create_application("Recovery bot")
+    guild = emu.create_guild(name, owner_name=f"organiser{people_suffix}", guild_id=guild_id)
     role = guild.create_role("Peer specialist")
     bot_member = guild.add_bot(app)
     checkins = guild.create_text_channel("check-ins")
@@ -64,10 +74,10 @@ def build_community(emu: FakeDiscord) -> Community:
         milestones=milestones,
         organiser=guild.owner,
         bot_member=bot_member,
-        alice=guild.add_member("alice"),
-        bob=guild.add_member("bob"),
-        sam=guild.add_member("sam", roles=[role]),
-        riley=guild.add_member("riley", roles=[role]),
+        alice=guild.add_member(f"alice{people_suffix}"),
+        bob=guild.add_member(f"bob{people_suffix}"),
+        sam=guild.add_member(f"sam{people_suffix}", roles=[role]),
+        riley=guild.add_member(f"riley{people_suffix}", roles=[role]),
     )
 
 

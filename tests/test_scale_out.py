@@ -44,9 +44,8 @@ from db.models.meetings import VOICE, WEEKLY
 from db.models.outbox import QUEUED, OutboxMessage
 from db.models.sober import SoberCounter
 from fakediscord import FakeDiscord
-from fakediscord.models import Application, Member, Message, overwrite
-from fakediscord.permissions import Permission
-from sandbox.community import SEE_AND_TALK, BotRunner, Community
+from fakediscord.models import Application, Member, Message
+from sandbox.community import BotRunner, Community, build_community
 from tests.bot_process import BotProcess, BotProcesses
 from tests.cogs.helpnow.desk_helpers import (
     BACKUP,
@@ -99,37 +98,13 @@ def guild_id_on(emu: FakeDiscord, shard: int) -> int:
 
 
 def build_server(emu: FakeDiscord, app: Application, name: str, shard: int) -> Community:
-    """A recovery group's server as `sandbox.community.build_community` makes it, for one
-    bot application holding several servers, on the shard asked for."""
-    guild = emu.create_guild(name, owner_name=f"organiser-{name}", guild_id=guild_id_on(emu, shard))
-    assert shard_of(guild.id) == shard
-    role = guild.create_role(ROLE)
-    bot_member = guild.add_bot(app)
-    checkins = guild.create_text_channel("check-ins")
-    specialists = guild.create_text_channel(
-        "specialists",
-        overwrites=[
-            overwrite(guild.everyone, deny=Permission.VIEW_CHANNEL),
-            overwrite(role, allow=SEE_AND_TALK),
-            overwrite(bot_member, allow=SEE_AND_TALK | Permission.EMBED_LINKS),
-        ],
+    """A recovery group's server as the sandbox makes it, for one bot application
+    holding several servers, on the shard asked for."""
+    server = build_community(
+        emu, app=app, name=name, people_suffix=f"-{name}", guild_id=guild_id_on(emu, shard)
     )
-    milestones = guild.create_text_channel("milestones")
-    return Community(
-        emu=emu,
-        app=app,
-        guild=guild,
-        role=role,
-        checkins=checkins,
-        specialists=specialists,
-        milestones=milestones,
-        organiser=guild.owner,
-        bot_member=bot_member,
-        alice=guild.add_member(f"alice-{name}"),
-        bob=guild.add_member(f"bob-{name}"),
-        sam=guild.add_member(f"sam-{name}", roles=[role]),
-        riley=guild.add_member(f"riley-{name}", roles=[role]),
-    )
+    assert shard_of(server.guild.id) == shard
+    return server
 
 
 @dataclass

@@ -454,42 +454,34 @@ class HelpDesk:
         """None when this process takes the step; else the database's newer state."""
         # Not after this process's journal copy: that one can take long (every record of a
         # burst of pages at start), and the claim must not wait for it. A row behind this
-        # process's records is one no other process moved on (below).
-        try:
-            async with self._db.guild_session(case.guild_id) as session, session.begin():
-                won = await session.scalar(
-                    update(HelpRequest)
-                    .where(
-                        HelpRequest.public_id == case.public_id,
-                        HelpRequest.status == str(Status.OPEN),
-                        HelpRequest.step == case.step,
-                    )
-                    .values(step=following, paged_at=None, next_step_at=self._clock.now())
-                    .returning(HelpRequest.id)
-                    .execution_options(synchronize_session=False)
-                )
-                if won is not None:
-                    return None
-                row = await session.scalar(
-                    select(HelpRequest).where(HelpRequest.public_id == case.public_id)
-                )
-                # No row (erased meanwhile, or never written), or one behind this process's
-                # own records (set aside as refused): no other process is ahead of it.
-                if row is None or (row.status == str(Status.OPEN) and row.step < case.step):
-                    return None
-                return {name: getattr(row, name) for name in REQUEST_FIELDS}
-        except Exception as error:
-            log.warning(
-                "Could not claim a help-now step in guild %s (%s); paging all the same",
-                case.guild_id,
-                type(error).__name__,
-            )
-            return None
+        # process's records is one no other process moved on (`_claimed`).
+        return await self._claimed(
+            case,
+            (),
+            {"step": following, "paged_at": None, "next_step_at": self._clock.now()},
+            failing="Could not claim a help-now step in guild %s (%s); paging all the same",
+        )
 
     async def _claim_taken_step(self, case: HelpCase) -> dict[str, Any] | None:
         """None when this process pages the step another process took: that one never
         recorded it as paged within `_TAKEN_STEP_GRACE`. Else the database's state."""
         now = self._clock.now()
+        return await self._claimed(
+            case,
+            (HelpRequest.paged_at.is_(None), HelpRequest.next_step_at <= now - _TAKEN_STEP_GRACE),
+            {"next_step_at": now},
+            failing="Could not check a help-now step another process took in guild %s (%s); "
+            "paging it all the same",
+        )
+
+    async def _claimed(
+        self, case: HelpCase, only_if: tuple[Any, ...], values: dict[str, Any], *, failing: str
+    ) -> dict[str, Any] | None:
+        """The request's row moved on with `values` if it is still open at this process's
+        step (and `only_if`): None, this process goes on. Else the database's state, when
+        another process is ahead; None too when no row or one behind this process's own
+        records (erased meanwhile, never written, set aside as refused), or when the
+        database can't say (`failing` is logged, with ids only)."""
         try:
             async with self._db.guild_session(case.guild_id) as session, session.begin():
                 won = await session.scalar(
@@ -498,10 +490,9 @@ class HelpDesk:
                         HelpRequest.public_id == case.public_id,
                         HelpRequest.status == str(Status.OPEN),
                         HelpRequest.step == case.step,
-                        HelpRequest.paged_at.is_(None),
-                        HelpRequest.next_step_at <= now - _TAKEN_STEP_GRACE,
+                        *only_if,
                     )
-                    .values(next_step_at=now)
+                    .values(**values)
                     .returning(HelpRequest.id)
                     .execution_options(synchronize_session=False)
                 )
@@ -514,12 +505,7 @@ class HelpDesk:
                     return None
                 return {name: getattr(row, name) for name in REQUEST_FIELDS}
         except Exception as error:
-            log.warning(
-                "Could not check a help-now step another process took in guild %s (%s); "
-                "paging it all the same",
-                case.guild_id,
-                type(error).__name__,
-            )
+            log.warning(failing, case.guild_id, type(error).__name__)
             return None
 
     async def _claim_notice(self, case: HelpCase) -> datetime | None:
