@@ -34,7 +34,7 @@ from discord.utils import MISSING
 from config.content import load_content
 from config.settings import ConfigError, Settings, load_settings
 from core.backup import backup, restore
-from core.bot import STOP_WITHIN_SECONDS, RecoveryBot
+from core.bot import STOP_WITHIN_SECONDS, RecoveryBot, keep_start_out_of_gc
 from core.data_dir import DataDirLock
 from core.discord_api import point_discord_at
 from core.health import run_checks
@@ -186,6 +186,11 @@ async def _serve(bot: RecoveryBot, token: str, stop: asyncio.Event) -> None:
                 await session
 
 
+async def freeze_what_start_made(bot: RecoveryBot) -> None:
+    await bot.wait_until_ready()
+    keep_start_out_of_gc()
+
+
 async def run_bot(bot: RecoveryBot, token: str) -> None:
     """Run until Discord ends the session, or SIGTERM (systemd, Docker) or Ctrl-C asks the
     bot to stop; either signal gets the same clean close (RecoveryBot.close)."""
@@ -195,7 +200,11 @@ async def run_bot(bot: RecoveryBot, token: str) -> None:
         loop.add_signal_handler(signum, _stop_requested, signum, stop)
     try:
         async with bot:  # closes the bot however the session ends
-            await _serve(bot, token, stop)
+            freezing = loop.create_task(freeze_what_start_made(bot))
+            try:
+                await _serve(bot, token, stop)
+            finally:
+                freezing.cancel()
         if stop.is_set():
             log.info("Stopped cleanly.")
     finally:

@@ -175,7 +175,8 @@ async def real_bot(members: int, database_url: str, workdir: Path) -> dict[str, 
         runner = BotRunner(community, database_url, workdir / "data")
         try:
             await runner.start()
-            return await every_round(community, members)
+            with support.started_as_a_process_is():
+                return await every_round(community, members)
         finally:
             await runner.stop_all()
 
@@ -259,7 +260,8 @@ async def minimal_bot(members: int, workdir: Path) -> dict[str, list[Answer]]:
 
         bot.tree.add_command(checkin)
         async with running(bot, community.app.token):
-            return await every_round(community, members)
+            with support.started_as_a_process_is():
+                return await every_round(community, members)
 
 
 async def beside(

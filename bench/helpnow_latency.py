@@ -102,7 +102,8 @@ async def real_bot(
             await rotation_of(bot).take(community.guild.id, community.sam.id, hours=8)
             if proxy is not None:
                 await proxy.cut()
-            return await ask_at_once(community, members, pages=pages)
+            with support.started_as_a_process_is():
+                return await ask_at_once(community, members, pages=pages)
         finally:
             if proxy is not None:
                 await proxy.restore()
@@ -133,7 +134,8 @@ async def minimal_bot(members: int, *, validate: bool = False, pages: bool = Fal
 
         async with running(bot, community.app.token):
             try:
-                return await ask_at_once(community, members, pages=pages)
+                with support.started_as_a_process_is():
+                    return await ask_at_once(community, members, pages=pages)
             finally:
                 for page in list(paging):
                     page.cancel()

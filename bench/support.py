@@ -9,12 +9,13 @@ would add the time this process takes to wake every waiter, which grows with the
 
 from __future__ import annotations
 
+import gc
 import math
 import statistics
 import tempfile
 import uuid
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +23,7 @@ import asyncpg
 from sqlalchemy.engine import make_url
 
 from bench.table import Figure, milliseconds, percentile
+from core.bot import keep_start_out_of_gc
 from fakediscord import FakeDiscord
 from fakediscord.discordpy import point_discord_py_at
 from fakediscord.driver import UserInteraction
@@ -54,6 +56,18 @@ async def community(*, validate: bool = False) -> AsyncIterator[Community]:
     """The sandbox's recovery group in a fresh emulator."""
     async with emulator(validate=validate) as emu:
         yield build_community(emu)
+
+
+@contextmanager
+def started_as_a_process_is() -> Iterator[None]:
+    """From a bot's start to its end, the garbage collector set as `python bot.py` sets
+    it once the bot is ready (`core.bot.keep_start_out_of_gc`), for the real bot and the
+    minimal one alike; undone after, so the next bot in this process starts afresh."""
+    keep_start_out_of_gc()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 # --- Databases -------------------------------------------------------------------------

@@ -7,6 +7,7 @@ it the same way against the emulator.
 
 from __future__ import annotations
 
+import gc
 import logging
 from pathlib import Path
 
@@ -178,6 +179,17 @@ class RecoveryBot(commands.AutoShardedBot):
         if self._data_dir_lock is not None:
             self._data_dir_lock.release()
             self._data_dir_lock = None
+
+
+def keep_start_out_of_gc() -> None:
+    """Called once the bot is ready (`python bot.py` does): what its start made (the
+    features, the servers' caches, the content) is kept out of the garbage collector's
+    passes from then on. Nearly all of it lives as long as the process, and rescanning it
+    in every full pass during a group's burst of check-ins cost about a third of their
+    answers' time (bench/RESULTS.md). Not for a process that runs bot after bot (tests):
+    each one's start would stay in memory."""
+    gc.collect()
+    gc.freeze()
 
 
 def feature_packages() -> list[str]:
