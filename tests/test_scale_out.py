@@ -29,7 +29,7 @@ from sqlalchemy import func, select
 from cogs.checkins import preferences, schedule
 from cogs.checkins import texts as checkin_texts
 from cogs.helpnow import texts as helpnow_texts
-from cogs.helpnow.service import _TAKEN_STEP_GRACE, HelpDesk, Status
+from cogs.helpnow.service import _TAKEN_STEP_GRACE, Status
 from cogs.meetings import service as meetings
 from cogs.meetings.recurrence import Recurrence
 from cogs.sober import service as sober
@@ -51,8 +51,7 @@ from tests.cogs.helpnow.desk_helpers import (
     BACKUP,
     ONCALL,
     POLICY,
-    make_desk,
-    open_request,
+    paged_request_in_two_desks,
     stepping_clock,
 )
 from tests.cogs.helpnow.desk_helpers import CHAIN as ON_CALL
@@ -527,22 +526,6 @@ async def shared_database(postgres_url: str, cipher: MultiFernet) -> AsyncIterat
     db = Database(engine)
     yield db
     await db.dispose()
-
-
-async def paged_request_in_two_desks(
-    db: Database, tmp_path: Path, cipher: MultiFernet, clock: FakeClock
-) -> tuple[HelpDesk, HelpDesk, str]:
-    """A request whose first page went out in the old process, and the new process of a
-    deploy's overlap that loaded it from the database at its start."""
-    old = make_desk(db, tmp_path / "old", cipher, clock)
-    public_id = open_request(old)
-    page = old.page_owed(public_id, ON_CALL, ROLE_ID)
-    assert page is not None
-    old.step_paged(page, POLICY)
-    assert await old.flush()
-    new = make_desk(db, tmp_path / "new", cipher, clock)
-    assert [case.public_id for case in await new.load()] == [public_id]
-    return old, new, public_id
 
 
 async def row_of(db: Database, public_id: str) -> HelpRequest:

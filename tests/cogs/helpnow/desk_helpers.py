@@ -47,3 +47,19 @@ def open_request(
         policy=POLICY,
     )
     return opened.case.public_id
+
+
+async def paged_request_in_two_desks(
+    database: Database, tmp_path: Path, cipher: MultiFernet, clock: FakeClock
+) -> tuple[HelpDesk, HelpDesk, str]:
+    """A request whose first page went out in the old process, and the new process of a
+    deploy's overlap that loaded it from the database at its start."""
+    old = make_desk(database, tmp_path / "old", cipher, clock)
+    public_id = open_request(old)
+    page = old.page_owed(public_id, CHAIN, ROLE)
+    assert page is not None
+    old.step_paged(page, POLICY)
+    assert await old.flush()
+    new = make_desk(database, tmp_path / "new", cipher, clock)
+    assert [case.public_id for case in await new.load()] == [public_id]
+    return old, new, public_id

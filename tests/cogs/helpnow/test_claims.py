@@ -24,8 +24,7 @@ from tests.cogs.helpnow.desk_helpers import (
     ONCALL,
     POLICY,
     ROLE,
-    make_desk,
-    open_request,
+    paged_request_in_two_desks,
     stepping_clock,
 )
 from tests.fake_clock import FakeClock
@@ -45,14 +44,7 @@ async def two_desks_past_the_first_step(
 ) -> tuple[HelpDesk, HelpDesk, str]:
     """The old process paged the on-call; the new one loaded the request at its start; the
     on-call's wait is over in both."""
-    old = make_desk(db, tmp_path / "old", cipher, clock)
-    public_id = open_request(old)
-    page = old.page_owed(public_id, CHAIN, ROLE)
-    assert page is not None
-    old.step_paged(page, POLICY)
-    assert await old.flush()
-    new = make_desk(db, tmp_path / "new", cipher, clock)
-    assert [case.public_id for case in await new.load()] == [public_id]
+    old, new, public_id = await paged_request_in_two_desks(db, tmp_path, cipher, clock)
     clock.advance(seconds=POLICY.ack_timeout.total_seconds())
     return old, new, public_id
 
