@@ -45,7 +45,7 @@ from discord import app_commands
 from bench import support
 from bench.minimal_bot import MinimalBot, running
 from bench.support import Answer, PostgresUnreachable
-from bench.table import Figure
+from bench.table import Figure, percentile
 from cogs.checkins import records
 from cogs.checkins.cog import REPLY_BUDGET_SECONDS
 from cogs.checkins.form import RawCheckin
@@ -77,11 +77,10 @@ def _answers(n: int) -> RawCheckin:
 
 
 def _report(label: str, latencies: Sequence[float], wall: float) -> None:
-    ordered = sorted(latencies)
-    p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
+    p99 = percentile(latencies, 0.99)
     print(
-        f"{label:<34} n={len(ordered):4d}  p50={statistics.median(ordered) * 1000:7.1f} ms  "
-        f"p99={p99 * 1000:7.1f} ms  max={ordered[-1] * 1000:7.1f} ms  "
+        f"{label:<34} n={len(latencies):4d}  p50={statistics.median(latencies) * 1000:7.1f} ms  "
+        f"p99={p99 * 1000:7.1f} ms  max={max(latencies) * 1000:7.1f} ms  "
         f"all done in {wall:5.2f} s"
     )
 
